@@ -1,0 +1,5 @@
+import sys
+
+from barlight.cli import main
+
+sys.exit(main())

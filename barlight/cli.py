@@ -1,0 +1,66 @@
+"""``barlight`` — dispatches to the subcommand modules in :mod:`barlight.commands`.
+
+Errors the user can fix (:class:`bridge.errors.BarlightError`) print one line
+and exit with status 2; Ctrl-C exits with 130. Neither prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from barlight import __version__
+from bridge.errors import BarlightError
+
+#: Subcommand name -> module under ``barlight.commands``, in the order ``--help`` lists them.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("demo", "demo"),
+    ("timeline", "timeline"),
+    ("analyze", "analyze"),
+    ("record", "record"),
+    ("send", "send"),
+    ("preview", "preview"),
+    ("export", "export"),
+    ("bench", "bench"),
+    ("train", "train"),
+    ("m4l", "m4l"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with status 2 on usage errors already; keep its one-line style."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="barlight", description="Audio-conditioned diffusion visuals locked to your DAW.")
+    parser.add_argument("--version", action="version", version=f"barlight {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS:
+        try:
+            module = importlib.import_module(f"barlight.commands.{module_name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"barlight.commands.{module_name}":
+                continue  # command not built yet
+            raise
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except BarlightError as err:
+        print(f"barlight {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"barlight {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -5,6 +5,7 @@
 - :mod:`bridge.timeline.sources` — ``load_timeline(source)``: MIDI files, Ableton sets, recordings, constant BPM
 """
 
+from bridge.timeline.sources import load_timeline, parse_meter
 from bridge.timeline.tempo_map import Bar, BarPosition, Marker, Meter, TempoMap, TempoPoint
 
-__all__ = ["Bar", "BarPosition", "Marker", "Meter", "TempoMap", "TempoPoint"]
+__all__ = ["Bar", "BarPosition", "Marker", "Meter", "TempoMap", "TempoPoint", "load_timeline", "parse_meter"]

@@ -1,0 +1,101 @@
+"""``load_timeline(source)`` — the one way every command turns a user's timeline argument into a TempoMap.
+
+Dispatch by extension: ``.mid``/``.midi`` (Standard MIDI File), ``.als`` (Ableton
+Live set), ``.jsonl`` (a session recorded by ``barlight record``); no source means
+a constant tempo from ``bpm`` and ``meter``. With a file, ``bpm`` and ``meter``
+only fill in what the file lacks (a MIDI file without a tempo at its start).
+Every problem is an :class:`InputError` naming the file or the option.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from bridge.errors import InputError
+from bridge.timeline.tempo_map import TempoMap, check_bpm, check_meter
+
+MIDI_SUFFIXES = (".mid", ".midi", ".smf")
+ALS_SUFFIXES = (".als",)
+RECORDING_SUFFIXES = (".jsonl",)
+
+_METER = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+
+def parse_meter(text: str, where: str = "--meter") -> tuple[int, int]:
+    """``"7/8"`` -> ``(7, 8)``; raises :class:`InputError` for anything a DAW can't have (``4/3``, ``0/4``)."""
+    match = _METER.fullmatch(str(text))
+    if not match:
+        raise InputError(where, f"meter must look like 4/4 or 7/8, got {text!r}")
+    numerator, denominator = int(match.group(1)), int(match.group(2))
+    try:
+        check_meter(numerator, denominator)
+    except ValueError as err:
+        raise InputError(where, f"{text.strip()}: {err}") from None
+    return numerator, denominator
+
+
+def parse_bpm(bpm: float | str, where: str = "--bpm") -> float:
+    """A finite tempo > 0 as float; raises :class:`InputError` otherwise."""
+    try:
+        value = float(bpm)
+    except (TypeError, ValueError):
+        raise InputError(where, f"tempo must be a number of BPM, got {bpm!r}") from None
+    try:
+        check_bpm(value)
+    except ValueError as err:
+        raise InputError(where, str(err)) from None
+    return value
+
+
+def constant_timeline(bpm: float, meter: str | tuple[int, int] | None = None) -> TempoMap:
+    """One tempo and one meter (default 4/4) from song start."""
+    numerator, denominator = parse_meter(meter) if isinstance(meter, str) else (meter or (4, 4))
+    return TempoMap.constant(parse_bpm(bpm), numerator, denominator)
+
+
+def load_timeline(
+    source: str | os.PathLike[str] | None,
+    bpm: float | None = None,
+    meter: str | None = None,
+) -> TempoMap:
+    """The TempoMap of ``source`` (a .mid/.midi, .als or .jsonl file), or constant ``bpm``/``meter`` when None."""
+    meter_tuple = parse_meter(meter) if meter is not None else None
+    bpm_value = parse_bpm(bpm) if bpm is not None else None
+    if source is None or os.fspath(source) == "":
+        if bpm_value is None:
+            raise InputError("timeline", "no tempo: give a .mid, .als or .jsonl file, or --bpm")
+        return TempoMap.constant(bpm_value, *(meter_tuple or (4, 4)))
+
+    path = Path(os.fspath(source))
+    suffix = path.suffix.lower()
+    if suffix not in MIDI_SUFFIXES + ALS_SUFFIXES + RECORDING_SUFFIXES:
+        raise InputError(path, f"unknown timeline type {suffix or '(no extension)'!r}: use .mid, .midi, .als or .jsonl")
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a directory, not a file")
+
+    if suffix in MIDI_SUFFIXES:
+        from bridge.timeline.midi import SMF_DEFAULT_BPM, tempo_map_from_midi
+
+        return tempo_map_from_midi(path, bpm_value or SMF_DEFAULT_BPM, meter_tuple or (4, 4))
+    if suffix in ALS_SUFFIXES:
+        from bridge.timeline.als import tempo_map_from_als
+
+        return tempo_map_from_als(path)
+    return _load_recording(path)
+
+
+def _load_recording(path: Path) -> TempoMap:
+    try:
+        from bridge.recording import tempo_map_from_recording
+    except ImportError:
+        raise InputError(path, "reading recordings is not available in this build") from None
+    try:
+        return tempo_map_from_recording(path)
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(path, f"not a readable recording ({err})") from None

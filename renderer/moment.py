@@ -1,0 +1,189 @@
+"""The frame contract: a musical :class:`Moment`, built by the one function :func:`moment_at`.
+
+Preview (ahead of the transport clock) and export (every frame of the timeline) both
+turn a position into a :class:`Moment` with :func:`moment_at` and hand it to
+``renderer.Renderer.render``; nothing else about time reaches the renderer, so the two
+paths cannot drift apart. A Moment is a value: same Moment + same preset + same seed +
+same state -> same frame (see docs/rendering.md).
+
+Features come from ``bridge.features``: preview builds its ``FeatureTrack`` from live
+``/daw/audio`` frames (``FeatureFrame.from_daw_audio``), export from ``analyze_file``.
+The Moment holds only the frames in the *past* window ``(seconds - window, seconds]``
+(madmom's ``frame_origin="past"``), so an export sees exactly what a live preview could
+have seen at that instant.
+
+This module imports neither torch nor diffusers (export planning and tests use it alone).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.timeline.tempo_map import TempoMap
+
+#: Default length of the feature window handed to the renderer, in beats (one 4/4 bar).
+DEFAULT_WINDOW_BEATS = 4.0
+#: Number of macro values carried by every Moment (the device's four macro knobs).
+MACRO_COUNT = 4
+
+
+class FeatureFrameLike(Protocol):
+    """What the renderer reads from ``bridge.features.FeatureFrame`` (see docs/features.md)."""
+
+    seconds: float
+    rms: float
+    rms_db: float
+    peak: float
+    centroid_hz: float
+    flatness: float
+    onset_strength: float
+    onset: bool
+    harmonic_ratio: float
+    pitch_class: int
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One instant of the song, as the renderer sees it.
+
+    Fields (units in the names, as everywhere in Barlight):
+
+    - ``seconds``: song time from song start (beat 0 is 0 s).
+    - ``beat``: quarter notes from song start (may be negative in a count-in).
+    - ``bar``: 1-based bar number following every meter change (<= 0 before song start).
+    - ``beat_phase``: 0..1 position inside the current counted beat (the meter's note value,
+      so an eighth in 6/8); 0 exactly on the beat.
+    - ``bar_phase``: 0..1 position inside the bar; 0 on the downbeat.
+    - ``beat_in_bar``: counted beats into the bar, 0-based (``2.5`` = halfway through beat 3).
+    - ``bpm``: tempo at this instant (quarter notes per minute).
+    - ``numerator`` / ``denominator``: the meter in force.
+    - ``section``: name of the marker (locator) in force, or ``None`` before the first one.
+    - ``features``: the ``FeatureFrame`` objects with ``seconds`` in the past window
+      ``(seconds - window_seconds, seconds]``, oldest first; empty when there is no audio.
+    - ``window_seconds``: length of that window.
+    - ``macros``: the four macro values, each 0..1.
+    """
+
+    seconds: float
+    beat: float
+    bar: int
+    beat_phase: float
+    bar_phase: float
+    beat_in_bar: float
+    bpm: float
+    numerator: int
+    denominator: int
+    section: str | None = None
+    features: tuple[Any, ...] = field(default=(), compare=True)
+    window_seconds: float = 0.0
+    macros: tuple[float, ...] = (0.0,) * MACRO_COUNT
+
+    def __post_init__(self) -> None:
+        macros = tuple(float(m) for m in self.macros)
+        if len(macros) != MACRO_COUNT:
+            raise ValueError(f"macros must be {MACRO_COUNT} values, got {len(macros)}")
+        for i, value in enumerate(macros):
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise ValueError(f"macros[{i}] must be in 0..1, got {value!r}")
+        object.__setattr__(self, "macros", macros)
+        object.__setattr__(self, "features", tuple(self.features))
+
+    @property
+    def beat_seconds(self) -> float:
+        """Length of one quarter note here, in seconds."""
+        return 60.0 / self.bpm
+
+    @property
+    def frame(self) -> Any | None:
+        """The most recent feature frame at or before ``seconds`` (``None`` without audio)."""
+        return self.features[-1] if self.features else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (features reduced to their count), for keyframe files and logs."""
+        return {
+            "seconds": self.seconds,
+            "beat": self.beat,
+            "bar": self.bar,
+            "beat_phase": self.beat_phase,
+            "bar_phase": self.bar_phase,
+            "beat_in_bar": self.beat_in_bar,
+            "bpm": self.bpm,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "section": self.section,
+            "feature_frames": len(self.features),
+            "window_seconds": self.window_seconds,
+            "macros": list(self.macros),
+        }
+
+
+def _frames_of(features: Any) -> Sequence[Any]:
+    """The frame sequence of a FeatureTrack (``.frames``) or of a plain sequence of frames."""
+    if features is None:
+        return ()
+    frames = getattr(features, "frames", features)
+    return frames
+
+
+def feature_window(features: Any, start_seconds: float, end_seconds: float) -> tuple[Any, ...]:
+    """Frames of ``features`` with ``start_seconds < frame.seconds <= end_seconds``, oldest first.
+
+    ``features`` is a ``bridge.features.FeatureTrack`` (or any sequence of frames sorted by
+    ``seconds``). A track that offers ``window(start_seconds, end_seconds)`` is asked directly.
+    """
+    if features is None:
+        return ()
+    window = getattr(features, "window", None)
+    if callable(window):
+        return tuple(window(start_seconds, end_seconds))
+    frames = _frames_of(features)
+    times = [float(f.seconds) for f in frames]
+    lo = bisect.bisect_right(times, start_seconds)
+    hi = bisect.bisect_right(times, end_seconds)
+    return tuple(frames[lo:hi])
+
+
+def moment_at(
+    tempo_map: TempoMap,
+    features: Any,
+    seconds: float,
+    macros: Sequence[float] = (0.0,) * MACRO_COUNT,
+    window_beats: float = DEFAULT_WINDOW_BEATS,
+) -> Moment:
+    """The :class:`Moment` at ``seconds`` of song time: the one builder preview and export share.
+
+    ``features`` is a ``bridge.features.FeatureTrack`` (or ``None`` for silence); the Moment
+    gets its frames in the past ``window_beats`` (converted at the local tempo).
+    Pure: the same arguments give an equal Moment.
+    """
+    seconds = float(seconds)
+    if not math.isfinite(seconds):
+        raise ValueError(f"seconds must be finite, got {seconds!r}")
+    beat = tempo_map.beat_at(seconds)
+    position = tempo_map.position_at(beat)
+    bpm = tempo_map.bpm_at(beat)
+    count_unit = 4.0 / position.denominator  # quarter notes per counted beat
+    beat_in_bar = position.beat_in_bar / count_unit
+    beat_phase = beat_in_bar - math.floor(beat_in_bar)
+    marker = tempo_map.marker_at(beat)
+    window_seconds = max(0.0, float(window_beats)) * 60.0 / bpm
+    frames = feature_window(features, seconds - window_seconds, seconds)
+    return Moment(
+        seconds=seconds,
+        beat=beat,
+        bar=position.bar,
+        beat_phase=min(max(beat_phase, 0.0), 1.0 - 1e-12),
+        bar_phase=min(max(position.phase, 0.0), 1.0 - 1e-12),
+        beat_in_bar=beat_in_bar,
+        bpm=bpm,
+        numerator=position.numerator,
+        denominator=position.denominator,
+        section=marker.name if marker is not None else None,
+        features=frames,
+        window_seconds=window_seconds,
+        macros=tuple(macros),
+    )

@@ -1,0 +1,221 @@
+"""Ableton Live sets (``.als``, Live 8 to 12) -> :class:`TempoMap`: tempo automation, meters, locators.
+
+An ``.als`` is gzipped XML. The main track is ``LiveSet/MasterTrack`` (Live 8–11) or
+``LiveSet/MainTrack`` (Live 12); its mixer is ``DeviceChain/Mixer`` (Live 9–12) or
+``MasterChain/Mixer`` (Live 8). Tempo and time signature are each read from, in order:
+
+1. inline ``ArrangerAutomation/Events`` under the parameter (Live 8 and 9), or
+2. the main track's ``AutomationEnvelopes/Envelopes/AutomationEnvelope`` whose
+   ``EnvelopeTarget/PointeeId@Value`` is the parameter's ``AutomationTarget@Id`` (Live 10–12),
+3. falling back to the parameter's ``Manual@Value`` when it has no automation.
+
+An envelope's first event sits at ``Time=-63072000`` and holds the value before the
+first real breakpoint. Tempo is linear between breakpoints (a ramp, integrated exactly
+by the TempoMap); two breakpoints at one time are a vertical step. Bezier curve
+handles (``CurveControl*`` attributes) are read as straight lines. Time signatures are
+``EnumEvent`` values ``(numerator - 1) + 99 * log2(denominator)`` and hold until the
+next one. Locators (``LiveSet/Locators/Locators/Locator``) are stored unsorted; their
+names are NFC-normalised and stripped of surrounding whitespace; empty names stay empty.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import unicodedata
+import xml.etree.ElementTree as ET
+import zlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from bridge.errors import InputError
+from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint, check_bpm, check_meter
+
+#: The time of the "initial value" event at the head of every Live automation envelope (beats).
+INITIAL_EVENT_TIME = -63072000.0
+_INITIAL_BELOW = INITIAL_EVENT_TIME / 2  # anything this early is that sentinel
+
+T = TypeVar("T")
+
+
+def read_live_set(path: str | os.PathLike[str]) -> ET.Element:
+    """The parsed root ``<Ableton>`` element of the set at ``path``; every failure is an :class:`InputError`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as err:
+        raise InputError(path, f"cannot read ({err.strerror or err})") from None
+    if not data.startswith(b"\x1f\x8b"):
+        raise InputError(path, "not an Ableton Live set (not gzip-compressed)")
+    try:
+        xml = gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as err:
+        raise InputError(path, f"truncated or corrupt Ableton Live set ({err or type(err).__name__})") from None
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as err:
+        raise InputError(path, f"Ableton Live set holds broken XML ({err})") from None
+    if root.tag != "Ableton" or root.find("LiveSet") is None:
+        raise InputError(path, f"not an Ableton Live set (root element <{root.tag}>, no <LiveSet>)")
+    return root
+
+
+def _number(element: ET.Element, attribute: str, where: str | os.PathLike[str], what: str) -> float:
+    raw = element.get(attribute)
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(where, f"{what}: {attribute}={raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(where, f"{what}: {attribute}={raw!r} is not finite")
+    return value
+
+
+def _events(master: ET.Element, parameter: ET.Element, tag: str,
+            where: str | os.PathLike[str]) -> list[tuple[float, float]]:
+    """``(time_beats, value)`` of the parameter's arrangement automation, sorted stably by time."""
+    events = parameter.find("ArrangerAutomation/Events")  # Live 8 and 9
+    if events is None or len(events.findall(tag)) == 0:
+        events = None
+        target = parameter.find("AutomationTarget")
+        target_id = target.get("Id") if target is not None else None
+        if target_id is not None:
+            for envelope in master.findall("AutomationEnvelopes/Envelopes/AutomationEnvelope"):
+                pointee = envelope.find("EnvelopeTarget/PointeeId")
+                if pointee is not None and pointee.get("Value") == target_id:
+                    events = envelope.find("Automation/Events")
+                    break
+    if events is None:
+        return []
+    pairs = [
+        (_number(e, "Time", where, f"{parameter.tag} {tag}"), _number(e, "Value", where, f"{parameter.tag} {tag}"))
+        for e in events.findall(tag)
+    ]
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
+def _split_initial(pairs: list[tuple[float, float]], fallback: float | None) -> tuple[float | None, list[tuple[float, float]]]:
+    """The value before the first breakpoint (sentinel event, else ``fallback``, else the first event) and the rest."""
+    initial = fallback
+    real = []
+    for time, value in pairs:
+        if time <= _INITIAL_BELOW:
+            initial = value
+        else:
+            real.append((time, value))
+    if initial is None and real:
+        initial = real[0][1]
+    return initial, real
+
+
+def _checked(where: str | os.PathLike[str], what: str, check: Callable[..., None], *values: T) -> None:
+    try:
+        check(*values)
+    except ValueError as err:
+        raise InputError(where, f"{what}: {err}") from None
+
+
+def decode_time_signature(value: int) -> tuple[int, int]:
+    """Live's time-signature enum ``(numerator - 1) + 99 * log2(denominator)`` -> ``(numerator, denominator)``."""
+    return value % 99 + 1, 2 ** (value // 99)
+
+
+def encode_time_signature(numerator: int, denominator: int) -> int:
+    """Inverse of :func:`decode_time_signature`."""
+    return numerator - 1 + 99 * (denominator.bit_length() - 1)
+
+
+def _tempo(master: ET.Element, mixer: ET.Element, where: str | os.PathLike[str]) -> tuple[TempoPoint, ...]:
+    parameter = mixer.find("Tempo")
+    if parameter is None:
+        raise InputError(where, "no tempo: the main track's mixer has no <Tempo>")
+    manual_element = parameter.find("Manual")
+    manual = _number(manual_element, "Value", where, "Tempo Manual") if manual_element is not None else None
+    initial, real = _split_initial(_events(master, parameter, "FloatEvent", where), manual)
+    if initial is None:
+        raise InputError(where, "no tempo: <Tempo> has neither a Manual value nor automation")
+    for time, bpm in [(0.0, initial), *real]:
+        _checked(where, f"tempo at beat {time:g}", check_bpm, bpm)
+    start = min(0.0, real[0][0]) if real else 0.0
+    points = [TempoPoint(start, initial)]
+    for i, (time, bpm) in enumerate(real):
+        following = real[i + 1] if i + 1 < len(real) else None
+        ramp = following is not None and following[0] > time and following[1] != bpm
+        points.append(TempoPoint(time, bpm, ramp))
+    return tuple(points)
+
+
+def _meter_from_manual(parameter: ET.Element, where: str | os.PathLike[str]) -> tuple[int, int] | None:
+    manual = parameter.find("Manual")
+    if manual is not None:
+        return decode_time_signature(int(_number(manual, "Value", where, "TimeSignature Manual")))
+    remoteable = parameter.find("TimeSignatures/RemoteableTimeSignature")  # Live 11 style
+    if remoteable is not None:
+        numerator, denominator = remoteable.find("Numerator"), remoteable.find("Denominator")
+        if numerator is not None and denominator is not None:
+            return (int(_number(numerator, "Value", where, "TimeSignature Numerator")),
+                    int(_number(denominator, "Value", where, "TimeSignature Denominator")))
+    return None
+
+
+def _meters(master: ET.Element, mixer: ET.Element, where: str | os.PathLike[str]) -> tuple[Meter, ...]:
+    parameter = mixer.find("TimeSignature")
+    if parameter is None:
+        return (Meter(0.0, 4, 4),)
+    pairs = _events(master, parameter, "EnumEvent", where)
+    manual = _meter_from_manual(parameter, where)
+    manual_enum = encode_time_signature(*manual) if manual else None
+    initial, real = _split_initial(pairs, manual_enum)
+    meters = []
+    for time, value in [(0.0, initial if initial is not None else 201), *real]:
+        numerator, denominator = decode_time_signature(int(value))
+        _checked(where, f"time signature at beat {time:g}", check_meter, numerator, denominator)
+        meters.append(Meter(max(0.0, time), numerator, denominator))
+    return tuple(meters)
+
+
+def _locator_name(raw: str | None) -> str:
+    return unicodedata.normalize("NFC", raw or "").strip()
+
+
+def _markers(live_set: ET.Element, where: str | os.PathLike[str]) -> tuple[Marker, ...]:
+    markers = []
+    for locator in live_set.findall("Locators/Locators/Locator"):
+        time = locator.find("Time")
+        if time is None:
+            raise InputError(where, "a locator has no <Time>")
+        name = locator.find("Name")
+        markers.append(Marker(_locator_name(name.get("Value") if name is not None else ""),
+                              _number(time, "Value", where, "Locator Time")))
+    return tuple(markers)
+
+
+def tempo_map_from_live_set(root: ET.Element, where: str | os.PathLike[str] = "<als>") -> TempoMap:
+    """The tempo map of a parsed ``<Ableton>`` document; ``where`` names it in errors."""
+    live_set = root.find("LiveSet")
+    if live_set is None:
+        raise InputError(where, "not an Ableton Live set (no <LiveSet>)")
+    master = live_set.find("MainTrack")
+    if master is None:
+        master = live_set.find("MasterTrack")
+    if master is None:
+        raise InputError(where, "no tempo: the set has no <MainTrack> or <MasterTrack>")
+    mixer = master.find("DeviceChain/Mixer")
+    if mixer is None:
+        mixer = master.find("MasterChain/Mixer")  # Live 8
+    if mixer is None:
+        raise InputError(where, "no tempo: the main track has no mixer")
+    try:
+        return TempoMap(_tempo(master, mixer, where), _meters(master, mixer, where), _markers(live_set, where))
+    except ValueError as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError(where, str(err)) from None
+
+
+def tempo_map_from_als(path: str | os.PathLike[str]) -> TempoMap:
+    """Read the tempo automation, time signatures and locators of the Live set at ``path``."""
+    return tempo_map_from_live_set(read_live_set(path), path)

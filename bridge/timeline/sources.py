@@ -99,3 +99,20 @@ def _load_recording(path: Path) -> TempoMap:
         raise
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise InputError(path, f"not a readable recording ({err})") from None
+
+
+def timeline_end_beat(source: str | os.PathLike[str] | None) -> float | None:
+    """Where a timeline ends, when the source knows it: a recording's last beat; None for files without an end.
+
+    Uses ``bridge.recording.recording_end_beat(path)`` when that exists.
+    """
+    if source is None or Path(os.fspath(source)).suffix.lower() not in RECORDING_SUFFIXES:
+        return None
+    try:
+        from bridge.recording import recording_end_beat
+    except ImportError:
+        return None
+    try:
+        return float(recording_end_beat(Path(os.fspath(source))))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(source, f"not a readable recording ({err})") from None

@@ -1,0 +1,301 @@
+"""How sound steers the model: audio *sources* -> a learnable linear *mapping* -> conditioning *targets*.
+
+Three steps, each a pure function of values:
+
+1. :func:`summarize` reduces a :class:`~renderer.moment.Moment` to named sources in 0..1
+   (energy, brightness, onset pulse, beat pulse, macros, ...), smoothing the feature
+   window with a time constant given in beats.
+2. :class:`Mapping` turns sources into targets: ``target = clip(bias + sum(weight * source))``
+   (``hue`` wraps instead of clipping). A preset's ``[reactivity.<target>]`` tables are
+   its weights; :meth:`Mapping.fit` fits the same weights on a user's own examples
+   (least squares), so a learned mapping plugs in the same way. Nothing is hard-coded.
+3. :class:`Conditioning` gathers targets, the section's prompt blend and the seed walk
+   for one frame; it is JSON-able (:meth:`Conditioning.to_dict`) for keyframe files.
+
+No torch here; backends turn a Conditioning into tensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping as MappingABC, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bridge.errors import InputError
+from renderer.moment import MACRO_COUNT, Moment
+
+#: Audio and transport sources, each 0..1, in the order of a mapping's weight columns.
+SOURCES: tuple[str, ...] = (
+    "energy",      # loudness: smoothed rms_db from -60 dB (0) to 0 dB (1)
+    "brightness",  # spectral centroid, log scale 150 Hz (0) .. 6 kHz (1), smoothed
+    "noisiness",   # spectral flatness, smoothed
+    "harmonic",    # harmonic/percussive balance, smoothed
+    "pitch",       # most recent pitch class / 12 (cyclic; 0 when unpitched)
+    "onset",       # onset pulse: 1 on an onset, decaying over ``pulse_beats``
+    "density",     # onsets per beat in the window (1 = one per beat or more)
+    "beat",        # beat-locked pulse: 1 on each counted beat, decaying through it
+    "downbeat",    # bar-locked pulse: 1 on each downbeat, decaying through the bar
+    "macro1", "macro2", "macro3", "macro4",
+)
+
+#: What the sources drive. All are 0..1; ``hue`` wraps around.
+TARGETS: tuple[str, ...] = (
+    "intensity",   # prompt blend calm -> intense (embedded: energy axis of the embedding)
+    "brightness",  # prompt blend dark -> bright (embedded: timbre axis)
+    "strength",    # img2img feedback strength when a previous frame exists (low = coherent)
+    "walk",        # seed walk speed through the bar (0 = even, 1 = rushes to the next seed)
+    "kick",        # noise displacement toward a per-beat seed (onset-locked motion)
+    "flash",       # post-diffusion brightness pulse
+    "hue",         # hue rotation of the frame, in turns
+    "palette",     # how much the preset's palette recolours the frame
+)
+
+#: Bias of each target when a preset's reactivity table does not set one.
+DEFAULT_BIAS: dict[str, float] = {
+    "intensity": 0.0, "brightness": 0.5, "strength": 0.35, "walk": 0.0,
+    "kick": 0.0, "flash": 0.0, "hue": 0.0, "palette": 0.5,
+}
+
+ENERGY_DB_RANGE = (-60.0, 0.0)
+CENTROID_HZ_RANGE = (150.0, 6000.0)
+
+
+def _unit(value: float, lo: float, hi: float) -> float:
+    return float(min(max((value - lo) / (hi - lo), 0.0), 1.0))
+
+
+def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float = 0.5) -> dict[str, float]:
+    """The named sources (see :data:`SOURCES`) of ``moment``, each 0..1.
+
+    Continuous features are averaged over the window with weights ``exp(-age / smoothing)``
+    (age and smoothing in beats at the moment's tempo), so a passage that holds steady gives
+    steady sources. ``onset`` is ``exp(-age / pulse_beats)`` of the most recent onset, scaled
+    by its strength relative to the strongest onset in the window.
+    """
+    beat_seconds = moment.beat_seconds
+    out = dict.fromkeys(SOURCES, 0.0)
+    frames = moment.features
+    if frames:
+        ages = np.array([(moment.seconds - float(f.seconds)) / beat_seconds for f in frames])
+        tau = max(float(smoothing_beats), 1e-6)
+        weights = np.exp(-np.maximum(ages, 0.0) / tau)
+        weights /= weights.sum()
+
+        def smooth(values: Iterable[float]) -> float:
+            return float(np.dot(weights, np.fromiter(values, float, len(frames))))
+
+        out["energy"] = _unit(smooth(f.rms_db for f in frames), *ENERGY_DB_RANGE)
+        centroid = smooth(math.log(max(float(f.centroid_hz), 1.0)) for f in frames)
+        out["brightness"] = _unit(centroid, *(math.log(v) for v in CENTROID_HZ_RANGE))
+        out["noisiness"] = _unit(smooth(f.flatness for f in frames), 0.0, 1.0)
+        out["harmonic"] = _unit(smooth(f.harmonic_ratio for f in frames), 0.0, 1.0)
+        pitch = int(getattr(frames[-1], "pitch_class", -1))
+        out["pitch"] = pitch / 12.0 if pitch >= 0 else 0.0
+        onsets = [(age, float(f.onset_strength)) for age, f in zip(ages, frames) if f.onset]
+        if onsets:
+            strongest = max(s for _, s in onsets) or 1.0
+            age, strength = onsets[-1]
+            relative = strength / strongest if strongest > 0 else 1.0
+            out["onset"] = float(relative * math.exp(-max(age, 0.0) / max(pulse_beats, 1e-6)))
+            window_beats = max(moment.window_seconds / beat_seconds, 1e-6)
+            out["density"] = min(len(onsets) / window_beats, 1.0)
+    out["beat"] = math.exp(-4.0 * moment.beat_phase)
+    out["downbeat"] = math.exp(-4.0 * moment.bar_phase)
+    for i in range(MACRO_COUNT):
+        out[f"macro{i + 1}"] = float(moment.macros[i])
+    return out
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A linear map from :data:`SOURCES` to :data:`TARGETS`: ``clip(bias + weights @ sources)``.
+
+    ``weights`` has one row per target and one column per source. Build it from a preset's
+    reactivity tables (:meth:`from_tables`), from JSON (:meth:`from_dict`), or fit it on
+    examples (:meth:`fit`).
+    """
+
+    weights: tuple[tuple[float, ...], ...]
+    bias: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.bias) != len(TARGETS) or len(self.weights) != len(TARGETS):
+            raise ValueError(f"a mapping needs {len(TARGETS)} targets")
+        if any(len(row) != len(SOURCES) for row in self.weights):
+            raise ValueError(f"each mapping row needs {len(SOURCES)} source weights")
+
+    @classmethod
+    def from_tables(cls, tables: MappingABC[str, MappingABC[str, float]], where: str = "reactivity") -> Mapping:
+        """From ``{target: {"bias": b, source: weight, ...}}``; unknown names are :class:`InputError`."""
+        weights = np.zeros((len(TARGETS), len(SOURCES)))
+        bias = np.array([DEFAULT_BIAS[t] for t in TARGETS])
+        for target, table in tables.items():
+            if target not in TARGETS:
+                raise InputError(where, f"unknown target {target!r} (expected one of {', '.join(TARGETS)})")
+            if not isinstance(table, MappingABC):
+                raise InputError(f"{where}.{target}", "must be a table of source = weight")
+            row = TARGETS.index(target)
+            for source, value in table.items():
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                    raise InputError(f"{where}.{target}.{source}", f"must be a number, got {value!r}")
+                if source == "bias":
+                    bias[row] = float(value)
+                elif source in SOURCES:
+                    weights[row, SOURCES.index(source)] = float(value)
+                else:
+                    raise InputError(
+                        f"{where}.{target}", f"unknown source {source!r} (expected bias or one of {', '.join(SOURCES)})"
+                    )
+        return cls.from_arrays(weights, bias)
+
+    @classmethod
+    def from_arrays(cls, weights: np.ndarray, bias: np.ndarray) -> Mapping:
+        return cls(tuple(tuple(float(w) for w in row) for row in weights), tuple(float(b) for b in bias))
+
+    @classmethod
+    def fit(cls, sources: Sequence[MappingABC[str, float]], targets: Sequence[MappingABC[str, float]],
+            ridge: float = 1e-3) -> Mapping:
+        """Least-squares (ridge) fit on examples: ``sources[i]`` should give ``targets[i]``.
+
+        Targets missing from an example keep their default bias and zero weights.
+        """
+        if len(sources) != len(targets) or not sources:
+            raise ValueError("fit needs as many target examples as source examples, and at least one")
+        x = np.array([[s.get(name, 0.0) for name in SOURCES] for s in sources], float)
+        x1 = np.hstack([x, np.ones((len(x), 1))])
+        weights = np.zeros((len(TARGETS), len(SOURCES)))
+        bias = np.array([DEFAULT_BIAS[t] for t in TARGETS])
+        for row, target in enumerate(TARGETS):
+            known = [i for i, t in enumerate(targets) if target in t]
+            if not known:
+                continue
+            y = np.array([targets[i][target] for i in known], float)
+            a = x1[known]
+            reg = ridge * np.eye(a.shape[1])
+            reg[-1, -1] = 0.0
+            solution = np.linalg.solve(a.T @ a + reg, a.T @ y)
+            weights[row], bias[row] = solution[:-1], solution[-1]
+        return cls.from_arrays(weights, bias)
+
+    def __call__(self, sources: MappingABC[str, float]) -> dict[str, float]:
+        x = np.array([sources.get(name, 0.0) for name in SOURCES], float)
+        y = np.asarray(self.bias) + np.asarray(self.weights) @ x
+        out = {}
+        for target, value in zip(TARGETS, y):
+            out[target] = float(value % 1.0) if target == "hue" else float(min(max(value, 0.0), 1.0))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"sources": [...], "targets": [...], "weights": [[...]], "bias": [...]}``."""
+        return {"sources": list(SOURCES), "targets": list(TARGETS),
+                "weights": [list(r) for r in self.weights], "bias": list(self.bias)}
+
+    @classmethod
+    def from_dict(cls, data: MappingABC[str, Any], where: str = "mapping") -> Mapping:
+        """Rebuild from :meth:`to_dict`; rows and columns are matched by name."""
+        try:
+            sources, targets = list(data["sources"]), list(data["targets"])
+            weights, bias = np.asarray(data["weights"], float), np.asarray(data["bias"], float)
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(where, f"not a mapping ({err})") from None
+        if weights.shape != (len(targets), len(sources)) or bias.shape != (len(targets),):
+            raise InputError(where, "weights must be targets x sources and bias one per target")
+        tables = {t: {"bias": float(bias[i]), **{s: float(weights[i, j]) for j, s in enumerate(sources)}}
+                  for i, t in enumerate(targets)}
+        return cls.from_tables(tables, where)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as JSON (temporary name, then rename)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Mapping:
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as err:
+            raise InputError(path, f"cannot read mapping: {err}") from None
+        return cls.from_dict(data, str(path))
+
+
+@dataclass(frozen=True)
+class SectionPrompts:
+    """The prompts of one section: energy moves calm -> intense, brightness moves dark -> bright."""
+
+    calm: str
+    intense: str
+    dark: str | None = None
+    bright: str | None = None
+
+    def blend(self, intensity: float, brightness: float) -> tuple[tuple[str, float], ...]:
+        """Prompts with weights summing to 1 (equal prompts merged)."""
+        parts = [(self.calm, 1.0 - intensity), (self.intense, intensity)]
+        if self.dark is not None and self.bright is not None:
+            parts = [(p, w * 0.5) for p, w in parts]
+            parts += [(self.dark, 0.5 * (1.0 - brightness)), (self.bright, 0.5 * brightness)]
+        merged: dict[str, float] = {}
+        for prompt, weight in parts:
+            merged[prompt] = merged.get(prompt, 0.0) + weight
+        return tuple((p, w) for p, w in merged.items() if w > 0.0) or ((self.calm, 1.0),)
+
+
+def derive_seed(*parts: int | str) -> int:
+    """A 63-bit seed from ``parts``, stable across runs, machines and Python versions."""
+    digest = hashlib.blake2b("/".join(str(p) for p in parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+@dataclass(frozen=True)
+class SeedWalk:
+    """Where the fixed-noise walk is: slerp from ``seed_from`` to ``seed_to`` by ``position``,
+    then toward ``kick_seed`` by ``kick`` (the onset-locked displacement)."""
+
+    seed_from: int
+    seed_to: int
+    position: float
+    kick_seed: int
+    kick: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed_from": self.seed_from, "seed_to": self.seed_to, "position": self.position,
+                "kick_seed": self.kick_seed, "kick": self.kick}
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """Everything that steers one frame, JSON-able: section, prompt blend, targets, sources, walk."""
+
+    section: str
+    prompts: tuple[tuple[str, float], ...]
+    targets: MappingABC[str, float]
+    sources: MappingABC[str, float]
+    walk: SeedWalk
+    seed: int
+    extra: MappingABC[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "section": self.section,
+            "prompts": [{"prompt": p, "weight": w} for p, w in self.prompts],
+            "targets": dict(self.targets),
+            "sources": dict(self.sources),
+            "walk": self.walk.to_dict(),
+            "seed": self.seed,
+            **dict(self.extra),
+        }
+
+
+def walk_position(bar_phase: float, walk: float) -> float:
+    """Position 0..1 of the seed walk through a bar: even at ``walk = 0``; higher ``walk``
+    reaches the next bar's seed earlier (``bar_phase ** (1 / (1 + 3 walk))``), smoothed at the ends."""
+    warped = bar_phase ** (1.0 / (1.0 + 3.0 * walk))
+    return warped * warped * (3.0 - 2.0 * warped)

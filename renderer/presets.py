@@ -1,0 +1,216 @@
+"""Presets: TOML files (read with ``tomllib``, nothing in them executes) that configure a Renderer.
+
+A preset names its backend and model, resolution, prompts per section (by marker name,
+with a ``default``), a palette, and its reactivity: one ``[reactivity.<target>]`` table per
+conditioning target giving ``bias`` and per-source weights (see ``renderer.conditioning``).
+Validation raises :class:`bridge.errors.InputError` naming file, key and reason; unknown
+keys are errors. The shipped presets live in the ``presets`` package; see docs/rendering.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import InputError
+from renderer.conditioning import Mapping, SectionPrompts
+
+BACKEND_NAMES = ("embedded", "diffusers")
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+_TOP_KEYS = {
+    "name", "description", "backend", "model", "vae", "resolution", "steps", "guidance_scale", "seed",
+    "style", "negative_prompt", "palette", "smoothing_beats", "pulse_beats", "window_beats",
+    "prompts", "reactivity", "mapping",
+}
+_PROMPT_KEYS = {"calm", "intense", "dark", "bright"}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A validated preset. ``resolution`` is ``(width, height)`` in pixels."""
+
+    name: str
+    description: str
+    backend: str
+    model: str | None
+    vae: str | None
+    resolution: tuple[int, int]
+    steps: int
+    guidance_scale: float
+    seed: int
+    style: str
+    negative_prompt: str
+    palette: tuple[tuple[float, float, float], ...]
+    smoothing_beats: float
+    pulse_beats: float
+    window_beats: float
+    prompts: MappingABC[str, SectionPrompts]
+    mapping: Mapping
+    source: str = "<memory>"
+
+    def prompts_for(self, section: str | None) -> SectionPrompts:
+        """The prompts of ``section`` (a marker name), or the ``default`` ones."""
+        if section is not None and section in self.prompts:
+            return self.prompts[section]
+        lowered = {k.lower(): v for k, v in self.prompts.items()}
+        if section is not None and section.strip().lower() in lowered:
+            return lowered[section.strip().lower()]
+        return self.prompts["default"]
+
+    def section_key(self, section: str | None) -> str:
+        """The prompts key used for ``section`` (``"default"`` when it has none of its own)."""
+        if section is not None:
+            for key in self.prompts:
+                if key == section or key.lower() == section.strip().lower():
+                    return key
+        return "default"
+
+
+def _hex_to_rgb(value: str) -> tuple[float, float, float]:
+    return tuple(int(value[i:i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def _number(where: str, key: str, value: Any, lo: float, hi: float, integer: bool = False) -> float:
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or not math.isfinite(value) or not lo <= value <= hi:
+        kind = "an integer" if integer else "a number"
+        raise InputError(where, f"{key} must be {kind} in {lo:g}..{hi:g}, got {value!r}")
+    return value
+
+
+def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: Path | None = None) -> Preset:
+    """Validate a parsed TOML table; ``where`` names the file in errors."""
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise InputError(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_TOP_KEYS))})")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(where, "name must be a non-empty string")
+    backend = data.get("backend", "embedded")
+    if backend not in BACKEND_NAMES:
+        raise InputError(where, f"backend must be one of {', '.join(BACKEND_NAMES)}, got {backend!r}")
+    model = data.get("model")
+    if model is not None and (not isinstance(model, str) or not model):
+        raise InputError(where, "model must be a folder path or a Hub id string")
+    if backend == "diffusers" and not model:
+        raise InputError(where, "model is required for backend 'diffusers' (a local folder or a Hub id)")
+    vae = data.get("vae")
+    if vae is not None and not isinstance(vae, str):
+        raise InputError(where, "vae must be a folder path or Hub id string (an AutoencoderTiny)")
+    resolution = data.get("resolution", [256, 256])
+    if (not isinstance(resolution, list) or len(resolution) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in resolution)
+            or any(v < 16 or v > 2048 or v % 8 for v in resolution)):
+        raise InputError(where, f"resolution must be [width, height], multiples of 8 in 16..2048, got {resolution!r}")
+    steps = int(_number(where, "steps", data.get("steps", 1), 1, 50, integer=True))
+    guidance = float(_number(where, "guidance_scale", data.get("guidance_scale", 0.0), 0.0, 30.0))
+    seed = int(_number(where, "seed", data.get("seed", 0), 0, 2**63 - 1, integer=True))
+    strings = {}
+    for key in ("description", "style", "negative_prompt"):
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            raise InputError(where, f"{key} must be a string")
+        strings[key] = value
+    palette_raw = data.get("palette", ["#000000", "#ffffff"])
+    if not isinstance(palette_raw, list) or not 2 <= len(palette_raw) <= 16:
+        raise InputError(where, "palette must be a list of 2..16 colours like \"#ff8800\"")
+    for colour in palette_raw:
+        if not isinstance(colour, str) or not _HEX.match(colour):
+            raise InputError(where, f"palette colour must look like \"#ff8800\", got {colour!r}")
+    smoothing = float(_number(where, "smoothing_beats", data.get("smoothing_beats", 0.5), 0.01, 64.0))
+    pulse = float(_number(where, "pulse_beats", data.get("pulse_beats", 0.5), 0.01, 16.0))
+    window = float(_number(where, "window_beats", data.get("window_beats", 4.0), 0.25, 64.0))
+
+    prompts_raw = data.get("prompts")
+    if not isinstance(prompts_raw, MappingABC) or "default" not in prompts_raw:
+        raise InputError(where, "needs a [prompts.default] table (calm = \"...\", intense = \"...\")")
+    prompts: dict[str, SectionPrompts] = {}
+    for section, table in prompts_raw.items():
+        key = f"prompts.{section}"
+        if isinstance(table, str):
+            table = {"calm": table, "intense": table}
+        if not isinstance(table, MappingABC):
+            raise InputError(where, f"{key} must be a table or a string")
+        bad = sorted(set(table) - _PROMPT_KEYS)
+        if bad:
+            raise InputError(where, f"{key}: unknown key {bad[0]!r} (allowed: calm, intense, dark, bright)")
+        if not isinstance(table.get("calm"), str):
+            raise InputError(where, f"{key}.calm must be a string")
+        values = {k: table[k] for k in _PROMPT_KEYS if k in table}
+        for k, v in values.items():
+            if not isinstance(v, str):
+                raise InputError(where, f"{key}.{k} must be a string")
+        if ("dark" in values) != ("bright" in values):
+            raise InputError(where, f"{key}: give both dark and bright, or neither")
+        values.setdefault("intense", values["calm"])
+        prompts[str(section)] = SectionPrompts(**values)
+
+    reactivity = data.get("reactivity", {})
+    if not isinstance(reactivity, MappingABC):
+        raise InputError(where, "reactivity must be a table of [reactivity.<target>] tables")
+    mapping_file = data.get("mapping")
+    if mapping_file is not None:
+        if not isinstance(mapping_file, str):
+            raise InputError(where, "mapping must be a path to a fitted mapping .json")
+        path = Path(mapping_file)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if reactivity:
+            raise InputError(where, "give either mapping (a fitted file) or [reactivity] tables, not both")
+        mapping = Mapping.load(path)
+    else:
+        try:
+            mapping = Mapping.from_tables(reactivity, "reactivity")
+        except InputError as err:
+            raise InputError(where, f"{err.where}: {err.problem}") from None
+
+    return Preset(
+        name=name.strip(), description=strings["description"], backend=backend, model=model, vae=vae,
+        resolution=(resolution[0], resolution[1]), steps=steps, guidance_scale=guidance, seed=seed,
+        style=strings["style"], negative_prompt=strings["negative_prompt"],
+        palette=tuple(_hex_to_rgb(c) for c in palette_raw), smoothing_beats=smoothing, pulse_beats=pulse,
+        window_beats=window, prompts=prompts, mapping=mapping, source=where,
+    )
+
+
+def builtin_presets() -> dict[str, Path]:
+    """Name (file stem) -> path of every preset shipped in the ``presets`` package."""
+    found = {}
+    for entry in resources.files("presets").iterdir():
+        if entry.name.endswith(".toml"):
+            found[entry.name[: -len(".toml")]] = Path(str(entry))
+    return dict(sorted(found.items()))
+
+
+def preset_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """A shipped preset by name (``"neon"``) or any ``.toml`` path."""
+    text = os.fspath(name_or_path)
+    path = Path(text)
+    if path.suffix == ".toml" or os.sep in text or path.exists():
+        if not path.is_file():
+            raise InputError(text, "no such preset file")
+        return path
+    shipped = builtin_presets()
+    if text not in shipped:
+        raise InputError(text, f"no such preset (shipped: {', '.join(shipped)}; or give a .toml path)")
+    return shipped[text]
+
+
+def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
+    """Read and validate a preset; every problem is an :class:`InputError` naming the file."""
+    path = preset_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(path, f"not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(path, f"cannot read: {err}") from None
+    return parse_preset(data, str(path), path.parent)

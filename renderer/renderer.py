@@ -1,0 +1,246 @@
+"""The Renderer: a pipeline made of its components (backend + preset + size + seed) and one call.
+
+``Renderer.render(moment, state)`` is the only way a frame is made; preview and export both
+use it. It is pure: the same Moment, preset, seed and state give the same frame.
+
+Temporal coherence comes from three things, all in this file or the conditioning:
+
+- fixed noise per bar: bar ``n`` has seed :meth:`Renderer.seed_for_bar` and the starting
+  noise slerps from bar ``n``'s noise to bar ``n+1``'s through the bar (so bar starts are
+  exact keyframes), nudged toward a per-beat noise by the ``kick`` target on onsets;
+- img2img feedback from the previous frame (carried in :class:`RenderState`) at the
+  ``strength`` target; backends without img2img blend their output with it instead;
+  the feedback is dropped on a section change or a jump in time;
+- smoothing of audio sources in beats (``smoothing_beats`` of the preset).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from renderer import post
+from renderer.conditioning import Conditioning, SeedWalk, derive_seed, summarize, walk_position
+from renderer.moment import Moment
+from renderer.presets import Preset, load_preset
+
+if TYPE_CHECKING:
+    import torch
+
+    from renderer.backends.base import Backend
+
+#: Feedback is dropped when the next frame is this many beats away (a seek, a loop jump).
+MAX_FEEDBACK_GAP_BEATS = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class RenderState:
+    """What the next frame needs from this one: the model's output before post-processing
+    (HxWx3 float32 0..1), and where it was (``seconds``, ``section``)."""
+
+    model_frame: np.ndarray | None = None
+    seconds: float | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class RenderResult:
+    """A frame (HxWx3 uint8 RGB), the state to pass to the next call, and the conditioning used."""
+
+    frame: np.ndarray
+    state: RenderState
+    conditioning: Conditioning = field(repr=False)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation between two noise tensors (keeps Gaussian-noise norms)."""
+    import torch
+
+    a_flat, b_flat = a.flatten().double(), b.flatten().double()
+    cos = torch.dot(a_flat, b_flat) / (a_flat.norm() * b_flat.norm())
+    omega = math.acos(float(cos.clamp(-1.0, 1.0)))
+    if omega < 1e-6:
+        return (a * (1.0 - t) + b * t)
+    s = math.sin(omega)
+    return (a * (math.sin((1.0 - t) * omega) / s) + b * (math.sin(t * omega) / s)).to(a.dtype)
+
+
+class Renderer:
+    """Components plus one call.
+
+    - ``backend``: a :class:`renderer.backends.base.Backend` (owns the weights).
+    - ``preset``: a :class:`renderer.presets.Preset` (prompts, palette, reactivity mapping).
+    - ``size``: ``(width, height)`` in pixels (default: the preset's resolution).
+    - ``seed``: the base seed (default: the preset's); bar seeds derive from it.
+    """
+
+    def __init__(self, backend: Backend, preset: Preset, size: tuple[int, int] | None = None,
+                 seed: int | None = None) -> None:
+        self.backend = backend
+        self.preset = preset
+        self.size = tuple(size) if size is not None else preset.resolution
+        if len(self.size) != 2 or any(v < 16 or v % 8 for v in self.size):
+            raise ValueError(f"size must be (width, height), multiples of 8 >= 16, got {size!r}")
+        self.seed = preset.seed if seed is None else int(seed)
+        self._noise_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
+
+    # -- construction --------------------------------------------------------------------
+
+    @classmethod
+    def from_preset(cls, name_or_path: str | os.PathLike[str] | Preset, backend: str | Backend | None = None,
+                    size: tuple[int, int] | None = None, device: str | None = None, seed: int | None = None,
+                    model: str | None = None) -> Renderer:
+        """A Renderer for a shipped preset name, a ``.toml`` path or a :class:`Preset`.
+
+        ``backend`` overrides the preset's backend (a name, or an already loaded Backend to
+        share its weights); ``model`` overrides its model; ``device`` as for
+        :func:`renderer.devices.pick_device`.
+        """
+        preset = name_or_path if isinstance(name_or_path, Preset) else load_preset(name_or_path)
+        if backend is None or isinstance(backend, str):
+            backend = build_backend(preset, backend, device=device, model=model)
+        return cls(backend, preset, size=size, seed=seed)
+
+    def with_preset(self, preset: str | os.PathLike[str] | Preset) -> Renderer:
+        """Another Renderer sharing this one's backend (weights load once), like diffusers' ``from_pipe``."""
+        preset = preset if isinstance(preset, Preset) else load_preset(preset)
+        return Renderer(self.backend, preset, size=self.size if self.size != self.preset.resolution else None,
+                        seed=None)
+
+    @property
+    def components(self) -> dict[str, Any]:
+        """The parts, to hand to another Renderer."""
+        return {"backend": self.backend, "preset": self.preset, "size": self.size, "seed": self.seed}
+
+    # -- conditioning --------------------------------------------------------------------
+
+    def seed_for_bar(self, bar: int) -> int:
+        """The noise seed of bar ``bar`` (its keyframe); stable across runs and machines."""
+        return derive_seed(self.seed, "bar", int(bar))
+
+    def condition(self, moment: Moment) -> Conditioning:
+        """What steers the frame at ``moment``: sources -> mapping -> targets, prompts, walk."""
+        preset = self.preset
+        sources = summarize(moment, preset.smoothing_beats, preset.pulse_beats)
+        targets = preset.mapping(sources)
+        section = preset.section_key(moment.section)
+        blend = preset.prompts_for(moment.section).blend(targets["intensity"], targets["brightness"])
+        if preset.style:
+            blend = tuple((f"{p}, {preset.style}", w) for p, w in blend)
+        beat_index = math.floor(moment.beat_in_bar + 1e-9)
+        walk = SeedWalk(
+            seed_from=self.seed_for_bar(moment.bar),
+            seed_to=self.seed_for_bar(moment.bar + 1),
+            position=walk_position(moment.bar_phase, targets["walk"]),
+            kick_seed=derive_seed(self.seed, "beat", moment.bar, beat_index),
+            kick=targets["kick"],
+        )
+        return Conditioning(section=section, prompts=blend, targets=targets, sources=sources, walk=walk,
+                            seed=walk.seed_from)
+
+    def describe(self, moment: Moment) -> dict[str, Any]:
+        """JSON-able description of the frame at ``moment``: conditioning, seed, backend, preset."""
+        return {
+            "moment": moment.to_dict(),
+            "preset": self.preset.name,
+            "size": list(self.size),
+            "base_seed": self.seed,
+            "seed": self.seed_for_bar(moment.bar),
+            "conditioning": self.condition(moment).to_dict(),
+            "backend": self.backend.describe(),
+        }
+
+    # -- noise ---------------------------------------------------------------------------
+
+    def noise(self, seed: int) -> torch.Tensor:
+        """Unit Gaussian noise of the backend's latent shape for ``seed`` (CPU, float32)."""
+        import torch
+
+        cached = self._noise_cache.get(seed)
+        if cached is None:
+            width, height = self.size
+            generator = torch.Generator("cpu").manual_seed(seed)
+            cached = torch.randn(self.backend.latent_shape(width, height), generator=generator,
+                                 dtype=torch.float32)
+            self._noise_cache[seed] = cached
+            while len(self._noise_cache) > 16:
+                self._noise_cache.popitem(last=False)
+        return cached
+
+    def latents(self, walk: SeedWalk) -> torch.Tensor:
+        """The walked starting noise: slerp between bar seeds, then toward the beat seed by ``kick``."""
+        latents = slerp(self.noise(walk.seed_from), self.noise(walk.seed_to), walk.position)
+        if walk.kick > 0.0:
+            latents = slerp(latents, self.noise(walk.kick_seed), 0.5 * walk.kick)
+        return latents
+
+    # -- the call ------------------------------------------------------------------------
+
+    def _feedback(self, moment: Moment, state: RenderState | None) -> np.ndarray | None:
+        if state is None or state.model_frame is None or state.seconds is None:
+            return None
+        gap_beats = (moment.seconds - state.seconds) / moment.beat_seconds
+        if not 0.0 <= gap_beats <= MAX_FEEDBACK_GAP_BEATS or state.section != moment.section:
+            return None
+        if state.model_frame.shape[:2] != (self.size[1], self.size[0]):
+            return None
+        return state.model_frame
+
+    def render(self, moment: Moment, state: RenderState | None = None) -> RenderResult:
+        """The frame at ``moment``; pass the returned ``state`` to the next call for coherence."""
+        from renderer.backends.base import BackendRequest
+
+        cond = self.condition(moment)
+        targets = cond.targets
+        previous = self._feedback(moment, state)
+        strength = float(targets["strength"])
+        use_img2img = previous is not None and self.backend.supports_img2img and strength < 1.0
+        width, height = self.size
+        request = BackendRequest(
+            conditioning=cond, moment=moment, latents=self.latents(cond.walk),
+            init_image=previous if use_img2img else None, strength=strength,
+            seed=cond.walk.kick_seed, width=width, height=height,
+        )
+        raw = np.asarray(self.backend(request), np.float32)
+        if raw.shape != (height, width, 3):
+            raise RuntimeError(f"{type(self.backend).__name__} returned shape {raw.shape}, "
+                               f"expected {(height, width, 3)}")
+        if previous is not None and not use_img2img:
+            raw = raw * strength + previous * (1.0 - strength)
+        image = post.palette_map(raw, self.preset.palette, targets["palette"])
+        image = post.rotate_hue(image, targets["hue"])
+        image = post.flash(image, targets["flash"])
+        return RenderResult(post.to_uint8(image), RenderState(raw, moment.seconds, moment.section), cond)
+
+    __call__ = render
+
+
+def build_backend(preset: Preset, name: str | None = None, device: str | None = None,
+                  model: str | None = None) -> Backend:
+    """Load the backend a preset asks for (or ``name``), configured from the preset."""
+    from renderer.backends.base import load_backend
+    from renderer.devices import pick_device
+
+    name = name or os.environ.get("BARLIGHT_BACKEND") or preset.backend
+    device = pick_device(device)
+    if name == "diffusers":
+        from bridge.errors import InputError
+
+        model = model or preset.model
+        if not model:
+            raise InputError(preset.source, "backend 'diffusers' needs a model (set model = ... or pass --model)")
+        return load_backend("diffusers", model=model, vae=preset.vae, steps=preset.steps,
+                            guidance_scale=preset.guidance_scale, negative_prompt=preset.negative_prompt,
+                            device=device)
+    config: dict[str, Any] = {"device": device}
+    if model:
+        config["model"] = model
+    return load_backend(name, **config)
+
+
+__all__ = ["Renderer", "RenderResult", "RenderState", "build_backend", "slerp"]

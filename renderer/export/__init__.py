@@ -1,0 +1,12 @@
+"""Export: per-bar keyframes and a video aligned to the arrangement (see docs/export.md).
+
+- :mod:`renderer.export.timing` — exact frame rates (``Fraction``), frame ``k`` at ``k/fps`` s.
+- :mod:`renderer.export.audio` — the bounce, read once and cut to the exported range.
+- :mod:`renderer.export.video` — :class:`VideoWriter`: H.264 + AAC ``.mp4`` or ProRes + PCM ``.mov``.
+- :mod:`renderer.export.keyframes` — ``keyframes.json`` / ``.csv`` / Parseq, and reading them back.
+- :mod:`renderer.export.checkpoint` — :class:`FrameStore`: frames and renderer state for resume.
+- :mod:`renderer.export.job` — :func:`plan_export` and :func:`run_export`, which tie them together.
+- :mod:`renderer.export.demo` — the synthesised demo piece of ``barlight demo``.
+
+Nothing heavy is imported here; each module imports what it needs.
+"""

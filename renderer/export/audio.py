@@ -1,0 +1,86 @@
+"""The exported piece's sound: read once, cut to the exported range, handed to the muxer unchanged."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from bridge.errors import InputError
+
+
+@dataclass(frozen=True, eq=False)
+class AudioClip:
+    """``samples`` (channels, n) float32 in -1..1 at ``sample_rate`` Hz; sample 0 is the video's frame 0."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def frames(self) -> int:
+        """Sample frames (per channel)."""
+        return int(self.samples.shape[1])
+
+    @property
+    def duration_seconds(self) -> Fraction:
+        """Exact length: ``frames / sample_rate`` seconds."""
+        return Fraction(self.frames, self.sample_rate)
+
+    def cut(self, start_seconds: Fraction, end_seconds: Fraction | None) -> AudioClip:
+        """The samples from ``start_seconds`` up to ``end_seconds`` (rounded to the nearest sample)."""
+        start = round(Fraction(start_seconds) * self.sample_rate)
+        stop = self.frames if end_seconds is None else min(self.frames, round(Fraction(end_seconds) * self.sample_rate))
+        return AudioClip(self.samples[:, start:max(start, stop)], self.sample_rate)
+
+
+def read_audio(path: str | os.PathLike[str]) -> AudioClip:
+    """Decode an audio file (WAV/AIFF/FLAC/OGG via soundfile, anything else via FFmpeg) as float32."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such audio file")
+    try:
+        import soundfile
+
+        data, rate = soundfile.read(os.fspath(path), dtype="float32", always_2d=True)
+        samples = np.ascontiguousarray(data.T)
+    except Exception:  # noqa: BLE001 - soundfile can't read it: try FFmpeg before giving up
+        samples, rate = _read_with_ffmpeg(path)
+    if samples.shape[1] == 0:
+        raise InputError(path, "the audio file holds no samples")
+    if samples.shape[0] > 2:
+        samples = samples[:2]  # AAC stereo: keep the front pair of a multichannel bounce
+    return AudioClip(samples, int(rate))
+
+
+def _read_with_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            if not container.streams.audio:
+                raise InputError(path, "has no audio stream")
+            stream = container.streams.audio[0]
+            channels = stream.codec_context.channels or 1
+            layout = "mono" if channels == 1 else "stereo"
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=stream.codec_context.sample_rate)
+            chunks = []
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray())
+            rate = stream.codec_context.sample_rate
+    except InputError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise InputError(path, f"not a readable audio file ({err})") from None
+    if not chunks:
+        raise InputError(path, "the audio file holds no samples")
+    return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), int(rate)

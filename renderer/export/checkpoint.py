@@ -1,0 +1,105 @@
+"""Checkpoints of an export in progress: every rendered frame as a PNG, the renderer state now and then.
+
+The work folder (``DIR/.barlight-work/``) holds ``job.json`` (what determines the frames:
+timeline, audio, size, fps, preset, backend, seeds), ``frames/NNNNNN.png`` (lossless, so a
+resumed export encodes the very same pixels) and ``state/NNNNNN.pkl`` (the renderer state
+after frame NNNNNN). A rerun with the same job resumes after the last frame that has a
+state checkpoint and an unbroken run of frames before it; a different job starts over.
+Each file is written under a temporary name and renamed, so a crash leaves no torn file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WORK_DIR_NAME = ".barlight-work"
+JOB_NAME = "job.json"
+KEEP_STATES = 2  # state checkpoints kept (older ones are deleted as new ones land)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class FrameStore:
+    """One export's work folder. Not thread-safe: one writer. Not realtime-safe: file I/O."""
+
+    def __init__(self, out_dir: str | os.PathLike[str], job: dict[str, Any]) -> None:
+        self.root = Path(out_dir) / WORK_DIR_NAME
+        self.job = json.loads(json.dumps(job, sort_keys=True))  # normalised: what job.json will read back as
+        self.frames_dir = self.root / "frames"
+        self.state_dir = self.root / "state"
+
+    def open(self) -> bool:
+        """Create the folder; clear it when it belongs to another job. True when earlier work was kept."""
+        job_path = self.root / JOB_NAME
+        kept = False
+        if job_path.exists():
+            try:
+                kept = json.loads(job_path.read_text(encoding="utf-8")) == self.job
+            except (OSError, json.JSONDecodeError):
+                kept = False
+            if not kept:
+                shutil.rmtree(self.root)
+        self.frames_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not kept:
+            _atomic_write(job_path, json.dumps(self.job, indent=1, sort_keys=True).encode())
+        return kept
+
+    # -- frames ---------------------------------------------------------------------------
+
+    def frame_path(self, frame: int) -> Path:
+        return self.frames_dir / f"{frame:06d}.png"
+
+    def has_frame(self, frame: int) -> bool:
+        return self.frame_path(frame).exists()
+
+    def save_frame(self, frame: int, rgb: np.ndarray) -> None:
+        from PIL import Image
+
+        path = self.frame_path(frame)
+        tmp = path.with_name(f".{path.name}.tmp")
+        Image.fromarray(rgb, "RGB").save(tmp, format="PNG", compress_level=1)
+        os.replace(tmp, path)
+
+    def load_frame(self, frame: int) -> np.ndarray:
+        from PIL import Image
+
+        with Image.open(self.frame_path(frame)) as image:
+            return np.asarray(image.convert("RGB"))
+
+    # -- renderer state -------------------------------------------------------------------
+
+    def save_state(self, frame: int, state: Any) -> None:
+        """Keep the renderer state after ``frame`` (pickled; torch tensors pickle too)."""
+        _atomic_write(self.state_dir / f"{frame:06d}.pkl", pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        for old in sorted(self.state_dir.glob("*.pkl"))[:-KEEP_STATES]:
+            old.unlink(missing_ok=True)
+
+    def resume_point(self) -> tuple[int, Any]:
+        """``(first frame to render, renderer state before it)``; ``(0, None)`` when nothing usable is kept."""
+        contiguous = 0
+        while self.has_frame(contiguous):
+            contiguous += 1
+        for path in sorted(self.state_dir.glob("*.pkl"), reverse=True):
+            frame = int(path.stem)
+            if frame < contiguous:
+                try:
+                    return frame + 1, pickle.loads(path.read_bytes())
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+                    continue
+        return 0, None
+
+    def remove(self) -> None:
+        """Delete the work folder (after the final files are in place)."""
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,190 @@
+"""Write frames and the piece's audio into one video file with exact timing (PyAV / FFmpeg).
+
+Frame ``k`` gets presentation time ``k`` in a time base of ``1/fps`` (exactly
+``1001/30000`` s at 29.97 fps), so no frame time is ever accumulated or rounded.
+Audio sample ``n`` gets time ``n`` in ``1/sample_rate``; the first sample plays with
+frame 0. AAC's encoder delay (its 1024 priming samples) is carried by negative
+packet timestamps, which the MP4 muxer turns into an edit list that players and
+decoders honour, so decoded audio starts exactly at frame 0 (a test decodes the
+file and cross-correlates). Audio is interleaved as the video advances.
+
+The file is written under a hidden temporary name beside ``path`` and renamed
+into place by :meth:`VideoWriter.close`; :meth:`VideoWriter.abort` deletes it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from renderer.export.audio import AudioClip
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    """A container and codecs: the mp4 default (H.264 + AAC) or ProRes 422 HQ + PCM in a mov."""
+
+    name: str
+    suffix: str
+    video_codec: str
+    pix_fmt: str
+    audio_codec: str
+    audio_format: str
+    video_options: dict[str, str] = field(default_factory=dict)
+    audio_rates: tuple[int, ...] = ()  # empty: any rate
+
+
+H264 = VideoFormat(
+    "h264", ".mp4", "libx264", "yuv420p", "aac", "fltp",
+    {"crf": "18", "preset": "medium", "movflags": "+faststart"},
+    (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000),
+)
+PRORES = VideoFormat("prores", ".mov", "prores_ks", "yuv422p10le", "pcm_s16le", "s16", {"profile": "3"})
+FORMATS: dict[str, VideoFormat] = {f.name: f for f in (H264, PRORES)}
+
+AUDIO_CHUNK = 1024  # samples per audio frame handed to the encoder (AAC's frame size)
+
+
+class VideoWriter:
+    """Encodes RGB frames one by one, audio alongside; the file appears at ``path`` only on :meth:`close`.
+
+    Not thread-safe: one thread writes. Not realtime-safe: encodes and does file I/O.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: Fraction, size: tuple[int, int],
+                 audio: AudioClip | None = None, video_format: VideoFormat = H264) -> None:
+        import av
+
+        self.path = Path(path)
+        self.fps = Fraction(fps)
+        self.width, self.height = size
+        self.format = video_format
+        self.frames_written = 0
+        self._audio = _fit_rate(audio, video_format) if audio is not None else None
+        self._audio_cursor = 0
+        self._tmp = self.path.with_name(f".{self.path.stem}.incomplete{self.path.suffix}")
+        self._tmp.unlink(missing_ok=True)
+        container_options = {k: v for k, v in video_format.video_options.items() if k == "movflags"}
+        self._container = av.open(os.fspath(self._tmp), "w", container_options=container_options)
+        video = self._container.add_stream(video_format.video_codec, rate=self.fps)
+        video.width, video.height = self.width, self.height
+        video.pix_fmt = video_format.pix_fmt
+        video.time_base = 1 / self.fps
+        video.codec_context.time_base = 1 / self.fps
+        video.codec_context.colorspace = 1  # BT.709 (AVCOL_SPC_BT709), which :meth:`write` converts to
+        video.codec_context.color_primaries = 1
+        video.codec_context.color_trc = 1
+        video.codec_context.color_range = 1  # limited ("tv") range
+        codec_options = {k: v for k, v in video_format.video_options.items() if k != "movflags"}
+        video.codec_context.options = codec_options
+        self._video = video
+        self._audio_stream = None
+        if self._audio is not None:
+            layout = "mono" if self._audio.channels == 1 else "stereo"
+            stream = self._container.add_stream(video_format.audio_codec, rate=self._audio.sample_rate)
+            stream.layout = layout
+            stream.format = video_format.audio_format
+            stream.time_base = Fraction(1, self._audio.sample_rate)
+            if video_format.audio_codec == "aac":
+                stream.bit_rate = 128_000 * self._audio.channels
+            self._audio_stream = stream
+            self._layout = layout
+
+    # -- writing --------------------------------------------------------------------------
+
+    def write(self, rgb: np.ndarray) -> None:
+        """Append the next frame: ``(height, width, 3)`` uint8 RGB, shown at ``frames_written / fps`` s."""
+        import av
+
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
+            raise ValueError(f"frame must be uint8 ({self.height}, {self.width}, 3), got {rgb.dtype} {rgb.shape}")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame = frame.reformat(format=self.format.pix_fmt, dst_colorspace="itu709")
+        frame.pts = self.frames_written
+        frame.time_base = self._video.codec_context.time_base
+        for packet in self._video.encode(frame):
+            self._container.mux(packet)
+        self.frames_written += 1
+        # Keep the audio level with the video: every sample that plays before the next frame.
+        self._write_audio_until(self._sample_at(self.frames_written))
+
+    def close(self) -> Path:
+        """Flush encoders, finish the file and move it to ``path``; returns ``path``."""
+        if self._audio is not None:
+            self._write_audio_until(self._audio.frames, final=True)
+            for packet in self._audio_stream.encode(None):
+                self._container.mux(packet)
+        for packet in self._video.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop without a file: close and delete the temporary one."""
+        try:
+            self._container.close()
+        except Exception:  # noqa: BLE001 - an encoder left mid-stream may refuse to finish; the file goes anyway
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # -- audio ----------------------------------------------------------------------------
+
+    def _sample_at(self, frame: int) -> int:
+        """Samples that play before frame ``frame`` starts (exact rational, then floored)."""
+        return math.floor(Fraction(frame) / self.fps * self._audio.sample_rate) if self._audio is not None else 0
+
+    def _write_audio_until(self, sample: int, final: bool = False) -> None:
+        import av
+
+        if self._audio is None:
+            return
+        sample = min(sample, self._audio.frames)
+        while self._audio_cursor < sample:
+            stop = min(self._audio_cursor + AUDIO_CHUNK, self._audio.frames)
+            if stop - self._audio_cursor < AUDIO_CHUNK and not final:
+                return  # a short frame only at the very end: AAC wants full frames
+            chunk = self._audio.samples[:, self._audio_cursor:stop]
+            if self.format.audio_format == "s16":  # packed int16, interleaved channels
+                ints = np.clip(np.round(chunk * 32767.0), -32768, 32767).astype(np.int16)
+                frame = av.AudioFrame.from_ndarray(ints.T.reshape(1, -1), format="s16", layout=self._layout)
+            else:
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout=self._layout)
+            frame.sample_rate = self._audio.sample_rate
+            frame.pts = self._audio_cursor
+            frame.time_base = Fraction(1, self._audio.sample_rate)
+            for packet in self._audio_stream.encode(frame):
+                self._container.mux(packet)
+            self._audio_cursor = stop
+
+
+def _fit_rate(audio: AudioClip, video_format: VideoFormat) -> AudioClip:
+    """Resample to 48 kHz only when the codec can't carry the file's own rate."""
+    if not video_format.audio_rates or audio.sample_rate in video_format.audio_rates:
+        return audio
+    from scipy.signal import resample_poly
+
+    gcd = math.gcd(48000, audio.sample_rate)
+    samples = resample_poly(audio.samples, 48000 // gcd, audio.sample_rate // gcd, axis=1).astype(np.float32)
+    return AudioClip(samples, 48000)
+
+
+def video_format_for(path: str | os.PathLike[str], codec: str | None = None) -> VideoFormat:
+    """The format named ``codec``, else the one the file's suffix implies (``.mov`` -> ProRes)."""
+    if codec:
+        return FORMATS[codec]
+    return PRORES if Path(path).suffix.lower() == ".mov" else H264

@@ -1,0 +1,86 @@
+"""The video writer: exact frame times at integer and NTSC rates, audio starting with frame 0."""
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from scipy.signal import correlate
+
+from renderer.export.audio import AudioClip
+from renderer.export.timing import frame_count
+from renderer.export.video import H264, PRORES, VideoWriter
+
+
+def noise(seconds: float, rate: int = 44100, seed: int = 0) -> AudioClip:
+    rng = np.random.default_rng(seed)
+    return AudioClip((rng.standard_normal((2, round(seconds * rate))) * 0.2).astype(np.float32), rate)
+
+
+def decode_audio(path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        chunks = [frame.to_ndarray() for frame in container.decode(audio=0)]
+        fmt = container.streams.audio[0].codec_context.format.name
+    data = np.concatenate(chunks, axis=1)
+    if fmt == "s16":  # packed: (1, n * channels)
+        return data.reshape(-1, 2).T.astype(np.float32) / 32767.0
+    return data.astype(np.float32)
+
+
+def lag_samples(decoded: np.ndarray, original: np.ndarray) -> int:
+    n = min(decoded.shape[-1], original.shape[-1])
+    cc = correlate(decoded[:n], original[:n], mode="full", method="fft")
+    return int(np.argmax(cc)) - (n - 1)
+
+
+@pytest.mark.parametrize("fps", [Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30)])
+def test_frames_have_exact_pts_and_the_audio_has_no_offset(tmp_path, fps):
+    audio = noise(1.05)
+    count = frame_count(audio.duration_seconds, fps)
+    path = tmp_path / "out.mp4"
+    with VideoWriter(path, fps, (64, 48), audio) as writer:
+        for k in range(count):
+            writer.write(np.full((48, 64, 3), (k * 7) % 256, np.uint8))
+    assert path.exists() and not list(tmp_path.glob(".*"))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        assert stream.average_rate == fps
+    assert len(frames) == count == frame_count(Fraction(46305, 44100), fps)
+    for k, frame in enumerate(frames):
+        assert frame.pts * frame.time_base == Fraction(k) / fps  # exact: no drift at any k
+    decoded = decode_audio(path)
+    assert lag_samples(decoded[0], audio.samples[0]) == 0
+    n = audio.frames
+    assert decoded.shape[1] >= n
+    assert np.corrcoef(decoded[0, :n], audio.samples[0])[0, 1] > 0.8  # AAC keeps white noise only roughly; the timing is what matters
+
+
+def test_prores_mov_carries_pcm_audio_from_frame_zero(tmp_path):
+    audio = noise(0.5, rate=48000, seed=1)
+    fps = Fraction(24000, 1001)
+    path = tmp_path / "out.mov"
+    with VideoWriter(path, fps, (64, 64), audio, PRORES) as writer:
+        for k in range(frame_count(audio.duration_seconds, fps)):
+            writer.write(np.zeros((64, 64, 3), np.uint8))
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].codec_context.name == "prores"
+        assert container.streams.video[0].frames == 12
+    decoded = decode_audio(path)
+    assert np.allclose(decoded[:, : audio.frames], audio.samples, atol=2 / 32767)
+
+
+def test_an_aborted_writer_leaves_no_file(tmp_path):
+    path = tmp_path / "out.mp4"
+    with pytest.raises(RuntimeError):
+        with VideoWriter(path, Fraction(24), (64, 64), noise(0.2), H264) as writer:
+            writer.write(np.zeros((64, 64, 3), np.uint8))
+            raise RuntimeError("crash mid-export")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wrong_frame_shape_is_refused(tmp_path):
+    writer = VideoWriter(tmp_path / "out.mp4", Fraction(24), (64, 64))
+    with pytest.raises(ValueError, match="64, 64, 3"):
+        writer.write(np.zeros((32, 32, 3), np.uint8))
+    writer.abort()

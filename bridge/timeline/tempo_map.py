@@ -235,12 +235,18 @@ class TempoMap:
             length = tempo[i + 1].beat - tempo[i].beat
             bpm0, bpm1 = self._segment_bpms(tempo, i)
             durations.append(_segment_seconds(length, bpm0, bpm1, length))
-        seconds = _compensated_prefix_sums(durations)
+        # Anchor beat 0 at exactly 0 s: sum forward from the segment holding beat 0 and
+        # backward from it, so neither a count-in nor a late first point shifts song start.
+        k = max(0, bisect.bisect_right(seg_beats, 0.0) - 1)
+        bpm0, bpm1 = self._segment_bpms(tempo, k)
+        length = seg_beats[k + 1] - seg_beats[k] if k + 1 < len(tempo) else math.inf
+        into = 0.0 - seg_beats[k]
+        to_zero = into * 60.0 / bpm0 if into < 0.0 else _segment_seconds(into, bpm0, bpm1, length)
+        forward = _compensated_prefix_sums([-to_zero, *durations[k:]])[1:]
+        backward = _compensated_prefix_sums([-to_zero, *(-d for d in reversed(durations[:k]))])[1:]
+        seconds = backward[::-1] + forward[1:]
         object.__setattr__(self, "_seg_beats", seg_beats)
         object.__setattr__(self, "_seg_seconds", seconds)
-        offset = self._relative_seconds(0.0)
-        if offset != 0.0:
-            object.__setattr__(self, "_seg_seconds", [s - offset for s in seconds])
 
         bars = [1]
         for previous, meter in zip(meters, meters[1:]):
@@ -257,9 +263,18 @@ class TempoMap:
         return cls((TempoPoint(0.0, float(bpm)),), (Meter(0.0, numerator, denominator),), tuple(markers))
 
     def with_tempo(self, bpm: float, at_seconds: float) -> TempoMap:
-        """A new map whose tempo becomes ``bpm`` at ``at_seconds``, continuous in beats there (re-anchor, never jump)."""
+        """A new map whose tempo becomes ``bpm`` at ``at_seconds``, continuous in beats there (re-anchor, never jump).
+
+        Everything before ``at_seconds`` is kept and every later point dropped. Beat 0 stays
+        at 0 s, so for ``at_seconds >= 0`` the past is untouched; a change during a count-in
+        (``at_seconds < 0``) also moves the rest of the count-in.
+        """
         beat = self.beat_at(at_seconds)
         kept = [p for p in self.tempo if p.beat < beat]
+        origin = min(0.0, beat)
+        if not kept or kept[0].beat > origin:
+            # Before its first point a map holds that point's tempo; pin it down to song start.
+            kept.insert(0, TempoPoint(origin, self.tempo[0].bpm))
         if kept and kept[-1].ramp:
             kept.append(TempoPoint(beat, self.bpm_at(beat), False))
         kept.append(TempoPoint(beat, float(bpm)))
@@ -307,7 +322,7 @@ class TempoMap:
         bpm0, bpm1 = self._segment_bpms(self.tempo, i)
         length = self._segment_length(i)
         into = min(max(0.0, beat - self._seg_beats[i]), length)
-        if bpm0 == bpm1:
+        if bpm0 == bpm1 or into <= 0.0 or length <= 0.0:  # before the first point: its tempo, held
             return bpm0
         return bpm0 + (bpm1 - bpm0) * into / length
 

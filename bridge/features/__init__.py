@@ -1,0 +1,28 @@
+"""Audio features: one analysis for files and live streams (contract: docs/features.md).
+
+- :mod:`bridge.features.config` — :class:`FeatureConfig` (seconds/Hz, any rate 8–192 kHz)
+- :mod:`bridge.features.frame` — :class:`FeatureFrame`, one hop; ``from_daw_audio`` for OSC feeds
+- :mod:`bridge.features.track` — :class:`FeatureTrack`, columnar features of a signal
+- :mod:`bridge.features.extractor` — :class:`FeatureExtractor`: ``process``/``flush`` (streaming), ``analyze`` (whole)
+- :mod:`bridge.features.spectral`, :mod:`~bridge.features.onsets`, :mod:`~bridge.features.hpss` — the pure functions
+- :mod:`bridge.features.audio_file` — :func:`analyze_file`
+- :mod:`bridge.features.summary` — per-bar / per-beat summaries with a TempoMap
+- :mod:`bridge.features.plot` — the producer-facing PNG (matplotlib, imported there only)
+
+librosa is only imported to build filter banks (once per geometry), never at import time.
+"""
+
+from bridge.features.audio_file import analyze_file
+from bridge.features.config import FeatureConfig, FrameGeometry
+from bridge.features.extractor import FeatureExtractor
+from bridge.features.frame import FeatureFrame
+from bridge.features.track import FeatureTrack
+
+__all__ = [
+    "FeatureConfig",
+    "FeatureExtractor",
+    "FeatureFrame",
+    "FeatureTrack",
+    "FrameGeometry",
+    "analyze_file",
+]

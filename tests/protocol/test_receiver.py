@@ -1,0 +1,141 @@
+"""Receiver over real loopback UDP: sessions, driver choice, acks, allow list, flood limit, stats."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bridge.clock import Discontinuity
+from bridge.errors import InputError
+from bridge.protocol.encode import encode
+from bridge.protocol.messages import AudioMessage, HelloMessage, LoopMessage, MarkersMessage, TransportMessage
+from bridge.receiver import Receiver, Received, parse_allow, parse_listen
+from bridge.senders.osc_out import ProtocolSender
+from bridge.timeline.tempo_map import Marker
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def receiver():
+    with Receiver(port=0) as rx:
+        yield rx
+
+
+def test_messages_from_a_sender_reach_clock_subscribers_and_stats(receiver):
+    events = []
+    receiver.subscribe(events.append)
+    with ProtocolSender(*receiver.address, source="file", session_id="s1") as tx:
+        tx.hello()
+        tx.markers([Marker("B", 16.0), Marker("A", 0.0)])
+        tx.loop(True, 0.0, 32.0)
+        tx.transport(True, 4.0, 120.0, 4, 4, 4.0, 2)
+        tx.audio(0.5, 0.75, [0.125] * 8)
+        wait_for(lambda: receiver.stats().accepted == 5)
+        assert [a.session_id for a in tx.poll_acks()] == ["s1"]
+    stats = receiver.stats()
+    assert stats.received == 5 and stats.dropped_total == 0 and stats.driver == "s1"
+    assert stats.sessions[0].source == "file" and stats.sessions[0].playing
+    snap = receiver.snapshot()
+    assert snap.playing and snap.session_id == "s1" and [m.name for m in snap.markers] == ["A", "B"]
+    assert snap.loop == LoopMessage(True, 0.0, 32.0)
+    received = [e for e in events if isinstance(e, Received)]
+    assert [type(e.message).__name__ for e in received] == [
+        "HelloMessage", "MarkersMessage", "LoopMessage", "TransportMessage", "AudioMessage"]
+    assert received[-1].beat == pytest.approx(4.0, abs=0.1) and received[0].beat is None
+    assert {e.kind for e in events if isinstance(e, Discontinuity)} == {"connect", "source"}
+
+
+def test_bad_datagrams_are_counted_and_the_receiver_keeps_going(receiver):
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+        for datagram in (b"junk", b"/daw/nope\x00\x00\x00", encode(TransportMessage(True, 1.0, 120.0, 4, 4, 0.0, 1))):
+            raw.sendto(datagram, receiver.address)
+        wait_for(lambda: receiver.stats().received == 3)
+    stats = receiver.stats()
+    assert stats.accepted == 1 and stats.dropped["undecodable"] == 1 and stats.dropped["unknown_address"] == 1
+    assert receiver.alive
+
+
+def test_newest_playing_session_drives_and_bye_hands_back(receiver):
+    with ProtocolSender(*receiver.address, session_id="a") as a, ProtocolSender(*receiver.address, session_id="b") as b:
+        a.hello(); b.hello()
+        a.transport(True, 10.0, 120.0, 4, 4, 8.0, 3)
+        wait_for(lambda: receiver.stats().accepted == 3)
+        assert receiver.snapshot().session_id == "a"
+        b.transport(True, 100.0, 90.0, 3, 4, 99.0, 34)
+        wait_for(lambda: receiver.snapshot().session_id == "b")
+        a.transport(True, 10.1, 120.0, 4, 4, 8.0, 3)  # a keeps playing: b started later, b still drives
+        b.bye()
+        wait_for(lambda: receiver.snapshot().session_id == "a")
+        assert receiver.stats().driver == "a"
+        assert {s.session_id: s.ended for s in receiver.stats().sessions} == {"a": False, "b": True}
+
+
+def test_messages_without_hello_belong_to_host_port():
+    rx = Receiver(port=0)
+    rx.handle_datagram(encode(TransportMessage(True, 1.0, 120.0, 4, 4, 0.0, 1)), ("127.0.0.1", 5555), 1.0)
+    rx.handle_datagram(encode(HelloMessage("m4l", "1", "")), ("127.0.0.1", 5556), 1.0)
+    assert sorted(s.session_id for s in rx.stats().sessions) == ["127.0.0.1:5555", "127.0.0.1:5556"]
+
+
+def test_non_loopback_bind_without_allow_takes_only_local_networks():
+    rx = Receiver(host="0.0.0.0", port=0)
+    datagram = encode(AudioMessage(0.0, 0.0, (0.0,) * 8))
+    assert rx.handle_datagram(datagram, ("192.168.1.20", 9000), 1.0)
+    assert rx.handle_datagram(datagram, ("127.0.0.1", 9000), 1.0)
+    assert not rx.handle_datagram(datagram, ("8.8.8.8", 9000), 1.0)
+    assert rx.stats().dropped["not_allowed"] == 1
+
+
+def test_allow_list_restricts_senders():
+    rx = Receiver(host="0.0.0.0", port=0, allow=parse_allow("10.0.0.5, 172.16.0.0/24"))
+    datagram = encode(AudioMessage(0.0, 0.0, (0.0,) * 8))
+    assert rx.handle_datagram(datagram, ("10.0.0.5", 1), 1.0)
+    assert rx.handle_datagram(datagram, ("172.16.0.77", 1), 1.0)
+    assert not rx.handle_datagram(datagram, ("10.0.0.6", 1), 1.0)
+    assert Receiver(host="0.0.0.0", allow=("any",)).handle_datagram(datagram, ("8.8.8.8", 1), 1.0)
+
+
+def test_flood_is_dropped_then_recovers():
+    rx = Receiver(port=0, flood_limit=100.0)
+    datagram = encode(AudioMessage(0.0, 0.0, (0.0,) * 8))
+    results = [rx.handle_datagram(datagram, ("127.0.0.1", 1), 5.0) for _ in range(300)]
+    assert sum(results) == 100 and rx.stats().dropped["flood"] == 200
+    assert rx.handle_datagram(datagram, ("127.0.0.1", 1), 5.5)  # the bucket refilled
+    assert rx.handle_datagram(datagram, ("127.0.0.2", 1), 5.0)  # per source address
+    stats = rx.stats()
+    assert stats.received == stats.accepted + stats.dropped_total
+
+
+def test_a_failing_callback_is_counted_not_fatal():
+    rx = Receiver(port=0)
+    rx.subscribe(lambda event: 1 / 0, kinds=[MarkersMessage])
+    seen = []
+    rx.subscribe(seen.append, kinds=[MarkersMessage])
+    assert rx.handle_datagram(encode(MarkersMessage(())), ("127.0.0.1", 1), 1.0)
+    assert rx.stats().callback_errors == 1 and len(seen) == 1
+
+
+def test_listen_and_allow_parsing():
+    assert parse_listen("0.0.0.0:9000") == ("0.0.0.0", 9000)
+    assert parse_listen(":9001") == ("127.0.0.1", 9001)
+    assert parse_listen("9002") == ("127.0.0.1", 9002)
+    assert parse_listen("[::1]:9003") == ("::1", 9003)
+    with pytest.raises(InputError, match="--listen"):
+        parse_listen("host:port")
+    with pytest.raises(InputError, match="--allow"):
+        parse_allow("10.0.0.1,nonsense")
+    assert parse_allow(None) is None
+
+
+def test_busy_port_is_a_one_line_error(receiver):
+    with pytest.raises(InputError, match="cannot listen"):
+        Receiver(port=receiver.port).start()

@@ -1,0 +1,126 @@
+"""Ableton Live sets (Live 8, 9, 10/11, 12 layouts) -> TempoMap through load_timeline."""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import pytest
+
+from bridge.errors import InputError
+from bridge.timeline.als import decode_time_signature, encode_time_signature
+from bridge.timeline.sources import load_timeline
+from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
+
+INITIAL = -63072000
+VERSIONS = ["8", "9", "10", "11", "12"]
+
+#: 120 BPM, a linear ramp 120 -> 140 over beats 16..32, then a vertical step down to 90 at beat 32
+TEMPO_EVENTS = [(INITIAL, 120), (16, 120), (32, 140), (32, 90)]
+#: 4/4, 7/4 from beat 32 (bar 9), 6/8 from beat 46 (bar 11)
+METER_EVENTS = [(INITIAL, 201), (32, 204), (46, 302)]
+#: unsorted, padded, empty and non-ASCII names
+LOCATORS = [(46.0, "  Outro\t"), (0.0, "Intro"), (32.0, ""), (16.0, "サビ ✨")]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_each_live_generation_reads_ramps_steps_meters_and_locators(write_als, version):
+    path = write_als(version, tempo_events=TEMPO_EVENTS, meter_events=METER_EVENTS, locators=LOCATORS,
+                     manual_bpm=120.0)
+    tempo_map = load_timeline(path)
+    assert tempo_map == TempoMap(
+        (TempoPoint(0, 120), TempoPoint(16, 120, ramp=True), TempoPoint(32, 140), TempoPoint(32, 90)),
+        (Meter(0, 4, 4), Meter(32, 7, 4), Meter(46, 6, 8)),
+        (Marker("Intro", 0), Marker("サビ ✨", 16), Marker("", 32), Marker("Outro", 46)),
+    )
+    ramp_seconds = 16 * 60 / 20 * math.log(140 / 120)
+    assert tempo_map.seconds_at(32) == pytest.approx(8.0 + ramp_seconds, rel=1e-14)
+    assert tempo_map.bpm_at(24) == pytest.approx(130.0)
+    assert tempo_map.seconds_at(39) - tempo_map.seconds_at(32) == pytest.approx(7 * 60 / 90)
+    assert [tempo_map.bar_at(b) for b in (31.9, 32, 39, 46, 49)] == [8, 9, 10, 11, 12]
+
+
+@pytest.mark.parametrize("version", ["9", "10", "12"])
+def test_a_set_without_automation_uses_the_manual_tempo_and_meter(write_als, version):
+    tempo_map = load_timeline(write_als(version, manual_bpm=87.5, manual_meter=encode_time_signature(5, 4)))
+    assert tempo_map == TempoMap.constant(87.5, 5, 4)
+
+
+def test_only_the_initial_event_means_a_constant_tempo(write_als):
+    tempo_map = load_timeline(write_als("11", tempo_events=[(INITIAL, 133)], manual_bpm=133))
+    assert tempo_map.tempo == (TempoPoint(0.0, 133.0),)
+
+
+def test_first_breakpoint_after_song_start_is_reached_by_a_step_not_a_ramp_from_the_sentinel(write_als):
+    tempo_map = load_timeline(write_als("10", tempo_events=[(INITIAL, 100), (8, 150), (16, 150)]))
+    assert tempo_map.seconds_at(8) == pytest.approx(8 * 0.6)
+    assert tempo_map.bpm_at(8) == 150.0
+
+
+def test_successive_ramps_are_each_integrated(write_als):
+    events = [(INITIAL, 60), (0, 60), (4, 120), (8, 60)]
+    tempo_map = load_timeline(write_als("12", tempo_events=events))
+    one_ramp = 4 * 60 / 60 * math.log(2)
+    assert tempo_map.seconds_at(8) == pytest.approx(2 * one_ramp, rel=1e-14)
+    assert tempo_map.bpm_at(6) == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize("numerator", [1, 4, 7, 15, 99])
+@pytest.mark.parametrize("denominator", [1, 2, 4, 8, 16, 32])
+def test_time_signature_enum_round_trips(numerator, denominator):
+    assert decode_time_signature(encode_time_signature(numerator, denominator)) == (numerator, denominator)
+
+
+def test_known_time_signature_enum_values():
+    assert decode_time_signature(201) == (4, 4)
+    assert decode_time_signature(198) == (1, 4)
+    assert decode_time_signature(302) == (6, 8)
+
+
+# -- bad sets ------------------------------------------------------------------------------
+
+
+def _error(path) -> InputError:
+    with pytest.raises(InputError) as err:
+        load_timeline(path)
+    assert err.value.where == str(path)
+    return err.value
+
+
+def test_truncated_set(write_als):
+    path = write_als("12", tempo_events=TEMPO_EVENTS)
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    assert "truncated" in _error(path).problem
+
+
+def test_uncompressed_or_foreign_file(tmp_path):
+    path = tmp_path / "plain.als"
+    path.write_text("<Ableton><LiveSet /></Ableton>")
+    assert "gzip" in _error(path).problem
+
+
+def test_gzipped_garbage_and_foreign_xml(tmp_path):
+    garbage = tmp_path / "garbage.als"
+    garbage.write_bytes(gzip.compress(b"\x00\x01 not xml"))
+    assert "XML" in _error(garbage).problem
+    foreign = tmp_path / "foreign.als"
+    foreign.write_bytes(gzip.compress(b"<svg><g /></svg>"))
+    assert "not an Ableton Live set" in _error(foreign).problem
+
+
+def test_set_without_tempo(tmp_path):
+    path = tmp_path / "empty.als"
+    path.write_bytes(gzip.compress(b'<Ableton><LiveSet><Tracks /></LiveSet></Ableton>'))
+    assert "no tempo" in _error(path).problem
+    path.write_bytes(gzip.compress(b'<Ableton><LiveSet><MainTrack><DeviceChain><Mixer /></DeviceChain>'
+                                   b'</MainTrack></LiveSet></Ableton>'))
+    assert "no tempo" in _error(path).problem
+
+
+@pytest.mark.parametrize("events", [[(INITIAL, 0)], [(INITIAL, 120), (8, -5)], [(INITIAL, 120), (8, float("nan"))]])
+def test_bad_tempo_values(write_als, events):
+    assert "tempo" in _error(write_als("10", tempo_events=events)).problem.lower()
+
+
+def test_bad_time_signature_value(write_als):
+    assert "time signature" in _error(write_als("10", meter_events=[(INITIAL, 201), (8, -1)])).problem

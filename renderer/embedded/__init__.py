@@ -1,0 +1,72 @@
+"""The embedded default model: audio features -> frames, small enough for a CPU.
+
+Usage (the renderer's embedded backend does exactly this)::
+
+    from renderer.embedded import audio_context, load_default_pipeline
+
+    pipe = load_default_pipeline()            # shipped weights (renderer/embedded/weights/)
+    ctx = audio_context(track, seconds, beat_phase, bar_phase)   # (CONTEXT_DIM,) float32
+    frame = pipe(ctx, num_inference_steps=2, height=256, width=256).images[0]  # (256, 256, 3) in [0, 1]
+
+    # coherence: caller-supplied composition noise (e.g. slerp between per-bar seeds) ...
+    noise = torch.randn(pipe.noise_shape(1), generator=torch.Generator().manual_seed(bar_seed))
+    # ... and img2img from the previous frame
+    frame = pipe(ctx, noise=noise, image=previous_frame, strength=0.5).images[0]
+
+* ``audio_context(track, seconds, beat_phase, bar_phase)`` takes a
+  :class:`bridge.features.FeatureTrack`; scalars give ``(CONTEXT_DIM,)``, 1-D arrays of
+  moments give ``(n, CONTEXT_DIM)``. Training uses the same function.
+* ``BarlightPipeline.__call__(audio_context (D,) or (B, D), num_inference_steps=2 (1-4 is the
+  intended range), image=None, strength=0.5, noise=None (B, 3, S, S) with S = pipe.model_size,
+  generator=None, height=256, width=256, output_type="np"|"uint8"|"pt")`` ->
+  ``BarlightPipelineOutput(images)``: (B, H, W, 3) float32 in [0, 1] for "np".
+  ``num_inference_steps * strength`` must be >= 1 with an ``image``.
+* ``save_pretrained(dir)`` / ``BarlightPipeline.from_pretrained(dir)``: a directory with
+  ``model_index.json``, ``unet/``, ``audio_encoder/``, ``scheduler/`` (safetensors + JSON).
+* ``tiny_pipeline(seed)``: a randomly initialised tiny model with the same interface, for tests.
+* ``pipe.to("cuda")`` moves it; CPU/float32 by default.
+
+Importing this package is light: torch and diffusers load on first use of the pipeline names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from renderer.embedded.context import CONTEXT_DIM, SCALAR_NAMES, audio_context
+
+__all__ = [
+    "CONTEXT_DIM",
+    "SCALAR_NAMES",
+    "audio_context",
+    "AudioEncoder",
+    "BarlightPipeline",
+    "BarlightPipelineOutput",
+    "build_pipeline",
+    "tiny_pipeline",
+    "load_default_pipeline",
+    "WEIGHTS_DIR",
+    "DEFAULT_CONFIG",
+    "TINY_CONFIG",
+]
+
+_LAZY = {
+    "AudioEncoder": "renderer.embedded.models",
+    "BarlightPipeline": "renderer.embedded.pipeline",
+    "BarlightPipelineOutput": "renderer.embedded.pipeline",
+    "build_pipeline": "renderer.embedded.config",
+    "tiny_pipeline": "renderer.embedded.config",
+    "load_default_pipeline": "renderer.embedded.config",
+    "WEIGHTS_DIR": "renderer.embedded.config",
+    "DEFAULT_CONFIG": "renderer.embedded.config",
+    "TINY_CONFIG": "renderer.embedded.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'renderer.embedded' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -94,6 +94,7 @@ class KeyframeSheet:
     preset: str = ""
     backend: str = ""
     video: str = ""
+    base_seed: int | None = None
 
     @property
     def tempo_map(self) -> TempoMap:
@@ -119,6 +120,7 @@ class KeyframeSheet:
             "video": self.video,
             "preset": self.preset,
             "backend": self.backend,
+            "base_seed": self.base_seed,
             "timeline": self.timeline,
             "bars": [kf.to_dict() for kf in self.bars],
         }
@@ -137,6 +139,7 @@ class KeyframeSheet:
                 start_bar=int(data.get("start_bar", 1)), start_seconds=float(data.get("start_seconds", 0.0)),
                 preset=str(data.get("preset", "")), backend=str(data.get("backend", "")),
                 video=str(data.get("video", "")),
+                base_seed=None if data.get("base_seed") is None else int(data["base_seed"]),
             )
             sheet.tempo_map  # noqa: B018 - validates the timeline now, not mid-render
         except InputError:
@@ -197,22 +200,29 @@ def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def parseq_seed(seed: int) -> int:
+    """Barlight's 63-bit bar seed folded to the 32 bits Parseq/Deforum seeds have (JavaScript numbers
+    hold integers exactly only up to 2**53)."""
+    return int(seed) % 2**32
+
+
 def keyframes_parseq(sheet: KeyframeSheet, doc_name: str = "Barlight export") -> str:
     """A Parseq document: seed keyframes on each bar's frame (step interpolation), bar and section as ``info``.
 
     Parseq assumes one constant tempo, so ``options.bpm`` is the tempo at the first
     exported bar; the keyframes themselves sit on exact frame numbers, so tempo changes
     and meter changes still land right. Frames are video frames (the first exported bar is 0).
+    Seeds are folded to 32 bits (:func:`parseq_seed`); ``keyframes.json`` keeps the full ones.
     """
     keyframes = []
     for kf in sheet.bars:
         label = f"bar {kf.bar}" + (f" {kf.section}" if kf.section else "") + f" {kf.numerator}/{kf.denominator}"
-        keyframes.append({"frame": kf.frame, "seed": kf.seed, "seed_i": "S", "info": label})
+        keyframes.append({"frame": kf.frame, "seed": parseq_seed(kf.seed), "seed_i": "S", "info": label})
     last = max(sheet.frame_count - 1, 0)
     if not keyframes or keyframes[-1]["frame"] < last:
         keyframes.append({"frame": last})  # Parseq renders up to its last keyframe
     if keyframes and keyframes[0]["frame"] != 0:
-        keyframes.insert(0, {"frame": 0, "seed": sheet.bars[0].seed if sheet.bars else 0, "seed_i": "S"})
+        keyframes.insert(0, {"frame": 0, "seed": parseq_seed(sheet.bars[0].seed) if sheet.bars else 0, "seed_i": "S"})
     doc = {
         "meta": {"docName": doc_name, "generated_by": "barlight"},
         "prompts": {"positive": "", "negative": ""},

@@ -1,0 +1,301 @@
+"""The export job: plan the frames from the TempoMap, render them with checkpoints, then write the files.
+
+Timing contract (docs/export.md):
+
+- the video starts at the first exported bar (bar 1 unless ``--bars A:B``), and so does AUDIO;
+- frame ``k`` shows the Moment at song time ``start_seconds + k / fps`` (exact, never accumulated);
+- there are ``ceil(duration * fps)`` frames, ``duration`` being the audio cut to the bar range;
+- bar ``n``'s keyframe has ``seconds`` = the TempoMap's start of bar ``n`` (song time) and
+  ``frame = round((seconds - start_seconds) * fps)``, so with bars from 1, ``round(seconds * fps)``.
+
+Rendering checkpoints every frame (PNG) and the renderer state about once a second (and on
+Ctrl-C or a crash), so a rerun resumes; the video, keyframe images and keyframe files are
+written only after the last frame, each under a temporary name and then renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bridge.errors import InputError
+from bridge.timeline.tempo_map import Bar, TempoMap
+from renderer.export.audio import AudioClip, read_audio
+from renderer.export.checkpoint import FrameStore
+from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, write_keyframes
+from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
+from renderer.export.video import VideoFormat, VideoWriter, video_format_for
+
+
+# -- the plan: pure timing ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Which frames and bars an export has; pure arithmetic on the TempoMap, fps and audio length."""
+
+    tempo_map: TempoMap
+    fps: Fraction
+    start_bar: int
+    start_seconds: float  # song time of frame 0: the start of ``start_bar``
+    duration_seconds: Fraction  # length of the video (the audio cut to the bar range)
+    frame_count: int
+    bars: tuple[Bar, ...]  # bars that start within the video
+
+    def song_seconds(self, frame: int) -> float:
+        """Song time shown by ``frame``: ``start_seconds + frame / fps``, computed afresh for every frame."""
+        return float(Fraction(self.start_seconds) + frame_seconds(frame, self.fps))
+
+    def frame_of(self, seconds: float) -> int:
+        """The video frame nearest song time ``seconds``."""
+        return nearest_frame(Fraction(seconds) - Fraction(self.start_seconds), self.fps)
+
+
+def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bars: BarRange = BarRange()) -> ExportPlan:
+    """Plan an export of ``bars`` whose audio (starting at the first of them) lasts ``audio_seconds``."""
+    start_seconds = tempo_map.bar_start_seconds(bars.first)
+    duration = Fraction(audio_seconds)
+    if bars.last is not None:
+        end = Fraction(tempo_map.bar_start_seconds(bars.last + 1)) - Fraction(start_seconds)
+        duration = min(duration, end)
+    if duration <= 0:
+        raise InputError("AUDIO", "no audio to export")
+    rows = []
+    number = bars.first
+    while True:
+        row = tempo_map.bar(number)
+        if Fraction(row.seconds) - Fraction(start_seconds) >= duration:
+            break
+        rows.append(row)
+        number += 1
+    return ExportPlan(tempo_map, Fraction(fps), bars.first, start_seconds, duration, frame_count(duration, fps),
+                      tuple(rows))
+
+
+# -- features in song time ---------------------------------------------------------------
+
+def song_track(track: Any, offset_seconds: float) -> Any:
+    """``track`` (a FeatureTrack on the audio's clock) moved onto the song's clock: frame times + ``offset_seconds``.
+
+    AUDIO starts at the first exported bar, so its time 0 is that bar's song time.
+    """
+    if not offset_seconds:
+        return track
+    import dataclasses
+
+    return dataclasses.replace(track, seconds=np.asarray(track.seconds) + float(offset_seconds))
+
+
+# -- the request -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Everything one export needs. ``timeline_source`` only names where the TempoMap came from."""
+
+    audio: Path
+    out_dir: Path
+    tempo_map: TempoMap
+    timeline_source: str = ""
+    preset: str = "neon"
+    backend: str | None = None
+    fps: Fraction = Fraction(30)
+    size: tuple[int, int] = (1280, 720)
+    bars: BarRange = BarRange()
+    video_format: VideoFormat | None = None
+    seed: int | None = None
+    seeds: dict[int, int] = field(default_factory=dict)  # bar -> seed overrides (from a keyframes file)
+    device: str | None = None
+    keep_work: bool = False
+    state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
+
+    @property
+    def video_path(self) -> Path:
+        fmt = self.video_format or video_format_for(self.out_dir / "x.mp4")
+        return self.out_dir / f"{self.audio.stem}{fmt.suffix}"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    video: Path
+    keyframes: tuple[Path, ...]
+    images: tuple[Path, ...]
+    plan: ExportPlan
+    rendered_frames: int  # frames rendered by this run (the rest came from checkpoints)
+    resumed_from: int
+
+
+def _audio_digest(clip: AudioClip) -> str:
+    digest = hashlib.sha256()
+    digest.update(str(clip.sample_rate).encode())
+    digest.update(np.ascontiguousarray(clip.samples).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def build_renderer(request: ExportRequest):
+    """The Renderer for ``request``: its preset, backend, size and seed, with per-bar seed overrides."""
+    from renderer.renderer import Renderer
+
+    renderer = Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
+                                    device=request.device, seed=request.seed)
+    overrides = {bar: seed for bar, seed in request.seeds.items() if renderer.seed_for_bar(bar) != seed}
+    if overrides:  # a keyframes file whose seeds were edited by hand
+        base = renderer.seed_for_bar
+        renderer.seed_for_bar = lambda bar: overrides.get(int(bar), base(bar))  # type: ignore[method-assign]
+    return renderer
+
+
+def run_export(
+    request: ExportRequest,
+    renderer: Any = None,
+    features: Any = None,
+    progress: bool = True,
+    on_frame: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept."""
+    from renderer.moment import moment_at
+
+    out = Path(request.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    audio = read_audio(request.audio)
+    plan = plan_export(request.tempo_map, audio.duration_seconds, request.fps, request.bars)
+    clip = audio.cut(Fraction(0), plan.duration_seconds)
+    if features is None:
+        from bridge.features import analyze_file
+
+        features = analyze_file(request.audio)
+    song_features = song_track(features, plan.start_seconds)
+    if renderer is None:
+        renderer = build_renderer(request)
+    if tuple(renderer.size) != tuple(request.size):
+        raise ValueError(f"renderer size {renderer.size} differs from the requested {request.size}")
+    window_beats = renderer.preset.window_beats
+    video_format = request.video_format or video_format_for(request.video_path)
+
+    # Half a frame of lookahead: an onset shows on the frame nearest it, not the one after.
+    lookahead = float(1 / (2 * plan.fps))
+
+    def moment(seconds: float):
+        return moment_at(plan.tempo_map, song_features, seconds, window_beats=window_beats,
+                         lookahead_seconds=lookahead)
+
+    job = {
+        "timeline": _timeline_dict(plan.tempo_map),
+        "audio": _audio_digest(clip),
+        "fps": [plan.fps.numerator, plan.fps.denominator],
+        "size": list(request.size),
+        "start_bar": plan.start_bar,
+        "frame_count": plan.frame_count,
+        "preset": renderer.preset.name,
+        "preset_source": str(renderer.preset.source),
+        "backend": renderer.backend.describe(),
+        "seed": renderer.seed,
+        "bar_seeds": {str(b.bar): renderer.seed_for_bar(b.bar) for b in plan.bars},
+    }
+    store = FrameStore(out, job)
+    store.open()
+    first, state = store.resume_point()
+    state_every = request.state_every or max(1, round(float(plan.fps)))
+    rendered = 0
+    last_done = first - 1
+    bar_iter = _progress(plan.frame_count, first, progress, "render")
+    try:
+        for k in range(first, plan.frame_count):
+            result = renderer.render(moment(plan.song_seconds(k)), state)
+            state = result.state
+            store.save_frame(k, result.frame)
+            last_done = k
+            rendered += 1
+            if (k + 1) % state_every == 0 or k == plan.frame_count - 1:
+                store.save_state(k, state)
+            if bar_iter is not None:
+                bar_iter.update(1)
+            if on_frame is not None:
+                on_frame(k)
+    except BaseException:
+        if last_done >= first:  # keep the state after the last finished frame: a rerun resumes right there
+            store.save_state(last_done, state)
+        raise
+    finally:
+        if bar_iter is not None:
+            bar_iter.close()
+
+    keyframes = []
+    images = []
+    image_dir = out / "keyframes"
+    image_dir.mkdir(exist_ok=True)
+    for row in plan.bars:
+        bar_moment = moment(row.seconds)
+        description = renderer.describe(bar_moment)
+        frame = min(plan.frame_of(row.seconds), plan.frame_count - 1)
+        image = image_name(row.bar)
+        _copy_atomic(store.frame_path(frame), out / image)
+        images.append(out / image)
+        keyframes.append(BarKeyframe(
+            bar=row.bar, beat=row.beat, seconds=row.seconds,
+            video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
+            frame=frame, bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
+            section=bar_moment.section, seed=renderer.seed_for_bar(row.bar),
+            features=_bar_features(features, plan, row),
+            conditioning=description["conditioning"], image=image,
+        ))
+
+    video_path = out / f"{request.audio.stem}{video_format.suffix}"
+    encode_iter = _progress(plan.frame_count, 0, progress, "encode")
+    with VideoWriter(video_path, plan.fps, request.size, clip, video_format) as writer:
+        for k in range(plan.frame_count):
+            writer.write(store.load_frame(k))
+            if encode_iter is not None:
+                encode_iter.update(1)
+    if encode_iter is not None:
+        encode_iter.close()
+
+    sheet = KeyframeSheet(
+        fps=plan.fps, width=request.size[0], height=request.size[1], audio=os.fspath(request.audio.resolve()),
+        timeline={"source": request.timeline_source, **_timeline_dict(plan.tempo_map)},
+        bars=tuple(keyframes), frame_count=plan.frame_count, duration_seconds=float(plan.duration_seconds),
+        start_bar=plan.start_bar, start_seconds=plan.start_seconds, preset=request.preset,
+        backend=renderer.backend.name or "", video=video_path.name, base_seed=renderer.seed,
+    )
+    written = write_keyframes(sheet, out)
+    if not request.keep_work:
+        store.remove()
+    return ExportResult(video_path, written, tuple(images), plan, rendered, first)
+
+
+def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:
+    data = tempo_map.to_dict()
+    data.pop("bars", None)
+    return data
+
+
+def _bar_features(track: Any, plan: ExportPlan, row: Bar) -> dict[str, Any]:
+    """The bar's feature summary from ``bridge.features.summary`` (audio time = song time - start)."""
+    try:
+        from bridge.features.summary import summarize_bar
+    except ImportError:
+        return {}
+    end = plan.tempo_map.bar_start_seconds(row.bar + 1)
+    summary = summarize_bar(track, row.seconds - plan.start_seconds, end - plan.start_seconds)
+    return summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _progress(total: int, initial: int, enabled: bool, label: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="frame", desc=label, file=sys.stderr, dynamic_ncols=True)

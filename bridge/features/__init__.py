@@ -16,6 +16,7 @@ from bridge.features.audio_file import analyze_file
 from bridge.features.config import FeatureConfig, FrameGeometry
 from bridge.features.extractor import FeatureExtractor
 from bridge.features.frame import FeatureFrame
+from bridge.features.summary import BarSummary, BeatSummary, SpanStats, summarize_bars, summarize_beats
 from bridge.features.track import FeatureTrack
 
 __all__ = [
@@ -24,5 +25,10 @@ __all__ = [
     "FeatureFrame",
     "FeatureTrack",
     "FrameGeometry",
+    "BarSummary",
+    "BeatSummary",
+    "SpanStats",
     "analyze_file",
+    "summarize_bars",
+    "summarize_beats",
 ]

@@ -52,10 +52,11 @@ class FeatureConfig:
     floor_db: float = -100.0  # dB floor of mel, rms_db (power floor 10 ** (floor_db / 10))
     silence_db: float = -60.0  # frames whose rms_db is below this have no pitch_class
     # Onset detection on the spectral flux (mean rise of the mel dB values, in dB):
+    onset_floor_db: float = -80.0  # mel values below this count as this (rises in near-silence are ignored)
     onset_delta_db: float = 1.5  # the flux must exceed its recent mean by this much
     onset_threshold_db: float = 2.0  # and this absolute value
     onset_pre_max_seconds: float = 0.03  # a peak is the maximum of this much past ...
-    onset_post_frames: int = 1  # ... and this many future frames (the streaming delay)
+    onset_post_frames: int = 0  # ... and this many future frames (the streaming delay; 0: none)
     onset_pre_avg_seconds: float = 0.1  # the recent mean covers this much past
     onset_wait_seconds: float = 0.03  # minimum gap between onsets
     # Causal harmonic/percussive balance (median filters on the mel power):

@@ -9,8 +9,8 @@ therefore equals whole-file analysis of the same samples, up to float rounding.
 Timing: frame ``k`` is centred on sample ``k * hop`` (the signal is zero-padded by
 ``n_fft // 2`` at both ends, like ``librosa.stft(center=True, pad_mode="constant")``).
 Streaming emits frame ``k`` once sample ``k * hop + n_fft // 2`` has arrived and the
-onset decision for it is known, i.e. ``onset_post_frames`` hops later: at 44.1 kHz
-with the defaults a frame arrives 1024 + 512 samples (35 ms) after its centre.
+onset decision for it is known, i.e. ``onset_post_frames`` hops later (0 by default):
+at 44.1 kHz with the defaults a frame arrives 1024 samples (23 ms) after its centre.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ class FeatureExtractor:
             "centroid_hz": spectral.centroid_hz(power, banks),
             "flatness": spectral.flatness(power),
             "mel": mel_db,
-            "onset_strength": onsets.spectral_flux(mel_db, state.mel_db_history),
+            "onset_strength": onsets.spectral_flux(mel_db, state.mel_db_history, config.onset_floor_db),
             "chroma": chroma,
             "pitch_class": pitch,
             "harmonic_ratio": hpss.harmonic_ratio(mel_power, state.mel_history, config.hpss_mel_bands),

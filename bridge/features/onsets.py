@@ -15,16 +15,16 @@ import numpy as np
 from bridge.features.config import FeatureConfig
 
 
-def spectral_flux(mel_db: np.ndarray, history_db: np.ndarray) -> np.ndarray:
+def spectral_flux(mel_db: np.ndarray, history_db: np.ndarray, floor_db: float) -> np.ndarray:
     """Mean over mel bands of the positive dB rise, delayed by ``len(history_db) - 1`` frames.
 
     ``history_db`` holds the ``lag + 1`` mel frames before ``mel_db[0]`` (the floor before
     the signal starts). Value ``i`` is the rise from frame ``i - lag - 1`` to ``i - lag``:
     with ``lag = n_fft // (2 * hop)`` that compares windows *ending* at the frame centres,
     so a click is stamped at (or just after) its time, as librosa.onset.onset_strength
-    (center=True) does.
+    (center=True) does. Values below ``floor_db`` count as ``floor_db``.
     """
-    stacked = np.vstack([history_db, mel_db])
+    stacked = np.maximum(np.vstack([history_db, mel_db]), np.float32(floor_db))
     count = len(mel_db)
     rise = stacked[1:count + 1] - stacked[:count]
     return np.maximum(rise, 0.0).mean(axis=1).astype(np.float32)

@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping as MappingABC, Sequence
+from collections.abc import Mapping as MappingABC, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,41 +71,64 @@ def _unit(value: float, lo: float, hi: float) -> float:
     return float(min(max((value - lo) / (hi - lo), 0.0), 1.0))
 
 
+def _column(track: Any, name: str) -> np.ndarray | None:
+    column = getattr(track, name, None)
+    if column is None:
+        return None
+    column = np.asarray(column, dtype=np.float64)
+    return column if column.ndim == 1 else None
+
+
 def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float = 0.5) -> dict[str, float]:
     """The named sources (see :data:`SOURCES`) of ``moment``, each 0..1.
 
     Continuous features are averaged over the window with weights ``exp(-age / smoothing)``
     (age and smoothing in beats at the moment's tempo), so a passage that holds steady gives
     steady sources. ``onset`` is ``exp(-age / pulse_beats)`` of the most recent onset, scaled
-    by its strength relative to the strongest onset in the window.
+    by its strength relative to the strongest onset in the window. Columns a feed lacks
+    (a DAW sender has no onsets or pitch) give 0.
     """
     beat_seconds = moment.beat_seconds
     out = dict.fromkeys(SOURCES, 0.0)
-    frames = moment.features
-    if frames:
-        ages = np.array([(moment.seconds - float(f.seconds)) / beat_seconds for f in frames])
-        tau = max(float(smoothing_beats), 1e-6)
-        weights = np.exp(-np.maximum(ages, 0.0) / tau)
+    track = moment.features
+    if moment.has_audio:
+        ages = np.maximum((moment.seconds - np.asarray(track.seconds, np.float64)) / beat_seconds, 0.0)
+        weights = np.exp(-ages / max(float(smoothing_beats), 1e-6))
         weights /= weights.sum()
 
-        def smooth(values: Iterable[float]) -> float:
-            return float(np.dot(weights, np.fromiter(values, float, len(frames))))
+        def smooth(name: str, transform: Any = None) -> float | None:
+            column = _column(track, name)
+            if column is None:
+                return None
+            ok = np.isfinite(column)
+            if not ok.any():
+                return None
+            values = column if transform is None else transform(column)
+            w = np.where(ok, weights, 0.0)
+            return float(np.dot(w, np.where(ok, values, 0.0)) / w.sum())
 
-        out["energy"] = _unit(smooth(f.rms_db for f in frames), *ENERGY_DB_RANGE)
-        centroid = smooth(math.log(max(float(f.centroid_hz), 1.0)) for f in frames)
-        out["brightness"] = _unit(centroid, *(math.log(v) for v in CENTROID_HZ_RANGE))
-        out["noisiness"] = _unit(smooth(f.flatness for f in frames), 0.0, 1.0)
-        out["harmonic"] = _unit(smooth(f.harmonic_ratio for f in frames), 0.0, 1.0)
-        pitch = int(getattr(frames[-1], "pitch_class", -1))
-        out["pitch"] = pitch / 12.0 if pitch >= 0 else 0.0
-        onsets = [(age, float(f.onset_strength)) for age, f in zip(ages, frames) if f.onset]
-        if onsets:
-            strongest = max(s for _, s in onsets) or 1.0
-            age, strength = onsets[-1]
-            relative = strength / strongest if strongest > 0 else 1.0
-            out["onset"] = float(relative * math.exp(-max(age, 0.0) / max(pulse_beats, 1e-6)))
+        energy = smooth("rms_db")
+        out["energy"] = _unit(energy, *ENERGY_DB_RANGE) if energy is not None else 0.0
+        centroid = smooth("centroid_hz", lambda c: np.log(np.maximum(c, 1.0)))
+        if centroid is not None:
+            out["brightness"] = _unit(centroid, *(math.log(v) for v in CENTROID_HZ_RANGE))
+        for source, name in (("noisiness", "flatness"), ("harmonic", "harmonic_ratio")):
+            value = smooth(name)
+            out[source] = _unit(value, 0.0, 1.0) if value is not None else 0.0
+        pitch = getattr(track, "pitch_class", None)
+        if pitch is not None and int(pitch[-1]) >= 0:
+            out["pitch"] = int(pitch[-1]) / 12.0
+        onset = getattr(track, "onset", None)
+        if onset is not None and np.any(onset):
+            index = np.flatnonzero(np.asarray(onset, bool))
+            strength = _column(track, "onset_strength")
+            relative = 1.0
+            if strength is not None and np.all(np.isfinite(strength[index])):
+                strongest = float(np.max(strength[index]))
+                relative = float(strength[index[-1]]) / strongest if strongest > 0 else 1.0
+            out["onset"] = float(min(max(relative, 0.0), 1.0) * math.exp(-ages[index[-1]] / max(pulse_beats, 1e-6)))
             window_beats = max(moment.window_seconds / beat_seconds, 1e-6)
-            out["density"] = min(len(onsets) / window_beats, 1.0)
+            out["density"] = min(len(index) / window_beats, 1.0)
     out["beat"] = math.exp(-4.0 * moment.beat_phase)
     out["downbeat"] = math.exp(-4.0 * moment.bar_phase)
     for i in range(MACRO_COUNT):

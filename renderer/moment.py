@@ -17,33 +17,24 @@ This module imports neither torch nor diffusers (export planning and tests use i
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from bridge.timeline.tempo_map import TempoMap
 
+if TYPE_CHECKING:
+    from bridge.features import FeatureTrack
+
 #: Default length of the feature window handed to the renderer, in beats (one 4/4 bar).
 DEFAULT_WINDOW_BEATS = 4.0
+#: The feature window is never shorter than this, in seconds (fast tempos still see enough past).
+MIN_WINDOW_SECONDS = 2.5
 #: Number of macro values carried by every Moment (the device's four macro knobs).
 MACRO_COUNT = 4
-
-
-class FeatureFrameLike(Protocol):
-    """What the renderer reads from ``bridge.features.FeatureFrame`` (see docs/features.md)."""
-
-    seconds: float
-    rms: float
-    rms_db: float
-    peak: float
-    centroid_hz: float
-    flatness: float
-    onset_strength: float
-    onset: bool
-    harmonic_ratio: float
-    pitch_class: int
 
 
 @dataclass(frozen=True)
@@ -62,8 +53,9 @@ class Moment:
     - ``bpm``: tempo at this instant (quarter notes per minute).
     - ``numerator`` / ``denominator``: the meter in force.
     - ``section``: name of the marker (locator) in force, or ``None`` before the first one.
-    - ``features``: the ``FeatureFrame`` objects with ``seconds`` in the past window
-      ``(seconds - window_seconds, seconds]``, oldest first; empty when there is no audio.
+    - ``features``: a ``bridge.features.FeatureTrack`` holding only the frames whose
+      ``seconds`` lie in the past window ``(seconds - window_seconds, seconds]`` (a view,
+      no copy), or ``None`` without audio. Not part of equality (tracks compare by identity).
     - ``window_seconds``: length of that window.
     - ``macros``: the four macro values, each 0..1.
     """
@@ -78,7 +70,7 @@ class Moment:
     numerator: int
     denominator: int
     section: str | None = None
-    features: tuple[Any, ...] = field(default=(), compare=True)
+    features: FeatureTrack | None = field(default=None, compare=False, repr=False)
     window_seconds: float = 0.0
     macros: tuple[float, ...] = (0.0,) * MACRO_COUNT
 
@@ -90,7 +82,6 @@ class Moment:
             if not (math.isfinite(value) and 0.0 <= value <= 1.0):
                 raise ValueError(f"macros[{i}] must be in 0..1, got {value!r}")
         object.__setattr__(self, "macros", macros)
-        object.__setattr__(self, "features", tuple(self.features))
 
     @property
     def beat_seconds(self) -> float:
@@ -98,9 +89,9 @@ class Moment:
         return 60.0 / self.bpm
 
     @property
-    def frame(self) -> Any | None:
-        """The most recent feature frame at or before ``seconds`` (``None`` without audio)."""
-        return self.features[-1] if self.features else None
+    def has_audio(self) -> bool:
+        """Whether the window holds at least one feature frame."""
+        return self.features is not None and len(self.features) > 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (features reduced to their count), for keyframe files and logs."""
@@ -115,50 +106,39 @@ class Moment:
             "numerator": self.numerator,
             "denominator": self.denominator,
             "section": self.section,
-            "feature_frames": len(self.features),
+            "feature_frames": 0 if self.features is None else len(self.features),
             "window_seconds": self.window_seconds,
             "macros": list(self.macros),
         }
 
 
-def _frames_of(features: Any) -> Sequence[Any]:
-    """The frame sequence of a FeatureTrack (``.frames``) or of a plain sequence of frames."""
+def feature_window(features: FeatureTrack | None, start_seconds: float,
+                   end_seconds: float) -> FeatureTrack | None:
+    """The frames of ``features`` with ``start_seconds < seconds <= end_seconds`` (a view)."""
     if features is None:
-        return ()
-    frames = getattr(features, "frames", features)
-    return frames
-
-
-def feature_window(features: Any, start_seconds: float, end_seconds: float) -> tuple[Any, ...]:
-    """Frames of ``features`` with ``start_seconds < frame.seconds <= end_seconds``, oldest first.
-
-    ``features`` is a ``bridge.features.FeatureTrack`` (or any sequence of frames sorted by
-    ``seconds``). A track that offers ``window(start_seconds, end_seconds)`` is asked directly.
-    """
-    if features is None:
-        return ()
-    window = getattr(features, "window", None)
-    if callable(window):
-        return tuple(window(start_seconds, end_seconds))
-    frames = _frames_of(features)
-    times = [float(f.seconds) for f in frames]
-    lo = bisect.bisect_right(times, start_seconds)
-    hi = bisect.bisect_right(times, end_seconds)
-    return tuple(frames[lo:hi])
+        return None
+    times = np.asarray(features.seconds)
+    lo = int(np.searchsorted(times, start_seconds, side="right"))
+    hi = int(np.searchsorted(times, end_seconds, side="right"))
+    return features.slice(lo, max(lo, hi))
 
 
 def moment_at(
     tempo_map: TempoMap,
-    features: Any,
+    features: FeatureTrack | None,
     seconds: float,
     macros: Sequence[float] = (0.0,) * MACRO_COUNT,
     window_beats: float = DEFAULT_WINDOW_BEATS,
+    lookahead_seconds: float = 0.0,
 ) -> Moment:
     """The :class:`Moment` at ``seconds`` of song time: the one builder preview and export share.
 
     ``features`` is a ``bridge.features.FeatureTrack`` (or ``None`` for silence); the Moment
-    gets its frames in the past ``window_beats`` (converted at the local tempo).
-    Pure: the same arguments give an equal Moment.
+    gets its frames in the past ``window_beats`` (converted at the local tempo, at least
+    :data:`MIN_WINDOW_SECONDS`).
+    ``lookahead_seconds`` (default 0: past only, what a live preview can see) extends the
+    window forward; an export may pass half its frame period so an onset lands on the video
+    frame *nearest* to it rather than the next one. Pure: the same arguments give an equal Moment.
     """
     seconds = float(seconds)
     if not math.isfinite(seconds):
@@ -170,8 +150,10 @@ def moment_at(
     beat_in_bar = position.beat_in_bar / count_unit
     beat_phase = beat_in_bar - math.floor(beat_in_bar)
     marker = tempo_map.marker_at(beat)
-    window_seconds = max(0.0, float(window_beats)) * 60.0 / bpm
-    frames = feature_window(features, seconds - window_seconds, seconds)
+    window_seconds = max(max(0.0, float(window_beats)) * 60.0 / bpm, MIN_WINDOW_SECONDS)
+    if not (math.isfinite(lookahead_seconds) and lookahead_seconds >= 0.0):
+        raise ValueError(f"lookahead_seconds must be >= 0, got {lookahead_seconds!r}")
+    frames = feature_window(features, seconds - window_seconds, seconds + lookahead_seconds)
     return Moment(
         seconds=seconds,
         beat=beat,

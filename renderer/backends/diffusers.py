@@ -1,0 +1,186 @@
+"""The ``diffusers`` backend: any SD 1.x / 2.x / SDXL-family model in diffusers format.
+
+Loads with ``AutoPipelineForText2Image.from_pretrained`` from a local folder or a Hub id
+(SD-Turbo, SDXL-Turbo, LCM, Hyper-SD, ...), shares the weights with an img2img pipeline via
+``AutoPipelineForImage2Image.from_pipe`` for the feedback path, optionally swaps the VAE for
+an ``AutoencoderTiny`` (TAESD). fp16 on CUDA/MPS, float32 on CPU.
+
+Local files are tried first (``local_files_only=True``); the Hub is asked only when that fails
+and ``HF_HUB_OFFLINE`` is not set. A model that is in neither place is one line:
+``InputError(model, "not found locally and ...")``.
+
+Conditioning: the section's prompts are encoded once each and blended by the conditioning
+weights (prompt embeddings, not text); the walked noise is the text-to-image latents; the
+img2img feedback uses the bar's seed, so it is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bridge.errors import InputError
+from renderer.backends.base import Backend, BackendRequest
+
+#: img2img needs ``steps * strength >= 1``; strength is floored so steps stay at most this.
+MAX_IMG2IMG_STEPS = 8
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_pretrained(loader: Any, model: str, what: str, **kwargs: Any) -> Any:
+    """``loader.from_pretrained(model)``: local files first, then the Hub unless offline; one-line errors."""
+    local = os.path.isdir(os.path.expanduser(model))
+    path = os.path.expanduser(model) if local else model
+    try:
+        return loader.from_pretrained(path, local_files_only=True, **kwargs)
+    except (OSError, ValueError, EnvironmentError) as err:
+        if local:
+            raise InputError(model, f"not a diffusers {what} folder ({_one_line(err)})") from None
+        first = err
+    if _offline():
+        raise InputError(model, f"{what} not found locally and HF_HUB_OFFLINE is set; download it once "
+                                f"(huggingface-cli download {model}) or give a local folder") from None
+    try:
+        return loader.from_pretrained(path, **kwargs)
+    except Exception as err:  # network errors come in many classes
+        raise InputError(model, f"{what} not found locally and could not be downloaded "
+                                f"({_one_line(err) or _one_line(first)})") from None
+
+
+class DiffusersBackend(Backend):
+    """Config: ``model`` (folder or Hub id), ``vae`` (AutoencoderTiny folder/id or None), ``steps``,
+    ``guidance_scale``, ``negative_prompt``, ``device`` ("cpu", "cuda", "mps"), ``dtype``
+    ("auto", "float16", "float32")."""
+
+    name: ClassVar[str] = "diffusers"
+    supports_img2img: ClassVar[bool] = True
+
+    def __init__(self, model: str, vae: str | None = None, steps: int = 1, guidance_scale: float = 0.0,
+                 negative_prompt: str = "", device: str = "cpu", dtype: str = "auto") -> None:
+        super().__init__(model=model, vae=vae, steps=int(steps), guidance_scale=float(guidance_scale),
+                         negative_prompt=negative_prompt, device=device, dtype=dtype)
+        import torch
+        from diffusers import AutoencoderTiny, AutoPipelineForText2Image
+
+        from renderer.devices import dtype_for
+
+        if not 1 <= int(steps) <= 50:
+            raise InputError("steps", f"must be 1..50, got {steps!r}")
+        self.steps = int(steps)
+        self.guidance_scale = float(guidance_scale)
+        self.negative_prompt = negative_prompt
+        half = {"auto": None, "float16": True, "float32": False}.get(dtype)
+        if dtype not in ("auto", "float16", "float32"):
+            raise InputError("dtype", f"must be auto, float16 or float32, got {dtype!r}")
+        self.dtype = dtype_for(device, half)
+        pipe = load_pretrained(AutoPipelineForText2Image, model, "model", torch_dtype=self.dtype)
+        if vae:
+            pipe.vae = load_pretrained(AutoencoderTiny, vae, "tiny VAE", torch_dtype=self.dtype)
+        if getattr(pipe, "safety_checker", None) is not None:
+            pipe.safety_checker = None  # an all-black frame is not a visual
+        if getattr(pipe, "tokenizer", None) is None or getattr(pipe, "text_encoder", None) is None:
+            raise InputError(model, "this pipeline has no text encoder/tokenizer; Barlight blends prompt embeddings")
+        pipe.set_progress_bar_config(disable=True)
+        self.t2i = pipe.to(device)
+        self._i2i: Any = None
+        self._device = device
+        self._embeds: dict[str, tuple[Any, Any]] = {}
+        self._torch = torch
+
+    # -- Backend interface ---------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def to(self, device: str) -> DiffusersBackend:
+        self.t2i.to(device)
+        self._device = device
+        self._config["device"] = device
+        self._embeds.clear()
+        return self
+
+    @property
+    def img2img(self) -> Any:
+        """The img2img pipeline sharing the text-to-image weights (built on first use)."""
+        if self._i2i is None:
+            from diffusers import AutoPipelineForImage2Image
+
+            self._i2i = AutoPipelineForImage2Image.from_pipe(self.t2i)
+            self._i2i.set_progress_bar_config(disable=True)
+        return self._i2i
+
+    def latent_shape(self, width: int, height: int) -> tuple[int, ...]:
+        scale = int(getattr(self.t2i, "vae_scale_factor", 8))
+        if width % scale or height % scale:
+            raise InputError("size", f"width and height must be multiples of {scale} for this model")
+        return (int(self.t2i.unet.config.in_channels), height // scale, width // scale)
+
+    def encode(self, prompt: str) -> tuple[Any, Any]:
+        """(prompt_embeds, pooled_embeds or None) for ``prompt``, cached."""
+        if prompt not in self._embeds:
+            pipe = self.t2i
+            with self._torch.inference_mode():
+                if hasattr(pipe, "text_encoder_2"):  # SDXL family
+                    embeds, _, pooled, _ = pipe.encode_prompt(prompt, device=self._device, num_images_per_prompt=1,
+                                                              do_classifier_free_guidance=False)
+                else:
+                    embeds, _ = pipe.encode_prompt(prompt, self._device, 1, False)
+                    pooled = None
+            self._embeds[prompt] = (embeds, pooled)
+            while len(self._embeds) > 64:
+                self._embeds.pop(next(iter(self._embeds)))
+        return self._embeds[prompt]
+
+    def blend(self, prompts: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+        """Pipeline keyword arguments with the weighted sum of the prompts' embeddings."""
+        total = sum(w for _, w in prompts) or 1.0
+        embeds = pooled = None
+        for prompt, weight in prompts:
+            e, p = self.encode(prompt)
+            embeds = e * (weight / total) if embeds is None else embeds + e * (weight / total)
+            if p is not None:
+                pooled = p * (weight / total) if pooled is None else pooled + p * (weight / total)
+        kwargs: dict[str, Any] = {"prompt_embeds": embeds}
+        if pooled is not None:
+            kwargs["pooled_prompt_embeds"] = pooled
+        if self.guidance_scale > 1.0:
+            neg, neg_pooled = self.encode(self.negative_prompt)
+            kwargs["negative_prompt_embeds"] = neg
+            if neg_pooled is not None:
+                kwargs["negative_pooled_prompt_embeds"] = neg_pooled
+        return kwargs
+
+    def __call__(self, request: BackendRequest) -> np.ndarray:
+        torch = self._torch
+        kwargs = self.blend(request.conditioning.prompts)
+        common = dict(guidance_scale=self.guidance_scale, output_type="np", return_dict=True, **kwargs)
+        with torch.inference_mode():
+            if request.init_image is not None:
+                strength = min(max(request.strength, 1.0 / MAX_IMG2IMG_STEPS), 1.0)
+                steps = min(max(self.steps, math.ceil(1.0 / strength - 1e-9)), MAX_IMG2IMG_STEPS)
+                generator = torch.Generator("cpu").manual_seed(int(request.seed))
+                image = np.clip(request.init_image, 0.0, 1.0)[None].astype(np.float32)
+                out = self.img2img(image=image, strength=strength, num_inference_steps=steps,
+                                   generator=generator, **common)
+            else:
+                latents = request.latents[None].to(self._device, self.dtype)
+                out = self.t2i(latents=latents, num_inference_steps=self.steps, height=request.height,
+                               width=request.width, **common)
+        return np.asarray(out.images[0], np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        config = self.config
+        config["pipeline"] = type(self.t2i).__name__
+        return config

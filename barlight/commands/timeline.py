@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--meter", help="meter N/D, e.g. 7/8 (default 4/4)")
     parser.add_argument("--bars", type=int, metavar="N",
                         help="bar table through bar N (default: the last event plus 8 bars, or the recording's end)")
+    parser.add_argument("--ramps", choices=("exact", "live"), default="exact",
+                        help="Live sets: time tempo ramps exactly (default) or stepped per 16th note as Live plays them")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--example", action="store_true", help="use the example timeline shipped with Barlight")
 
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         source = example_path()
     if args.bars is not None and args.bars < 1:
         raise InputError("--bars", f"must be a bar number >= 1, got {args.bars}")
-    tempo_map = load_timeline(source, args.bpm, args.meter)
+    tempo_map = load_timeline(source, args.bpm, args.meter, ramps=args.ramps)
 
     last_bar = args.bars
     if last_bar is None:

@@ -216,6 +216,36 @@ def tempo_map_from_live_set(root: ET.Element, where: str | os.PathLike[str] = "<
         raise InputError(where, str(err)) from None
 
 
-def tempo_map_from_als(path: str | os.PathLike[str]) -> TempoMap:
-    """Read the tempo automation, time signatures and locators of the Live set at ``path``."""
-    return tempo_map_from_live_set(read_live_set(path), path)
+#: How ramps are timed: ``exact`` integrates the straight line; ``live`` plays it as Live does.
+RAMP_MODES = ("exact", "live")
+#: Live samples tempo automation once per 16th note of the song grid (see docs/timeline.md).
+LIVE_TEMPO_GRID_BEATS = 0.25
+
+
+def step_like_live(tempo_map: TempoMap, grid_beats: float = LIVE_TEMPO_GRID_BEATS) -> TempoMap:
+    """The tempo as Live plays it: the envelope sampled at every ``grid_beats`` line, held until the next.
+
+    Ramps become staircases and a change between grid lines waits for the next line.
+    Meters and markers are kept.
+    """
+    first = math.floor(min(0.0, tempo_map.tempo[0].beat) / grid_beats)
+    last = math.ceil(tempo_map.tempo[-1].beat / grid_beats)
+    points = [TempoPoint(first * grid_beats, tempo_map.tempo[0].bpm)]
+    for line in range(first, last + 1):
+        beat = line * grid_beats
+        bpm = tempo_map.bpm_at(beat)
+        if bpm != points[-1].bpm:
+            points.append(TempoPoint(beat, bpm))
+    return TempoMap(tuple(points), tempo_map.meters, tempo_map.markers)
+
+
+def tempo_map_from_als(path: str | os.PathLike[str], ramps: str = "exact") -> TempoMap:
+    """Read the tempo automation, time signatures and locators of the Live set at ``path``.
+
+    ``ramps="exact"`` keeps linear tempo ramps (integrated exactly); ``ramps="live"``
+    steps them on Live's 16th-note grid, matching what Live itself plays.
+    """
+    if ramps not in RAMP_MODES:
+        raise InputError("--ramps", f"must be one of {', '.join(RAMP_MODES)}, got {ramps!r}")
+    tempo_map = tempo_map_from_live_set(read_live_set(path), path)
+    return step_like_live(tempo_map) if ramps == "live" else tempo_map

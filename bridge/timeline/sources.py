@@ -59,8 +59,14 @@ def load_timeline(
     source: str | os.PathLike[str] | None,
     bpm: float | None = None,
     meter: str | None = None,
+    *,
+    ramps: str = "exact",
 ) -> TempoMap:
-    """The TempoMap of ``source`` (a .mid/.midi, .als or .jsonl file), or constant ``bpm``/``meter`` when None."""
+    """The TempoMap of ``source`` (a .mid/.midi, .als or .jsonl file), or constant ``bpm``/``meter`` when None.
+
+    ``ramps`` (Live sets only): ``"exact"`` integrates tempo ramps exactly, ``"live"`` steps
+    them on the 16th-note grid the way Live plays them.
+    """
     meter_tuple = parse_meter(meter) if meter is not None else None
     bpm_value = parse_bpm(bpm) if bpm is not None else None
     if source is None or os.fspath(source) == "":
@@ -84,7 +90,7 @@ def load_timeline(
     if suffix in ALS_SUFFIXES:
         from bridge.timeline.als import tempo_map_from_als
 
-        return tempo_map_from_als(path)
+        return tempo_map_from_als(path, ramps)
     return _load_recording(path)
 
 

@@ -124,3 +124,34 @@ def test_bad_tempo_values(write_als, events):
 
 def test_bad_time_signature_value(write_als):
     assert "time signature" in _error(write_als("10", meter_events=[(INITIAL, 201), (8, -1)])).problem
+
+
+# -- ramp timing: exact vs as Live plays it ------------------------------------------------
+
+#: A linear ramp 150 -> 50 BPM over 4 bars of 4/4, timed at bars 2..5 by a user on the Ableton
+#: forum (viewtopic.php?t=251307, 2024): Live's own playback, and Cubase / the closed form.
+FORUM_RAMP = [(INITIAL, 150), (0, 150), (16, 50)]
+LIVE_MEASURED = [1.740, 3.867, 6.604, 10.447]
+EXACT_MEASURED = [1.750, 3.892, 6.654, 10.547]
+
+
+def test_exact_ramps_match_the_closed_form_and_cubase(write_als):
+    tempo_map = load_timeline(write_als("11", tempo_events=FORUM_RAMP))
+    assert [tempo_map.bar_start_seconds(bar) for bar in (2, 3, 4, 5)] == pytest.approx(EXACT_MEASURED, abs=1e-3)
+
+
+def test_live_ramps_reproduce_lives_measured_playback(write_als):
+    tempo_map = load_timeline(write_als("11", tempo_events=FORUM_RAMP), ramps="live")
+    assert [tempo_map.bar_start_seconds(bar) for bar in (2, 3, 4, 5)] == pytest.approx(LIVE_MEASURED, abs=1.5e-3)
+    assert len(tempo_map.tempo) == 64 + 1  # one step per 16th note, then 50 BPM
+    assert not any(point.ramp for point in tempo_map.tempo)
+
+
+def test_live_mode_moves_an_off_grid_change_to_the_next_sixteenth(write_als):
+    tempo_map = load_timeline(write_als("12", tempo_events=[(INITIAL, 120), (1.1, 120), (1.1, 60)]), ramps="live")
+    assert tempo_map.tempo == (TempoPoint(0.0, 120.0), TempoPoint(1.25, 60.0))
+
+
+def test_unknown_ramp_mode_is_an_input_error(write_als):
+    with pytest.raises(InputError, match="ramps"):
+        load_timeline(write_als("12"), ramps="smooth")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 from collections import OrderedDict
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -77,16 +78,18 @@ class Renderer:
     - ``preset``: a :class:`renderer.presets.Preset` (prompts, palette, reactivity mapping).
     - ``size``: ``(width, height)`` in pixels (default: the preset's resolution).
     - ``seed``: the base seed (default: the preset's); bar seeds derive from it.
+    - ``bar_seeds``: optional ``{bar: seed}`` overrides (e.g. seeds edited in a keyframes file).
     """
 
     def __init__(self, backend: Backend, preset: Preset, size: tuple[int, int] | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, bar_seeds: MappingABC[int, int] | None = None) -> None:
         self.backend = backend
         self.preset = preset
         self.size = tuple(size) if size is not None else preset.resolution
         if len(self.size) != 2 or any(v < 16 or v % 8 for v in self.size):
             raise ValueError(f"size must be (width, height), multiples of 8 >= 16, got {size!r}")
         self.seed = preset.seed if seed is None else int(seed)
+        self.bar_seeds = {int(bar): int(value) for bar, value in (bar_seeds or {}).items()}
         self._noise_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
 
     # -- construction --------------------------------------------------------------------
@@ -115,13 +118,21 @@ class Renderer:
     @property
     def components(self) -> dict[str, Any]:
         """The parts, to hand to another Renderer."""
-        return {"backend": self.backend, "preset": self.preset, "size": self.size, "seed": self.seed}
+        return {"backend": self.backend, "preset": self.preset, "size": self.size, "seed": self.seed,
+                "bar_seeds": dict(self.bar_seeds)}
+
+    def with_bar_seeds(self, bar_seeds: MappingABC[int, int]) -> Renderer:
+        """The same components with per-bar seed overrides (the backend is shared)."""
+        return Renderer(self.backend, self.preset, self.size, self.seed, {**self.bar_seeds, **bar_seeds})
 
     # -- conditioning --------------------------------------------------------------------
 
     def seed_for_bar(self, bar: int) -> int:
         """The noise seed of bar ``bar`` (its keyframe); stable across runs and machines."""
-        return derive_seed(self.seed, "bar", int(bar))
+        bar = int(bar)
+        if bar in self.bar_seeds:
+            return self.bar_seeds[bar]
+        return derive_seed(self.seed, "bar", bar)
 
     def condition(self, moment: Moment) -> Conditioning:
         """What steers the frame at ``moment``: sources -> mapping -> targets, prompts, walk."""

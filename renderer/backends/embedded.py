@@ -1,0 +1,117 @@
+"""The ``embedded`` backend (default): the small audio-conditioned model shipped in the package.
+
+The model (``renderer.embedded.BarlightPipeline``) takes the audio context vector directly
+(``renderer.embedded.audio_context``: a past log-mel window plus loudness, brightness,
+noisiness, onset density, chroma and beat/bar phase). The preset's mapping steers it too:
+the context's loudness and brightness scalars are replaced by the ``intensity`` and
+``brightness`` targets, so reactivity tables and macros reach the model. No download, ever.
+
+Config: ``model`` (a ``save_pretrained`` folder; ``None`` = the shipped weights), ``steps``,
+``device``, and for tests and benchmarks only ``random_init`` (``"tiny"`` or ``"default"``:
+the model engineer's architectures with seeded random weights, ``seed``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bridge.errors import InputError
+from renderer.backends.base import Backend, BackendRequest
+
+#: img2img needs ``steps * strength >= 1``: strength is floored so steps stay at most this.
+MAX_IMG2IMG_STEPS = 4
+_RANDOM_INITS = ("tiny", "default")
+
+
+def _filled(track: Any) -> Any:
+    """``track`` with the columns a DAW feed lacks filled in neutrally (flat mel at the rms level,
+    no onsets, no chroma), so the model still sees loudness, brightness and phase."""
+    changes: dict[str, Any] = {}
+    n = len(track)
+    if getattr(track, "mel", None) is None:
+        from renderer.embedded.context import N_MELS
+
+        changes["mel"] = np.repeat(np.asarray(track.rms_db, np.float32)[:, None], N_MELS, axis=1)
+    if getattr(track, "onset", None) is None:
+        changes["onset"] = np.zeros(n, bool)
+    if getattr(track, "chroma", None) is None:
+        changes["chroma"] = np.zeros((n, 12), np.float32)
+    return dataclasses.replace(track, **changes) if changes else track
+
+
+class EmbeddedBackend(Backend):
+    """The shipped model behind the Backend interface (see module docstring for the config)."""
+
+    name: ClassVar[str] = "embedded"
+    supports_img2img: ClassVar[bool] = True
+
+    def __init__(self, model: str | None = None, steps: int = 2, device: str = "cpu",
+                 random_init: str | None = None, seed: int = 0) -> None:
+        super().__init__(model=model, steps=int(steps), device=device, random_init=random_init, seed=int(seed))
+        if not 1 <= int(steps) <= 8:
+            raise InputError("steps", f"the embedded model runs 1..8 steps, got {steps!r}")
+        from renderer.embedded import build_pipeline, load_default_pipeline
+        from renderer.embedded.config import DEFAULT_CONFIG, TINY_CONFIG
+
+        if random_init is not None:
+            if random_init not in _RANDOM_INITS:
+                raise InputError("random_init", f"must be one of {', '.join(_RANDOM_INITS)}, got {random_init!r}")
+            config = TINY_CONFIG if random_init == "tiny" else DEFAULT_CONFIG
+            pipe = build_pipeline(config, seed=int(seed))
+        else:
+            pipe = load_default_pipeline(model)
+        pipe.set_progress_bar_config(disable=True)
+        self.pipe = pipe.to(device)
+        self.steps = int(steps)
+        self._device = device
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def to(self, device: str) -> EmbeddedBackend:
+        self.pipe.to(device)
+        self._device = device
+        self._config["device"] = device
+        return self
+
+    def latent_shape(self, width: int, height: int) -> tuple[int, ...]:
+        return tuple(self.pipe.noise_shape(1)[1:])
+
+    def context(self, request: BackendRequest) -> np.ndarray:
+        """The model's audio context for the request, with loudness/brightness from the mapping."""
+        from renderer.embedded.context import CONTEXT_DIM, SCALAR, audio_context
+
+        moment = request.moment
+        if moment.has_audio:
+            ctx = audio_context(_filled(moment.features), moment.seconds, moment.beat_phase, moment.bar_phase)
+        else:
+            ctx = np.zeros(CONTEXT_DIM, np.float32)
+            for name, turns in (("beat", moment.beat_phase), ("bar", moment.bar_phase)):
+                ctx[SCALAR[f"{name}_sin"]] = math.sin(2 * math.pi * turns)
+                ctx[SCALAR[f"{name}_cos"]] = math.cos(2 * math.pi * turns)
+        ctx = np.array(ctx, np.float32)
+        targets = request.conditioning.targets
+        ctx[SCALAR["loudness"]] = targets["intensity"]
+        ctx[SCALAR["brightness"]] = targets["brightness"]
+        return ctx
+
+    def __call__(self, request: BackendRequest) -> np.ndarray:
+        import torch
+
+        ctx = self.context(request)
+        noise = request.latents[None]
+        kwargs: dict[str, Any] = {}
+        steps = self.steps
+        if request.init_image is not None:
+            strength = min(max(request.strength, 1.0 / MAX_IMG2IMG_STEPS), 1.0)
+            steps = max(steps, min(math.ceil(1.0 / strength - 1e-9), MAX_IMG2IMG_STEPS))
+            kwargs = {"image": np.clip(request.init_image, 0.0, 1.0), "strength": strength}
+        with torch.inference_mode():
+            out = self.pipe(ctx, num_inference_steps=steps, noise=noise, height=request.height,
+                            width=request.width, output_type="np", **kwargs)
+        return np.asarray(out.images[0], np.float32)

@@ -19,6 +19,8 @@ import ipaddress
 import logging
 import math
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +44,9 @@ from bridge.protocol.messages import (
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT, PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
+
+#: Linux's SO_TIMESTAMPNS (not exported by Python's socket module): the kernel stamps each datagram.
+_SO_TIMESTAMPNS = 35
 
 #: Seconds between two log lines about dropped datagrams (a summary of what was dropped since).
 LOG_INTERVAL_SECONDS = 5.0
@@ -210,6 +215,13 @@ class Receiver:
             sock.close()
             raise InputError(f"{self.host}:{self.port}", f"cannot listen: {err.strerror or err}") from None
         sock.settimeout(0.2)
+        self._kernel_stamps = False
+        if sys.platform.startswith("linux") and self._now is time.monotonic:
+            try:  # arrival = when the kernel got the datagram, not when this thread woke up
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self._kernel_stamps = True
+            except OSError:
+                pass
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._running.set()
@@ -287,14 +299,29 @@ class Receiver:
         assert sock is not None
         while self._running.is_set():
             try:
-                datagram, address = sock.recvfrom(65536)
+                if self._kernel_stamps:
+                    datagram, ancillary, _, address = sock.recvmsg(65536, 64)
+                else:
+                    datagram, address = sock.recvfrom(65536)
+                    ancillary = []
             except (TimeoutError, socket.timeout):
                 continue
             except OSError:
                 if not self._running.is_set():
                     break
                 continue
-            self.handle_datagram(datagram, address[:2], self._now())
+            self.handle_datagram(datagram, address[:2], self._arrival(ancillary))
+
+    def _arrival(self, ancillary: list[tuple[int, int, bytes]]) -> float:
+        """Host seconds when the datagram arrived: the kernel's stamp mapped onto ``now``'s clock, else now."""
+        now = self._now()
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+                seconds, nanoseconds = struct.unpack("@qq", data[:16])
+                stamped = seconds + nanoseconds * 1e-9 - (time.time() - time.monotonic())
+                if now - 1.0 < stamped <= now:
+                    return stamped
+        return now
 
     def _allowed(self, host: str) -> bool:
         cached = self._allowed_cache.get(host)

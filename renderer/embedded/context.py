@@ -7,7 +7,7 @@ float32 vector of length :data:`CONTEXT_DIM`:
 
 * ``MEL_POINTS`` x ``N_MELS`` log-mel values sampled over the ``WINDOW_SECONDS``
   before ``seconds`` (past only, so the live preview and an offline export see the
-  same input), scaled so 0 dB -> 1.0 and -80 dB -> 0.0;
+  same input), scaled so -100 dB (the extractor's floor) -> 0.0 and -20 dB -> 1.0;
 * the scalar block (see :data:`SCALAR_NAMES`): loudness, brightness, noisiness,
   onset density, 12 chroma values, then sin/cos of the beat and bar phases.
 
@@ -29,11 +29,15 @@ LEVEL_SECONDS = 0.25  # loudness / brightness / noisiness averaging window (past
 DENSITY_SECONDS = 2.0  # onset-density window (past)
 CHROMA_SECONDS = 1.0
 
-LOUDNESS_FLOOR_DB = -60.0  # rms_db at or below -> loudness 0; 0 dBFS -> 1
+MEL_FLOOR_DB = -100.0  # mel dB -> (mel - MEL_FLOOR_DB) / MEL_SPAN_DB, clipped to 0..1.5
+MEL_SPAN_DB = 80.0
+LOUDNESS_FLOOR_DB = -60.0  # rms_db (mean power over LEVEL_SECONDS) at or below -> loudness 0
+LOUDNESS_FULL_DB = -10.0  # at or above -> loudness 1 (linear in dB between)
 CENTROID_LOW_HZ = 250.0  # centroid at or below -> brightness 0
-CENTROID_HIGH_HZ = 5000.0  # at or above -> brightness 1
-FLATNESS_LOW = 1e-3  # spectral flatness at or below -> noisiness 0 (log scale to 1.0)
-ONSETS_PER_SECOND_FULL = 8.0  # onset density 1.0
+CENTROID_HIGH_HZ = 5000.0  # at or above -> brightness 1 (linear in log-frequency between)
+FLATNESS_LOW = 1e-4  # spectral flatness at or below -> noisiness 0
+FLATNESS_HIGH = 0.3  # at or above -> noisiness 1 (linear in log-flatness between)
+ONSETS_PER_SECOND_FULL = 6.0  # onsets per second over DENSITY_SECONDS -> onset density 1
 
 SCALAR_NAMES: tuple[str, ...] = (
     "loudness",
@@ -63,11 +67,15 @@ def _cumsum(values: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((1,) + values.shape[1:]), np.cumsum(values, axis=0)], axis=0)
 
 
-def _array(track: Any, name: str) -> np.ndarray:
-    try:
-        return np.asarray(getattr(track, name), dtype=np.float64)
-    except AttributeError as err:
-        raise ValueError(f"audio_context: feature track has no {name!r}") from err
+def _array(track: Any, name: str, width: int | None = None) -> np.ndarray:
+    """A column as float64; an absent optional column (None, e.g. a DAW feed without mel) reads as zeros."""
+    if not hasattr(track, name):
+        raise ValueError(f"audio_context: feature track has no {name!r}")
+    value = getattr(track, name)
+    if value is None:
+        n = len(np.asarray(track.seconds))
+        return np.zeros((n, width) if width else n)
+    return np.asarray(value, dtype=np.float64)
 
 
 def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | np.ndarray,
@@ -86,11 +94,13 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
         raise ValueError("audio_context: seconds must be finite")
 
     times = _array(track, "seconds")
-    mel = _array(track, "mel")
+    mel = _array(track, "mel", N_MELS)
     n = len(times)
     if n == 0 or mel.shape != (n, N_MELS):
         raise ValueError(f"audio_context: track needs >= 1 hop and mel of shape (n, {N_MELS}), got {mel.shape}")
     hop = float(getattr(track, "hop_seconds", times[1] - times[0] if n > 1 else 0.01))
+    if getattr(track, "mel", None) is None:
+        mel = np.full((n, N_MELS), MEL_FLOOR_DB)  # absent mel reads as silence
 
     def index_at(t: np.ndarray) -> np.ndarray:
         # last hop whose time is <= t (past-only); -1 means "before the audio"
@@ -101,7 +111,7 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
     # mel window: MEL_POINTS samples over the past WINDOW_SECONDS, silence before the start
     offsets = np.linspace(-WINDOW_SECONDS, 0.0, MEL_POINTS)
     idx = index_at(secs[:, None] + offsets[None, :])
-    mel_scaled = np.clip((mel + 80.0) / 80.0, 0.0, 1.5)
+    mel_scaled = np.clip((mel - MEL_FLOOR_DB) / MEL_SPAN_DB, 0.0, 1.5)
     window = np.where((idx >= 0)[..., None], mel_scaled[np.clip(idx, 0, n - 1)], 0.0)
     out[:, :MEL_DIM] = window.reshape(len(secs), MEL_DIM)
 
@@ -115,7 +125,7 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
     lo_level = lo(LEVEL_SECONDS)
     mean_power = _window_mean(power, _cumsum(power), lo_level, end)
     level_db = 10.0 * np.log10(np.maximum(mean_power, 1e-12))
-    loudness = np.clip((level_db - LOUDNESS_FLOOR_DB) / -LOUDNESS_FLOOR_DB, 0.0, 1.0)
+    loudness = np.clip((level_db - LOUDNESS_FLOOR_DB) / (LOUDNESS_FULL_DB - LOUDNESS_FLOOR_DB), 0.0, 1.0)
     loudness = np.where(end > 0, loudness, 0.0)
 
     # energy-weighted brightness so quiet hops do not swing it
@@ -127,14 +137,15 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
 
     log_flat = np.log10(np.clip(_array(track, "flatness"), FLATNESS_LOW, 1.0))
     flat_w = _window_mean(power * log_flat, _cumsum(power * log_flat), lo_level, end) / np.maximum(mean_power, 1e-12)
-    noisiness = np.where(end > 0, np.clip(flat_w / -math.log10(FLATNESS_LOW) + 1.0, 0.0, 1.0), 0.0)
+    noisiness = (flat_w - math.log10(FLATNESS_LOW)) / math.log10(FLATNESS_HIGH / FLATNESS_LOW)
+    noisiness = np.where(end > 0, np.clip(noisiness, 0.0, 1.0), 0.0)
 
     onsets = _array(track, "onset")
     lo_dense = lo(DENSITY_SECONDS)
     count = (_cumsum(onsets)[end] - _cumsum(onsets)[lo_dense])
     density = np.clip(count / DENSITY_SECONDS / ONSETS_PER_SECOND_FULL, 0.0, 1.0)
 
-    chroma = _array(track, "chroma")
+    chroma = _array(track, "chroma", 12)
     lo_chroma = lo(CHROMA_SECONDS)
     chroma_mean = _window_mean(chroma * power[:, None], _cumsum(chroma * power[:, None]), lo_chroma, end)
     chroma_mean = chroma_mean / np.maximum(chroma_mean.max(axis=1, keepdims=True), 1e-12)

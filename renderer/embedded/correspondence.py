@@ -1,0 +1,157 @@
+"""The documented correspondence between musical and visual qualities, as training targets.
+
+Training pairs a moment's conditioning vector with a procedural image whose qualities
+follow that moment's audio; the model learns the mapping from these examples and runs
+no rules at render time. :func:`visual_params` reads the scalar block of
+:func:`renderer.embedded.context.audio_context`:
+
+=========================================  ==========================================
+music (audio_context scalar)               picture (what :func:`target_images` draws)
+=========================================  ==========================================
+loudness (rms level, dB)                   luminance (overall brightness)
+brightness (spectral centroid, log Hz)     colour temperature (cool blue -> warm orange)
+0.6 onset density + 0.4 noisiness          edge density and jaggedness (band count,
+  (onsets per second, spectral flatness)     sharpness and fine-scale warping)
+pitch class (chroma on circle of fifths)   palette hue of the accent bands
+beat phase                                 motion: the bands advance one cycle per beat
+=========================================  ==========================================
+
+The composition (where the bands, blobs and colour zones are) comes from the low-pass
+filtered diffusion noise itself, so the caller's noise sets the layout and a slerp walk
+between seed noises moves it smoothly; the audio sets the qualities.
+
+:func:`image_qualities` measures luminance, colour temperature, edge density and accent
+hue of any frames — the evaluation uses it on generated frames.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from renderer.embedded.context import SCALAR
+
+COOL_RGB = (0.22, 0.45, 1.0)
+WARM_RGB = (1.0, 0.48, 0.12)
+FIFTHS = np.array([(7 * k) % 12 for k in range(12)]) / 12.0  # pitch class k -> position on the circle of fifths
+EDGE_THRESHOLD = 0.35  # |grad| of luminance / mean luminance per pixel (64x64) that counts as an edge
+
+
+def visual_params(context):  # torch.Tensor (B, CONTEXT_DIM) -> dict of (B,) tensors
+    """The target qualities of each conditioning row, all in 0..1 (hue and beat are cyclic)."""
+    import torch
+
+    s = context.float()
+    loud = s[:, SCALAR["loudness"]]
+    bright = s[:, SCALAR["brightness"]]
+    edges = (0.6 * s[:, SCALAR["onset_density"]] + 0.4 * s[:, SCALAR["noisiness"]]).clamp(0, 1)
+    chroma = s[:, SCALAR["chroma_0"]:SCALAR["chroma_0"] + 12]
+    angles = torch.as_tensor(FIFTHS * 2 * math.pi, dtype=s.dtype, device=s.device)
+    x = (chroma * torch.cos(angles)).sum(1)
+    y = (chroma * torch.sin(angles)).sum(1)
+    hue = torch.remainder(torch.atan2(y, x) / (2 * math.pi), 1.0)
+    focus = (torch.sqrt(x * x + y * y) / chroma.sum(1).clamp_min(1e-6)).clamp(0, 1)
+    beat = torch.remainder(torch.atan2(s[:, SCALAR["beat_sin"]], s[:, SCALAR["beat_cos"]]) / (2 * math.pi), 1.0)
+    return {"luminance": loud, "temperature": bright, "edges": edges, "hue": hue, "hue_focus": focus, "beat": beat}
+
+
+def _blur(x, sigma: float):
+    """Separable Gaussian blur of (B, 1, H, W) with reflect padding."""
+    import torch
+    import torch.nn.functional as F
+
+    radius = max(1, int(3 * sigma))
+    taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    pad = min(radius, x.shape[-1] - 1)
+    if pad < radius:  # tiny images: circular padding works for any size
+        x = F.pad(x, (radius, radius, radius, radius), mode="circular")
+    else:
+        x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, kernel.view(1, 1, 1, -1))
+    return F.conv2d(x, kernel.view(1, 1, -1, 1))
+
+
+def _field(z, sigma: float):
+    f = _blur(z, sigma)
+    f = f - f.mean(dim=(2, 3), keepdim=True)
+    return f / f.std(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+
+
+def _hsv_to_rgb(h, s, v):
+    import torch
+
+    k = torch.stack([(5 + h * 6) % 6, (3 + h * 6) % 6, (1 + h * 6) % 6], dim=1)
+    return v[:, None] - v[:, None] * s[:, None] * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
+
+
+def target_images(context, noise):  # (B, D), (B, 3, S, S) -> (B, 3, S, S) in [0, 1]
+    """The procedural picture for each conditioning row; ``noise`` sets the composition."""
+    import torch
+
+    p = visual_params(context)
+    size = noise.shape[-1]
+    scale = size / 64.0
+    f1 = _field(noise[:, 0:1], 6.0 * scale)  # band layout
+    f2 = _field(noise[:, 1:2], 1.8 * scale)  # fine warp (jaggedness)
+    f3 = _field(noise[:, 2:3], 9.0 * scale)  # colour / light zones
+
+    def col(v):  # (B,) -> (B, 1, 1, 1)
+        return v[:, None, None, None]
+
+    e = col(p["edges"])
+    cycles = 0.2 + 1.6 * e  # bands per unit of field
+    warp = 0.05 + 0.45 * e
+    phase = 2 * math.pi * (cycles * (f1 + warp * f2) + col(p["beat"]))
+    sharp = 1.0 + 6.0 * e
+    bands = torch.sigmoid(sharp * torch.sin(phase))  # 0..1
+
+    t = p["temperature"]
+    cool = torch.tensor(COOL_RGB, dtype=noise.dtype, device=noise.device)
+    warm = torch.tensor(WARM_RGB, dtype=noise.dtype, device=noise.device)
+    base = (1 - t)[:, None] * cool + t[:, None] * warm  # (B, 3)
+    accent = _hsv_to_rgb(p["hue"], 0.25 + 0.45 * p["hue_focus"], torch.ones_like(t))  # (B, 3)
+    mix = 0.45 * bands * (0.7 + 0.3 * torch.tanh(f3))
+    colour = base[:, :, None, None] * (1 - mix) + accent[:, :, None, None] * mix
+    level = 0.04 + 0.96 * col(p["luminance"]) ** 1.2
+    light = level * (0.4 + 0.6 * bands) * (0.85 + 0.15 * torch.tanh(f3))
+    return (colour * light).clamp(0, 1)
+
+
+def image_qualities(images: np.ndarray) -> dict[str, np.ndarray]:
+    """Measured qualities of frames (N, H, W, 3) in [0, 1], each (N,).
+
+    luminance: mean Rec. 709 luma; temperature: (mean R - mean B) / (mean R + mean B);
+    edge_density: share of pixels (after area-resizing to 64x64) whose luma gradient
+    exceeds EDGE_THRESHOLD x the frame's mean luma; hue: circular mean hue (0..1) of the
+    pixels, weighted by saturation.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
+    if x.shape[-2:] != (64, 64):
+        x = F.interpolate(x, size=(64, 64), mode="area")
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    mean_luma = luma.mean(dim=(1, 2))
+    temperature = (r.mean(dim=(1, 2)) - b.mean(dim=(1, 2))) / (r.mean(dim=(1, 2)) + b.mean(dim=(1, 2)) + 1e-3)
+    gx = luma[:, :, 2:] - luma[:, :, :-2]
+    gy = luma[:, 2:, :] - luma[:, :-2, :]
+    grad = torch.sqrt(gx[:, 1:-1, :] ** 2 + gy[:, :, 1:-1] ** 2) / 2
+    edges = (grad > EDGE_THRESHOLD * mean_luma[:, None, None].clamp_min(1e-3)).float().mean(dim=(1, 2))
+    mx = x.max(dim=1).values
+    mn = x.min(dim=1).values
+    sat = (mx - mn) / mx.clamp_min(1e-3)
+    # hue angle via the opponent-colour plane
+    a = r - 0.5 * (g + b)
+    c = (math.sqrt(3) / 2) * (g - b)
+    hue = torch.remainder(torch.atan2((c * sat).mean(dim=(1, 2)), (a * sat).mean(dim=(1, 2))) / (2 * math.pi), 1.0)
+    return {
+        "luminance": mean_luma.numpy(),
+        "temperature": temperature.numpy(),
+        "edge_density": edges.numpy(),
+        "hue": hue.numpy(),
+    }

@@ -1,0 +1,65 @@
+"""moment_at: the musical fields, the past-only feature window, macros."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
+from renderer.moment import MIN_WINDOW_SECONDS, Moment, moment_at
+
+
+def test_musical_fields_at_120_bpm(tempo_map):
+    m = moment_at(tempo_map, None, 4.75)  # beat 9.5: bar 3, second beat, halfway
+    assert (m.beat, m.bar, m.beat_in_bar) == (9.5, 3, 1.5)
+    assert m.beat_phase == pytest.approx(0.5)
+    assert m.bar_phase == pytest.approx(0.375)
+    assert (m.bpm, m.numerator, m.denominator) == (120.0, 4, 4)
+    assert m.section == "chorus"
+    assert not m.has_audio
+
+
+def test_beat_phase_counts_the_meter_note_value():
+    tm = TempoMap((TempoPoint(0.0, 120.0),), (Meter(0.0, 6, 8),))
+    m = moment_at(tm, None, tm.seconds_at(0.75))  # 1.5 eighths into the bar
+    assert m.beat_in_bar == pytest.approx(1.5)
+    assert m.beat_phase == pytest.approx(0.5)
+    assert m.bar_phase == pytest.approx(0.75 / 3.0)
+
+
+def test_section_is_none_before_the_first_marker():
+    tm = TempoMap.constant(100, markers=[Marker("intro", 4.0)])
+    assert moment_at(tm, None, 0.5).section is None
+    assert moment_at(tm, None, tm.seconds_at(4.0)).section == "intro"
+
+
+def test_window_holds_only_the_past(tracks, tempo_map):
+    track = tracks["clicks"]
+    m = moment_at(tempo_map, track, 3.0, window_beats=2.0)
+    assert m.window_seconds == pytest.approx(max(1.0, MIN_WINDOW_SECONDS))
+    times = np.asarray(m.features.seconds)
+    assert times.max() <= 3.0 and times.min() > 3.0 - m.window_seconds
+    ahead = moment_at(tempo_map, track, 3.0, window_beats=2.0, lookahead_seconds=0.05)
+    assert np.asarray(ahead.features.seconds).max() > 3.0
+
+
+def test_same_arguments_give_equal_moments(tracks, tempo_map):
+    a = moment_at(tempo_map, tracks["steady"], 1.234, macros=(0.1, 0.2, 0.3, 0.4))
+    b = moment_at(tempo_map, tracks["steady"], 1.234, macros=(0.1, 0.2, 0.3, 0.4))
+    assert a == b and a.to_dict() == b.to_dict()
+
+
+@pytest.mark.parametrize("macros", [(0.1, 0.2, 0.3), (0.0, 0.0, 0.0, 1.5), (0, 0, 0, math.nan)])
+def test_bad_macros_are_refused(tempo_map, macros):
+    with pytest.raises(ValueError, match="macros"):
+        moment_at(tempo_map, None, 0.0, macros=macros)
+
+
+def test_moment_to_dict_is_json_able(tempo_map):
+    import json
+
+    m = moment_at(tempo_map, None, 2.0)
+    assert json.loads(json.dumps(m.to_dict()))["section"] == "verse"
+    assert isinstance(m, Moment)

@@ -1,0 +1,59 @@
+"""End to end: the device's JavaScript under Node sends real OSC over UDP to the Python receiver."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.protocol.messages import ByeMessage, HelloMessage, MacrosMessage, TransportMessage
+from bridge.receiver import Received, Receiver
+
+DRIVER = Path(__file__).resolve().parent / "e2e_drive.js"
+
+
+def test_receiver_clock_follows_the_device_and_answers_its_hello() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js 18+ is needed for the Max for Live device tests")
+    events: list[Received] = []
+    with Receiver("127.0.0.1", 0) as receiver:
+        receiver.subscribe(events.append, kinds=[HelloMessage, TransportMessage, MacrosMessage, ByeMessage])
+        result = subprocess.run([node, str(DRIVER), str(receiver.port)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        deadline = time.monotonic() + 2.0
+        while receiver.stats().accepted < summary["sent"] + 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stats = receiver.stats()
+        snapshot = receiver.snapshot()
+
+    # every datagram the device sent decoded as protocol v1: types and arities as udpsend writes them
+    assert stats.dropped_total == 0, stats.dropped
+    assert stats.accepted == summary["sent"] + 1  # + the bye
+    (session,) = stats.sessions
+    assert (session.session_id, session.source, session.ended) == (summary["session_id"], "m4l", True)
+    hello = next(e.message for e in events if isinstance(e.message, HelloMessage))
+    assert hello.reply_port == summary["reply_port"]
+    # the ack came back over UDP to the device's reply port and lit its status
+    assert summary["status_texts"][-1] == "renderer answering"
+
+    # while playing, the clock's fitted beat at each arrival matches what the device sent
+    playing = [e for e in events if isinstance(e.message, TransportMessage) and e.message.playing]
+    assert len(playing) >= 30, "about 50 Hz for a second"
+    assert playing[-1].message.beat - playing[0].message.beat == pytest.approx(2.0, abs=0.3)
+    for event in playing[5:]:
+        assert event.beat == pytest.approx(event.message.beat, abs=0.05)
+        assert event.message.bpm == 120.0
+
+    # after stop, seek and meter change the clock sits exactly where Live does
+    assert not snapshot.playing
+    assert snapshot.beat_at(time.monotonic()) == 20.0
+    assert (snapshot.numerator, snapshot.denominator, snapshot.bar, snapshot.bar_start_beat) == (3, 4, 6, 20.0)
+    assert [(m.name, m.beat) for m in snapshot.markers] == [("Intro", 0.0), ("Drop", 32.0)]
+    macros = [e.message.macros for e in events if isinstance(e.message, MacrosMessage)]
+    assert macros[-1] == (0.0, 0.0, 0.625, 0.0)

@@ -124,6 +124,7 @@ class ReceiverStats:
     driver: str | None
     messages_per_second: float  #: accepted messages in the last whole second
     callback_errors: int
+    internal_errors: int  #: datagrams that raised inside the receiver (a bug; 0 expected)
 
     @property
     def dropped_total(self) -> int:
@@ -159,6 +160,7 @@ class _Counters:
     accepted: int = 0
     dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROP_REASONS, 0))
     callback_errors: int = 0
+    internal_errors: int = 0
     second: int = 0
     this_second: int = 0
     last_second: int = 0
@@ -266,7 +268,8 @@ class Receiver:
             c = self._counters
             return ReceiverStats(c.received, c.accepted, dict(c.dropped),
                                  tuple(s.info() for s in self._sessions.values()), self._driver,
-                                 float(c.last_second), c.callback_errors)
+                                 float(c.last_second), c.callback_errors,
+                                 c.internal_errors)
 
     @property
     def latency_seconds(self) -> float:
@@ -310,7 +313,14 @@ class Receiver:
                 if not self._running.is_set():
                     break
                 continue
-            self.handle_datagram(datagram, address[:2], self._arrival(ancillary))
+            try:
+                self.handle_datagram(datagram, address[:2], self._arrival(ancillary))
+            except Exception:  # a bug must not stop the receiver: count it, log it now and then
+                with self._lock:
+                    self._counters.internal_errors += 1
+                    count = self._counters.internal_errors
+                if count == 1 or count % 1000 == 0:
+                    log.exception("receiver failed on a datagram (%d so far)", count)
 
     def _arrival(self, ancillary: list[tuple[int, int, bytes]]) -> float:
         """Host seconds when the datagram arrived: the kernel's stamp mapped onto ``now``'s clock, else now."""

@@ -181,7 +181,13 @@ def _normalize_tempo(points: Iterable[TempoPoint]) -> tuple[TempoPoint, ...]:
     # Several points at one beat form a vertical step: a ramp into the beat ends at the
     # first one's bpm, the last one holds from there on; the zero-length segments between
     # them take no time, so they need no special case.
-    return tuple(ordered)
+    # A ramp flag that changes nothing (last point, zero length, same bpm) is dropped, so
+    # maps that time alike compare equal.
+    return tuple(
+        TempoPoint(p.beat, p.bpm, p.ramp and i + 1 < len(ordered)
+                   and ordered[i + 1].beat > p.beat and ordered[i + 1].bpm != p.bpm)
+        for i, p in enumerate(ordered)
+    )
 
 
 def _normalize_meters(meters: Iterable[Meter]) -> tuple[Meter, ...]:

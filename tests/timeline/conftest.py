@@ -18,7 +18,7 @@ INITIAL = -63072000
 Track = Sequence[tuple[int, mido.Message | mido.MetaMessage]]
 
 
-def midi_bytes_path(path: Path, tracks: Sequence[Track], ticks_per_beat: int = 480, file_type: int = 1) -> Path:
+def write_midi_file(path: Path, tracks: Sequence[Track], ticks_per_beat: int = 480, file_type: int = 1) -> Path:
     midi = mido.MidiFile(type=file_type, ticks_per_beat=ticks_per_beat, charset="utf-8")
     for events in tracks:
         track = mido.MidiTrack()
@@ -32,12 +32,18 @@ def midi_bytes_path(path: Path, tracks: Sequence[Track], ticks_per_beat: int = 4
     return path
 
 
+@pytest.fixture(scope="session")
+def midi_file_writer() -> Callable[..., Path]:
+    """``midi_file_writer(path, tracks, ticks_per_beat=480, file_type=1) -> path`` (session-scoped, for hypothesis)."""
+    return write_midi_file
+
+
 @pytest.fixture
 def write_midi(tmp_path: Path) -> Callable[..., Path]:
     """``write_midi(tracks, ticks_per_beat=480, file_type=1, name="song.mid") -> Path``."""
 
     def write(tracks: Sequence[Track], ticks_per_beat: int = 480, file_type: int = 1, name: str = "song.mid") -> Path:
-        return midi_bytes_path(tmp_path / name, tracks, ticks_per_beat, file_type)
+        return write_midi_file(tmp_path / name, tracks, ticks_per_beat, file_type)
 
     return write
 

@@ -7,10 +7,12 @@ from fractions import Fraction
 
 import mido
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.errors import InputError
 from bridge.timeline.sources import load_timeline
-from bridge.timeline.tempo_map import Marker, Meter, TempoPoint
+from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 
 
 def tempo(bpm: float) -> mido.MetaMessage:
@@ -131,3 +133,29 @@ def test_truncated_midi_is_an_input_error(write_midi):
     path.write_bytes(path.read_bytes()[:-9])
     with pytest.raises(InputError, match="MIDI"):
         load_timeline(path)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from([24, 96, 480, 960]),
+    st.lists(st.tuples(st.integers(0, 20_000), st.integers(250_000, 3_000_000)), min_size=1, max_size=40),
+    st.lists(st.tuples(st.integers(0, 20_000), st.sampled_from([(3, 4), (7, 8), (1, 4), (6, 8), (4, 4)])), max_size=6),
+    st.integers(1, 3),
+)
+def test_random_files_round_trip_to_the_map_of_their_events(tmp_path_factory, midi_file_writer, tpb, tempos, meters, tracks):
+    """Whatever track an event sits on, the map equals the one built from the events themselves."""
+    by_tick = dict(sorted(tempos))  # one tempo per tick: the file can't order duplicates across tracks
+    meter_by_tick = dict(sorted(meters))
+    layout = [[] for _ in range(tracks)]
+    for i, (tick, us) in enumerate(by_tick.items()):
+        layout[i % tracks].append((tick, us_tempo(us)))
+    for i, (tick, (num, den)) in enumerate(meter_by_tick.items()):
+        layout[(i + 1) % tracks].append((tick, meter(num, den)))
+    path = midi_file_writer(tmp_path_factory.mktemp("midi") / "random.mid", layout, ticks_per_beat=tpb)
+    expected_tempo = {0: 120.0, **{tick: 60_000_000 / us for tick, us in by_tick.items()}}
+    expected_meters = {0: (4, 4), **meter_by_tick}
+    expected = TempoMap(
+        tuple(TempoPoint(tick / tpb, bpm) for tick, bpm in sorted(expected_tempo.items())),
+        tuple(Meter(tick / tpb, *m) for tick, m in sorted(expected_meters.items())),
+    )
+    assert load_timeline(path) == expected

@@ -246,6 +246,9 @@ def test_value_equality_and_hash():
     assert a == b and hash(a) == hash(b)
     assert a != TempoMap((TempoPoint(0.0, 120.0), TempoPoint(4.0, 130.0)))
     assert len({a, b}) == 1
+    # a ramp flag that changes nothing does not make a different value
+    assert TempoMap((TempoPoint(0, 120, True),)) == TempoMap.constant(120)
+    assert TempoMap((TempoPoint(0, 120, True), TempoPoint(4, 120))) == TempoMap((TempoPoint(0, 120), TempoPoint(4, 120)))
 
 
 @pytest.mark.parametrize("bpm", [0.0, -1.0, math.nan, math.inf])

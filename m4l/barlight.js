@@ -87,6 +87,7 @@ function init() {
     if (ticker) {
         return;
     }
+    readSavedSettings(this.patcher);
     var i;
     for (i = 0; i < SONG_PROPERTIES.length; i++) {
         songObservers.push(observeSong(SONG_PROPERTIES[i]));  // reports current values, sends nothing yet
@@ -142,7 +143,10 @@ function macro(index, value) {
 }
 
 function host() {
-    var words = arrayfromargs(arguments);
+    setHost(arrayfromargs(arguments));
+}
+
+function setHost(words) {
     if (words.length > 0 && words[0] === "text") {
         words = words.slice(1);  // textedit may prefix its output with "text"
     }
@@ -156,6 +160,7 @@ function host() {
         greet(nowMs());
     }
 }
+setHost.local = 1;
 
 function port(number) {
     var value = Math.round(number);
@@ -211,6 +216,42 @@ function notifydeleted() {
         ticker.cancel();
     }
 }
+
+// The device UI's saved values (host, port, on/off, macros), read once when the device is ready,
+// in case Live restored them before this script could listen.
+function readSavedSettings(patcher) {
+    if (!patcher || typeof patcher.getnamed !== "function") {
+        return;
+    }
+    var saved = function (varname) {
+        var box = patcher.getnamed(varname);
+        if (!box) {
+            return null;
+        }
+        var value = box.getvalueof();
+        return Object.prototype.toString.call(value) === "[object Array]" ? value : [value];
+    };
+    var value = saved("barlight_host");
+    if (value && String(value.join("")) !== "") {
+        setHost(value);
+    }
+    value = saved("barlight_port");
+    if (value) {
+        port(Number(value[0]));
+    }
+    value = saved("barlight_on");
+    if (value) {
+        enabled = Number(value[0]) ? true : false;
+    }
+    var i;
+    for (i = 1; i <= 4; i++) {
+        value = saved("barlight_macro_" + i);
+        if (value) {
+            macro(i, Number(value[0]));
+        }
+    }
+}
+readSavedSettings.local = 1;
 
 // ---------------------------------------------------------------- the Live set
 

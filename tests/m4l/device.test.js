@@ -56,11 +56,11 @@ function assertTransport(message, expected) {
 }
 
 // Start a device on a scripted Live set and return it with a cursor over its OSC output.
-function startDevice(setup = () => {}) {
+function startDevice(setup = () => {}, ui = {}) {
     const clock = new ManualClock(1000);
     const live = new ScriptedLive();
     setup(live);
-    const device = loadDevice({ clock, live });
+    const device = loadDevice({ clock, live, ui });
     device.send("init");
     let seen = 0;
     device.newMessages = () => {
@@ -364,4 +364,20 @@ test("two devices in one set keep separate sessions and reply ports", () => {
     second.clock.advance(20);
     assert.equal(first.newMessages().filter((m) => m.address === "/daw/macros").length, 1);
     assert.equal(second.newMessages().filter((m) => m.address === "/daw/macros").length, 0);
+});
+
+test("host, port, on/off and macros saved with the Live set are read when the device starts", () => {
+    const device = startDevice(() => {}, {
+        barlight_host: ["text", "10.0.0.7"], barlight_port: 9500, barlight_on: 1, barlight_macro_3: 0.5,
+    });
+    const config = device.outputs.filter((m) => m.outlet === 1).map((m) => [m.selector].concat(m.args));
+    assert.deepEqual(config.slice(-2), [["host", "10.0.0.7"], ["port", 9500]]);
+    const messages = device.newMessages();
+    assert.equal(messages.filter((m) => m.address === "/daw/hello").length, 1);
+    assert.deepEqual(values(messages.find((m) => m.address === "/daw/macros")), [0, 0, 0.5, 0]);
+
+    const off = startDevice(() => {}, { barlight_on: 0 });
+    assert.deepEqual(off.newMessages(), []);
+    off.clock.advance(3000);
+    assert.deepEqual(off.newMessages(), []);
 });

@@ -231,7 +231,10 @@ class UdpSendStandin {
 }
 
 // Load barlight.js into a fresh context. `send(name, ...args)` delivers a Max message to inlet 0.
-function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOutlet = null, random = null } = {}) {
+// `ui` holds the values of named UI boxes (varname -> value) that `this.patcher.getnamed(varname)`
+// returns through getvalueof(), as Max does for the device's saved host, port and dials.
+function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOutlet = null, random = null,
+    ui = {} } = {}) {
     const outputs = [];
     const posts = [];
     const mathObject = Object.create(Math);
@@ -260,6 +263,9 @@ function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOu
         messagename: "",
         inlet: 0,
         jsarguments: ["barlight.js"],
+        patcher: {
+            getnamed: (varname) => (varname in ui ? { getvalueof: () => ui[varname] } : null),
+        },
     };
     vm.createContext(context);
     vm.runInContext(fs.readFileSync(DEVICE_JS, "utf8"), context, { filename: DEVICE_JS });

@@ -21,7 +21,7 @@ def node_executable() -> str:
 def test_device_javascript_under_the_max_standin() -> None:
     files = sorted(str(p) for p in HERE.glob("*.test.js"))
     assert files, "no Node test files found"
-    result = subprocess.run([node_executable(), "--test", *files], cwd=HERE, capture_output=True, text=True,
+    result = subprocess.run([node_executable(), "--test", "--test-reporter=tap", *files], cwd=HERE, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
     assert "# fail 0" in result.stdout and "# pass " in result.stdout, result.stdout

@@ -1,0 +1,184 @@
+"""``plot_track``: one PNG a producer can read: waveform, mel spectrogram, chroma, feature curves, bars and sections.
+
+matplotlib (Agg) is imported inside the function, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from bridge.features.files import atomic_output
+from bridge.features.track import FeatureTrack
+from bridge.timeline.tempo_map import TempoMap
+
+PITCH_NAMES = ("C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B")
+SECTION_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+
+
+def _bar_step(bar_count: int) -> int:
+    """Label every bar, or every 2/4/8/16th so that about 40 labels fit."""
+    for step in (1, 2, 4, 8, 16, 32, 64):
+        if bar_count / step <= 40:
+            return step
+    return 128
+
+
+def _time_label(seconds: float, _position: object = None) -> str:
+    minutes, rest = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{rest:04.1f}" if minutes else f"{rest:.1f}s"
+
+
+def _mel_ticks(track: FeatureTrack) -> tuple[list[float], list[str]]:
+    """Positions (mel band index) and labels of round frequencies on the mel axis."""
+    import librosa
+
+    sample_rate = track.sample_rate or 44100
+    n_mels = track.mel.shape[1]
+    fmax = min(sample_rate / 2.0, 20000.0)
+    centres = librosa.mel_frequencies(n_mels=n_mels + 2, fmin=0.0, fmax=fmax)[1:-1]
+    positions, labels = [], []
+    for hz, label in ((100, "100"), (300, "300"), (1000, "1k"), (3000, "3k"), (10000, "10k")):
+        if centres[0] <= hz <= centres[-1]:
+            positions.append(float(np.interp(hz, centres, np.arange(n_mels))))
+            labels.append(label)
+    return positions, labels
+
+
+def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: TempoMap | None = None,
+               title: str = "", waveform: Sequence[float] | None = None, dpi: int = 110) -> None:
+    """Write a PNG of ``track`` to ``path`` (atomically); with ``tempo_map``, bar lines, numbers and sections.
+
+    ``waveform``: optional mono samples for the top panel; without it the panel shows the
+    per-frame peak and RMS envelopes (which is what the eye reads at song scale anyway).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    seconds = track.seconds
+    end = track.duration_seconds
+    panels = [("wave", 1.2), ("mel", 2.0)]
+    if track.chroma is not None:
+        panels.append(("chroma", 1.0))
+    panels += [("level", 1.0), ("timbre", 1.0)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(15, 9.5), sharex=True, dpi=dpi,
+                             gridspec_kw={"height_ratios": [h for _, h in panels], "hspace": 0.08})
+    ax = dict(zip((name for name, _ in panels), axes))
+    fig.subplots_adjust(left=0.07, right=0.93, top=0.90, bottom=0.06)
+
+    # waveform: peak and RMS envelopes (or the samples)
+    a = ax["wave"]
+    if waveform is not None:
+        samples = np.asarray(waveform, dtype=np.float32)
+        t = np.arange(len(samples)) / (track.sample_rate or 1)
+        a.plot(t, samples, color="#3b5b92", linewidth=0.3)
+    else:
+        a.fill_between(seconds, -track.peak, track.peak, color="#9db4d9", linewidth=0, label="peak")
+        a.fill_between(seconds, -track.rms, track.rms, color="#3b5b92", linewidth=0, label="RMS")
+    top = float(max(1e-3, np.nanmax(track.peak))) if len(track) else 1.0
+    a.set_ylim(-1.05 * top, 1.05 * top)
+    a.set_yticks([])
+    a.set_ylabel("wave")
+    if track.onset is not None:
+        for t in track.onset_seconds:
+            a.axvline(t, ymin=0.0, ymax=0.08, color="#c44e52", linewidth=0.6)
+
+    # mel spectrogram
+    a = ax["mel"]
+    if track.mel is not None and len(track):
+        mel = track.mel.T
+        vmax = float(np.nanmax(mel))
+        a.imshow(mel, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80.0, vmax=vmax,
+                 extent=(seconds[0] - track.hop_seconds / 2, end - track.hop_seconds / 2, -0.5, mel.shape[0] - 0.5),
+                 interpolation="antialiased")
+        positions, labels = _mel_ticks(track)
+        a.set_yticks(positions, labels)
+    a.set_ylabel("mel (Hz)")
+
+    # chroma
+    if "chroma" in ax:
+        a = ax["chroma"]
+        a.imshow(np.nan_to_num(track.chroma.T), origin="lower", aspect="auto", cmap="Greens", vmin=0, vmax=1,
+                 extent=(seconds[0] - track.hop_seconds / 2, end - track.hop_seconds / 2, -0.5, 11.5),
+                 interpolation="antialiased")
+        a.set_yticks([0, 2, 4, 5, 7, 9, 11], [PITCH_NAMES[i] for i in (0, 2, 4, 5, 7, 9, 11)], fontsize=8)
+        a.set_ylabel("chroma")
+
+    # level and onsets
+    a = ax["level"]
+    peak_db = 20 * np.log10(np.maximum(track.peak, 1e-5))
+    a.plot(seconds, peak_db, color="#9db4d9", linewidth=0.7, label="peak dBFS")
+    a.plot(seconds, track.rms_db, color="#3b5b92", linewidth=0.9, label="RMS dBFS")
+    floor = float(np.nanpercentile(track.rms_db, 5)) if len(track) else -60.0
+    a.set_ylim(max(-100.0, min(floor - 6.0, -30.0)), 3.0)
+    a.set_ylabel("dBFS")
+    if track.onset_strength is not None:
+        b = a.twinx()
+        b.plot(seconds, track.onset_strength, color="#c44e52", linewidth=0.6, alpha=0.8, label="onset strength")
+        if track.onset is not None:
+            b.plot(track.onset_seconds, track.onset_strength[track.onset], "v", color="#c44e52", markersize=3,
+                   label="onsets")
+        b.set_ylabel("flux (dB)", color="#c44e52")
+        b.set_ylim(0, max(1.0, float(np.nanpercentile(track.onset_strength, 99.5)) * 1.3) if len(track) else 1.0)
+        b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
+    a.legend(loc="upper left", fontsize=7, ncol=2, framealpha=0.6)
+
+    # timbre: centroid and harmonic share
+    a = ax["timbre"]
+    a.plot(seconds, track.centroid_hz / 1000.0, color="#55a868", linewidth=0.8, label="centroid (kHz)")
+    a.set_ylabel("kHz", color="#55a868")
+    a.set_ylim(0, max(1.0, float(np.nanpercentile(track.centroid_hz, 99)) / 1000.0 * 1.15) if len(track) else 1.0)
+    b = a.twinx()
+    if track.harmonic_ratio is not None:
+        b.plot(seconds, track.harmonic_ratio, color="#8172b3", linewidth=0.8, label="harmonic share")
+    b.plot(seconds, track.flatness, color="#937860", linewidth=0.6, alpha=0.8, label="flatness")
+    b.set_ylim(0, 1.05)
+    b.set_ylabel("0..1")
+    a.legend(loc="upper left", fontsize=7, framealpha=0.6)
+    b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
+
+    axes[-1].xaxis.set_major_formatter(FuncFormatter(_time_label))
+    axes[-1].set_xlabel("time (song seconds from the start of the audio)")
+    axes[-1].set_xlim(0, max(end, 1e-3))
+
+    if tempo_map is not None and len(track):
+        _draw_bars(fig, axes, tempo_map, end)
+    fig.suptitle(title, x=0.07, ha="left", fontsize=12, y=0.985)
+
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def _draw_bars(fig: object, axes: Sequence[object], tempo_map: TempoMap, end_seconds: float) -> None:
+    """Bar lines through every panel, bar numbers on top, marker sections as coloured bands."""
+    bars = list(tempo_map.bars_in_seconds(0.0, end_seconds))
+    step = _bar_step(len(bars))
+    top = axes[0]
+    for row in bars:
+        strong = (row.bar - 1) % step == 0
+        for a in axes:
+            a.axvline(row.seconds, color="white" if a is axes[1] else "#333333",
+                      linewidth=0.6 if strong else 0.25, alpha=0.6 if strong else 0.3)
+        if strong:
+            top.annotate(str(row.bar), (row.seconds, 1.0), xycoords=("data", "axes fraction"),
+                         xytext=(2, 2), textcoords="offset points", fontsize=7, color="#333333")
+    markers = [m for m in tempo_map.markers if tempo_map.seconds_at(m.beat) < end_seconds]
+    for i, marker in enumerate(markers):
+        start = max(0.0, tempo_map.seconds_at(marker.beat))
+        stop = tempo_map.seconds_at(markers[i + 1].beat) if i + 1 < len(markers) else end_seconds
+        colour = SECTION_COLOURS[i % len(SECTION_COLOURS)]
+        top.axvspan(start, stop, ymin=0.92, ymax=1.0, color=colour, alpha=0.85, linewidth=0)
+        for a in axes:
+            a.axvline(start, color=colour, linewidth=1.4)
+        top.annotate(marker.name, (start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 12),
+                     textcoords="offset points", fontsize=9, fontweight="bold", color=colour)
+    meter = tempo_map.meter_at(0.0)
+    top.annotate(f"{tempo_map.bpm_at(0.0):g} bpm  {meter.numerator}/{meter.denominator}  (bar numbers above)",
+                 (1.0, 1.0), xycoords="axes fraction", xytext=(0, 26), textcoords="offset points",
+                 ha="right", fontsize=8, color="#555555")

@@ -223,6 +223,8 @@ class TempoMap:
     _seg_beats: list[float] = field(init=False, repr=False, compare=False)
     _seg_seconds: list[float] = field(init=False, repr=False, compare=False)
     _meter_bars: list[int] = field(init=False, repr=False, compare=False)
+    _meter_beats: list[float] = field(init=False, repr=False, compare=False)
+    _marker_beats: list[float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tempo = _normalize_tempo(self.tempo)
@@ -259,6 +261,8 @@ class TempoMap:
             span = (meter.beat - previous.beat) / previous.bar_beats
             bars.append(bars[-1] + max(1, math.ceil(span - _EPS_BEATS)))
         object.__setattr__(self, "_meter_bars", bars)
+        object.__setattr__(self, "_meter_beats", [m.beat for m in meters])
+        object.__setattr__(self, "_marker_beats", [m.beat for m in markers])
 
     # -- construction -------------------------------------------------------------------
 
@@ -335,7 +339,7 @@ class TempoMap:
     # -- meter and bars -------------------------------------------------------------------
 
     def _meter_index_at_beat(self, beat: float) -> int:
-        return max(0, bisect.bisect_right([m.beat for m in self.meters], beat + _EPS_BEATS) - 1)
+        return max(0, bisect.bisect_right(self._meter_beats, beat + _EPS_BEATS) - 1)
 
     def meter_at(self, beat: float) -> Meter:
         """The meter in force at ``beat``."""
@@ -392,12 +396,12 @@ class TempoMap:
 
     def marker_at(self, beat: float) -> Marker | None:
         """The marker (section) in force at ``beat``: the last one at or before it."""
-        i = bisect.bisect_right([m.beat for m in self.markers], beat + _EPS_BEATS) - 1
+        i = bisect.bisect_right(self._marker_beats, beat + _EPS_BEATS) - 1
         return self.markers[i] if i >= 0 else None
 
     def next_marker(self, beat: float) -> Marker | None:
         """The first marker strictly after ``beat``."""
-        i = bisect.bisect_right([m.beat for m in self.markers], beat + _EPS_BEATS)
+        i = bisect.bisect_right(self._marker_beats, beat + _EPS_BEATS)
         return self.markers[i] if i < len(self.markers) else None
 
     @property

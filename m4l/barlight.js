@@ -62,6 +62,7 @@ var songObservers = [];
 var cueObservers = [];
 var cues = {};
 var cueOrder = [];
+var pendingCueIds = null;     // a new cue_points list not yet observed
 var ticker = null;
 
 var transport = {
@@ -286,12 +287,20 @@ function onSongProperty(args) {
     } else if (name === "loop_length") {
         setLoop(loop.on, loop.startBeat, Number(value));
     } else if (name === "cue_points") {
-        watchCues(args.slice(1));
+        pendingCueIds = args.slice(1);  // observe the new locators on the next tick, outside this notification
+        if (!started) {
+            watchPendingCues();
+        }
     }
 }
 onSongProperty.local = 1;
 
-function watchCues(idList) {
+function watchPendingCues() {
+    if (pendingCueIds === null) {
+        return;
+    }
+    var idList = pendingCueIds;
+    pendingCueIds = null;
     var ids = [];
     var i;
     for (i = 0; i + 1 < idList.length; i += 2) {
@@ -312,7 +321,7 @@ function watchCues(idList) {
     }
     dirty.markers = true;
 }
-watchCues.local = 1;
+watchPendingCues.local = 1;
 
 function observeCue(id, property) {
     var api = new LiveAPI(function (args) {
@@ -467,6 +476,7 @@ setLoop.local = 1;
 
 function tick() {
     var now = nowMs();
+    watchPendingCues();
     if (started && enabled) {
         if (now >= timers.helloDue) {
             greet(now);
@@ -543,7 +553,7 @@ function sendMarkers() {
     for (i = 0; i < list.length; i++) {
         message.push(String(list[i].name), toFloatAtom(list[i].beat));
     }
-    outlet.apply(this, [OUT_OSC].concat(message));
+    outlet(OUT_OSC, message);
 }
 sendMarkers.local = 1;
 
@@ -554,7 +564,7 @@ function sendAudio() {
         message.push(toFloatAtom(Number(audioValues[i])));
     }
     audioValues = null;
-    outlet.apply(this, [OUT_OSC].concat(message));
+    outlet(OUT_OSC, message);
 }
 sendAudio.local = 1;
 

@@ -143,6 +143,9 @@ function makeLiveAPI(live) {
                 }
             },
         });
+        if (object) {
+            callback.call(this, ["id", object.id]);  // LiveAPI announces the object it points at
+        }
     };
 }
 
@@ -251,6 +254,9 @@ function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOu
         Date: MaxDate,
         post: (...parts) => posts.push(parts.join(" ")),
         outlet: (index, ...args) => {
+            if (args.length === 1 && Array.isArray(args[0])) {
+                args = Array.from(args[0]);  // Max unrolls an array argument into the message
+            }
             const message = { outlet: index, selector: args[0], args: args.slice(1), atMs: clock.nowMs };
             outputs.push(message);
             if (onOutlet) {

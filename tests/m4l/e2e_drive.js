@@ -81,6 +81,7 @@ async function main() {
     await sleep(1000);
     clearInterval(observer);
     live.setSong("is_playing", 0);
+    const playedMs = Date.now() - playStartMs;
     live.setSong("current_song_time", 20.0);
     live.setSong("signature_numerator", 3);
     device.send("macro", 3, 0.625);
@@ -92,6 +93,7 @@ async function main() {
         reply_port: hello.atoms[3].value,
         status_texts: device.outputs.filter((m) => m.outlet === 4).map((m) => m.args[0]),
         sent: device.osc().length,
+        played_ms: playedMs,
     };
     device.send("enable", 0);
     await udpsend.close();

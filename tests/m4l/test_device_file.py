@@ -227,6 +227,14 @@ def test_band_filters_are_tuned_to_the_protocol_centres(patcher: dict, boxes: di
     assert [(int(i), float(f)) for i, f in pairs] == list(enumerate(BAND_CENTRES_HZ))
 
 
+def test_audio_and_transport_inputs_are_throttled_to_60_hz(boxes: dict) -> None:
+    for name in ("snapshot~", "peakamp~", "speedlim"):
+        for box in _find(boxes, name):
+            assert float(_class_and_args(box)[1][0]) >= 1000.0 / 60.0, box["text"]
+    tick_ms = int(re.search(r"^var TICK_MS = (\d+);", _SCRIPT_TEXT, re.M).group(1))
+    assert tick_ms >= 1000.0 / 60.0
+
+
 def test_committed_device_equals_a_fresh_build(device_bytes: bytes) -> None:
     assert m4l.BUILT_DEVICE.read_bytes() == device_bytes, "run: barlight m4l build --out m4l/Barlight.amxd"
 

@@ -114,13 +114,22 @@ def live_set_xml(
             f"<Locators><Locators>{locator_xml}</Locators></Locators></LiveSet></Ableton>")
 
 
+def write_als_file(path: Path, version: str, **kwargs) -> Path:
+    path.write_bytes(gzip.compress(live_set_xml(version, **kwargs).encode("utf-8")))
+    return path
+
+
+@pytest.fixture(scope="session")
+def als_file_writer() -> Callable[..., Path]:
+    """``als_file_writer(path, version, **live_set_xml_kwargs) -> path`` (session-scoped, for hypothesis)."""
+    return write_als_file
+
+
 @pytest.fixture
 def write_als(tmp_path: Path) -> Callable[..., Path]:
     """``write_als(version, name="set.als", **live_set_xml_kwargs) -> Path`` (gzipped like Live writes it)."""
 
     def write(version: str, name: str = "set.als", **kwargs) -> Path:
-        path = tmp_path / name
-        path.write_bytes(gzip.compress(live_set_xml(version, **kwargs).encode("utf-8")))
-        return path
+        return write_als_file(tmp_path / name, version, **kwargs)
 
     return write

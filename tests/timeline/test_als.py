@@ -6,6 +6,9 @@ import gzip
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
 
 from bridge.errors import InputError
 from bridge.timeline.als import decode_time_signature, encode_time_signature
@@ -155,3 +158,39 @@ def test_live_mode_moves_an_off_grid_change_to_the_next_sixteenth(write_als):
 def test_unknown_ramp_mode_is_an_input_error(write_als):
     with pytest.raises(InputError, match="ramps"):
         load_timeline(write_als("12"), ramps="smooth")
+
+
+def _envelope_bpm(events: list[tuple[float, float]], beat: float) -> float:
+    """Live's tempo envelope read straight: held before the first breakpoint and after the last,
+    a straight line between breakpoints, the later value after two breakpoints at one time."""
+    if beat < events[0][0]:
+        return events[0][1]
+    for (t0, v0), (t1, v1) in zip(events, events[1:]):
+        if t0 <= beat < t1:
+            return v0 + (v1 - v0) * (beat - t0) / (t1 - t0)
+    return events[-1][1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(["9", "10", "12"]),
+    st.lists(st.tuples(st.integers(0, 256).map(lambda n: n / 2), st.integers(40, 300).map(float)),
+             min_size=1, max_size=12, unique_by=lambda e: e[0]),
+    st.sets(st.integers(0, 11), max_size=3),
+    st.floats(min_value=0.0, max_value=140.0),
+)
+def test_random_envelopes_time_like_the_integral_of_the_drawn_line(tmp_path_factory, als_file_writer, version,
+                                                                    breakpoints, steps, beat):
+    """Breakpoints (some doubled into vertical steps) vs numerical integration of the drawn line."""
+    events = []
+    for i, (time, bpm) in enumerate(sorted(breakpoints)):
+        events.append((time, bpm))
+        if i in steps:
+            events.append((time, 320.0 - bpm))  # a vertical step: a second breakpoint at the same time
+    path = als_file_writer(tmp_path_factory.mktemp("als") / "random.als", version,
+                           tempo_events=[(INITIAL, events[0][1]), *events])
+    tempo_map = load_timeline(path)
+    breaks = sorted({t for t, _v in events if 0 < t < beat})
+    expected, _error = quad(lambda b: 60.0 / _envelope_bpm(events, b), 0.0, beat,
+                            points=breaks or None, limit=200, epsabs=1e-12, epsrel=1e-11)
+    assert tempo_map.seconds_at(beat) == pytest.approx(expected, rel=1e-8, abs=1e-9)

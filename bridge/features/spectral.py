@@ -92,7 +92,8 @@ def level_features(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def to_db(power: np.ndarray, floor_db: float) -> np.ndarray:
     """``10 log10(power)``, floored at ``floor_db`` (so silence is the floor, never -inf or NaN)."""
-    return (10.0 * np.log10(np.maximum(power, 10.0 ** (floor_db / 10.0)))).astype(np.float32)
+    db = 10.0 * np.log10(np.maximum(power, 10.0 ** (floor_db / 10.0 - 1.0)))
+    return np.maximum(db, floor_db).astype(np.float32)
 
 
 def centroid_hz(power: np.ndarray, banks: FilterBanks) -> np.ndarray:

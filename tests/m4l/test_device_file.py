@@ -235,6 +235,12 @@ def test_audio_and_transport_inputs_are_throttled_to_60_hz(boxes: dict) -> None:
     assert tick_ms >= 1000.0 / 60.0
 
 
+def test_script_is_es5_so_the_classic_js_object_can_run_it() -> None:
+    code = re.sub(r"//[^\n]*|\"(?:\\.|[^\"\\])*\"", "", _SCRIPT_TEXT)  # drop comments and strings
+    for construct in (r"\blet\s", r"\bconst\s", r"=>", r"`", r"\bclass\s", r"\.\.\.", r"\bof\b"):
+        assert not re.search(construct, code), f"ES2015+ syntax {construct!r} in barlight.js"
+
+
 def test_committed_device_equals_a_fresh_build(device_bytes: bytes) -> None:
     assert m4l.BUILT_DEVICE.read_bytes() == device_bytes, "run: barlight m4l build --out m4l/Barlight.amxd"
 

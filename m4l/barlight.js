@@ -109,11 +109,13 @@ function init() {
 function sync(running, bar, beatInBar, fraction, ppq) {
     var now = nowMs();
     transport.syncSeenMs = now;
-    var quarterNotesPerBeat = 4.0 / transport.denominator;
-    transport.barAnchor = {
-        bar: Math.round(bar),
-        startBeat: ppq - ((beatInBar - 1) + fraction) * quarterNotesPerBeat
-    };
+    if (bar >= 1 && beatInBar >= 1) {   // plugsync~ reports 0 until the host gives bar information
+        var quarterNotesPerBeat = 4.0 / transport.denominator;
+        transport.barAnchor = {
+            bar: Math.round(bar),
+            startBeat: ppq - ((beatInBar - 1) + fraction) * quarterNotesPerBeat
+        };
+    }
     var moved = applyPosition(ppq, now, "sync");
     var toggled = applyPlaying(running ? 1 : 0, now);
     if (moved || toggled) {

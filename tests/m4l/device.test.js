@@ -221,6 +221,10 @@ test("plugsync~ gives bars directly and outranks the song-time observer", () => 
     device.clock.advance(20);
     const latest = device.newMessages().pop();
     assertTransport(latest, { beat: 17.58, bar: 5 });
+    // without bar information (bar 0) the bar grid stays as it was
+    device.send("sync", 1, 0, 0, 0, 18.0);
+    device.clock.advance(20);
+    assertTransport(device.newMessages().pop(), { bar: 5, barStartBeat: 16 });
 });
 
 test("locators are sent sorted when added, renamed, moved or removed", () => {

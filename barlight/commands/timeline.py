@@ -12,12 +12,14 @@ HELP = "print the tempo map, meters, markers and bar table of a .mid, .als or re
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", help="a .mid/.midi, .als or .jsonl recording; optional with --bpm")
-    parser.add_argument("--bpm", type=float, help="constant tempo when there is no SOURCE (fills in a MIDI file's missing tempo)")
+    parser.add_argument("--bpm", type=float,
+                        help="constant tempo when there is no SOURCE (fills in a MIDI file's missing tempo)")
     parser.add_argument("--meter", help="meter N/D, e.g. 7/8 (default 4/4)")
     parser.add_argument("--bars", type=int, metavar="N",
                         help="bar table through bar N (default: the last event plus 8 bars, or the recording's end)")
     parser.add_argument("--ramps", choices=("exact", "live"), default="exact",
-                        help="Live sets: time tempo ramps exactly (default) or stepped per 16th note as Live plays them")
+                        help="Live sets: time tempo ramps exactly (default) or stepped per 16th note "
+                             "as Live plays them")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--example", action="store_true", help="use the example timeline shipped with Barlight")
 
@@ -47,7 +49,8 @@ def render_text(tempo_map, title: str, last_bar: int) -> str:
                      f"  {format_seconds(tempo_map.seconds_at(point.beat)):>10}  {point.bpm:9.3f}{ramp}")
     lines += ["", "Meters", f"  {'bar':>5}  {'beat':>9}  meter"]
     for meter in tempo_map.meters:
-        lines.append(f"  {tempo_map.bar_at(meter.beat):>5}  {_number(meter.beat):>9}  {meter.numerator}/{meter.denominator}")
+        signature = f"{meter.numerator}/{meter.denominator}"
+        lines.append(f"  {tempo_map.bar_at(meter.beat):>5}  {_number(meter.beat):>9}  {signature}")
     lines += ["", "Markers"]
     if not tempo_map.markers:
         lines.append("  (none)")
@@ -56,7 +59,8 @@ def render_text(tempo_map, title: str, last_bar: int) -> str:
         for marker in tempo_map.markers:
             lines.append(f"  {tempo_map.position_at(marker.beat).label:>10}  {_number(marker.beat):>9}"
                          f"  {format_seconds(tempo_map.seconds_at(marker.beat)):>10}  {_marker_name(marker.name)}")
-    lines += ["", "Bars", f"  {'bar':>5}  {'position':>8}  {'beat':>9}  {'time':>10}  {'bpm':>9}  {'meter':>5}  section"]
+    header = f"  {'bar':>5}  {'position':>8}  {'beat':>9}  {'time':>10}  {'bpm':>9}  {'meter':>5}  section"
+    lines += ["", "Bars", header]
     for row in tempo_map.bars(1, last_bar):
         marker = tempo_map.marker_at(row.beat)
         section = _marker_name(marker.name) if marker is not None else ""

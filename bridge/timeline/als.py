@@ -27,17 +27,12 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable
-from typing import TypeVar
-
 from bridge.errors import InputError
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint, check_bpm, check_meter
 
 #: The time of the "initial value" event at the head of every Live automation envelope (beats).
 INITIAL_EVENT_TIME = -63072000.0
 _INITIAL_BELOW = INITIAL_EVENT_TIME / 2  # anything this early is that sentinel
-
-T = TypeVar("T")
-
 
 def read_live_set(path: str | os.PathLike[str]) -> ET.Element:
     """The parsed root ``<Ableton>`` element of the set at ``path``; every failure is an :class:`InputError`."""
@@ -97,7 +92,9 @@ def _events(master: ET.Element, parameter: ET.Element, tag: str,
     return sorted(pairs, key=lambda pair: pair[0])
 
 
-def _split_initial(pairs: list[tuple[float, float]], fallback: float | None) -> tuple[float | None, list[tuple[float, float]]]:
+def _split_initial(
+    pairs: list[tuple[float, float]], fallback: float | None
+) -> tuple[float | None, list[tuple[float, float]]]:
     """The value before the first breakpoint (sentinel event, else ``fallback``, else the first event) and the rest."""
     initial = fallback
     real = []
@@ -111,7 +108,7 @@ def _split_initial(pairs: list[tuple[float, float]], fallback: float | None) -> 
     return initial, real
 
 
-def _checked(where: str | os.PathLike[str], what: str, check: Callable[..., None], *values: T) -> None:
+def _checked(where: str | os.PathLike[str], what: str, check: Callable[..., None], *values: float) -> None:
     try:
         check(*values)
     except ValueError as err:

@@ -19,6 +19,8 @@ def phase(beat: float, quantum: float) -> float:
     if quantum <= 0:
         return 0.0
     result = beat - math.floor(beat / quantum) * quantum
+    if result < 0.0:  # beat / quantum underflowed to -0.0
+        result += quantum
     return result if result < quantum else 0.0  # a tiny negative beat rounds up to a whole cycle
 
 

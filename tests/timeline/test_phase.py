@@ -18,6 +18,7 @@ def test_phase_of_count_in_beats_and_quantum_zero():
     assert phase(5.5, 4.0) == 1.5
     assert phase(5.5, 0.0) == 0.0
     assert phase(-1e-17, 4.0) == 0.0
+    assert phase(-5e-324, 3.0) == 0.0
 
 
 @given(BEATS, QUANTA)

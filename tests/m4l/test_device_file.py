@@ -10,7 +10,7 @@ import pytest
 
 import m4l
 from barlight.cli import main
-from bridge.protocol.spec import BAND_CENTRES_HZ, DEFAULT_HOST, DEFAULT_PORT
+from bridge.protocol.spec import BAND_CENTRES_HZ, DEFAULT_HOST, DEFAULT_PORT, PROTOCOL_VERSION
 
 DEVICE_HEIGHT_PX = 169  # Live's device strip height
 
@@ -233,6 +233,13 @@ def test_audio_and_transport_inputs_are_throttled_to_60_hz(boxes: dict) -> None:
             assert float(_class_and_args(box)[1][0]) >= 1000.0 / 60.0, box["text"]
     tick_ms = int(re.search(r"^var TICK_MS = (\d+);", _SCRIPT_TEXT, re.M).group(1))
     assert tick_ms >= 1000.0 / 60.0
+
+
+def test_script_constants_match_the_protocol() -> None:
+    constants = dict(re.findall(r'^var (\w+) = "?([^";]+)"?;', _SCRIPT_TEXT, re.M))
+    assert constants["PROTOCOL_VERSION"] == PROTOCOL_VERSION
+    assert constants["DEFAULT_HOST"] == DEFAULT_HOST
+    assert int(constants["DEFAULT_PORT"]) == DEFAULT_PORT
 
 
 def test_script_is_es5_so_the_classic_js_object_can_run_it() -> None:

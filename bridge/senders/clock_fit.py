@@ -26,26 +26,36 @@ TICKS_PER_BEAT = 24
 
 @dataclass(frozen=True)
 class ClockLine:
-    """A fitted clock: tick ``n`` falls at ``origin_seconds + n * seconds_per_tick``.
+    """A fitted clock: tick ``n`` falls at ``pivot_seconds + spt * x + curvature * x**2``, ``x = n - pivot_tick``.
 
-    ``bpm_error`` is one standard error of ``bpm`` (BPM) from the fit residuals.
+    The pivot is the newest tick, so ``seconds_per_tick`` and :attr:`bpm` are the tempo now
+    (a ramp has ``curvature`` != 0). ``bpm_error`` is one standard error of ``bpm`` (BPM);
+    ``jitter_seconds`` the standard deviation of the residuals.
     """
 
-    origin_seconds: float
+    pivot_tick: float
+    pivot_seconds: float
     seconds_per_tick: float
     ticks: int
     bpm_error: float
+    jitter_seconds: float = 0.0
+    curvature: float = 0.0
 
     @property
     def bpm(self) -> float:
         return 60.0 / (TICKS_PER_BEAT * self.seconds_per_tick)
 
-    def tick_at(self, seconds: float) -> float:
-        """The (fractional) tick count at ``seconds`` on this line."""
-        return (seconds - self.origin_seconds) / self.seconds_per_tick
-
     def seconds_at(self, tick: float) -> float:
-        return self.origin_seconds + tick * self.seconds_per_tick
+        x = tick - self.pivot_tick
+        return self.pivot_seconds + x * (self.seconds_per_tick + self.curvature * x)
+
+    def tick_at(self, seconds: float) -> float:
+        """The (fractional) tick count at ``seconds`` on this line; inverse of :meth:`seconds_at`."""
+        d = seconds - self.pivot_seconds
+        root = self.seconds_per_tick ** 2 + 4.0 * self.curvature * d
+        if self.curvature == 0.0 or root <= 0.0:
+            return self.pivot_tick + d / self.seconds_per_tick
+        return self.pivot_tick + 2.0 * d / (self.seconds_per_tick + math.sqrt(root))
 
 
 def _fit(ticks: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
@@ -62,8 +72,26 @@ def _fit(ticks: np.ndarray, seconds: np.ndarray) -> tuple[float, float, float]:
     return float(a), b, sigma
 
 
-def _best_split(ticks: np.ndarray, seconds: np.ndarray, last_candidates: int) -> int:
-    """Index where a two-line fit (before / from it) has the least squared error."""
+def _ramp_fit(x: np.ndarray, seconds: np.ndarray, t_min: float) -> tuple[float, float, float, float, float] | None:
+    """Quadratic ``seconds = a + b x + c x**2`` when its curvature is significant (|t| > t_min), else None.
+
+    Returns (a, b, c, standard error of b, residual sum of squares).
+    """
+    n = len(x)
+    if n < 24:
+        return None
+    design = np.stack((np.ones(n), x, x * x), axis=1)
+    coef, *_ = np.linalg.lstsq(design, seconds, rcond=None)
+    residuals = seconds - design @ coef
+    sigma = math.sqrt(float(residuals @ residuals) / (n - 3))
+    covariance = np.linalg.inv(design.T @ design) * max(sigma, 1e-5) ** 2
+    if abs(coef[2]) < t_min * math.sqrt(covariance[2, 2]):
+        return None
+    return float(coef[0]), float(coef[1]), float(coef[2]), math.sqrt(covariance[1, 1]), float(residuals @ residuals)
+
+
+def _best_split(ticks: np.ndarray, seconds: np.ndarray, last_candidates: int) -> tuple[int, float]:
+    """Index where a two-line fit (before / from it) has the least squared error, and that error."""
     n = len(ticks)
     # prefix sums make every candidate split an O(1) pair of fits
     sums = [np.concatenate(([0.0], np.cumsum(v))) for v in
@@ -80,9 +108,10 @@ def _best_split(ticks: np.ndarray, seconds: np.ndarray, last_candidates: int) ->
 
     candidates = np.arange(max(3, n - last_candidates), n - 2)
     if len(candidates) == 0:
-        return max(0, n - 3)
+        return max(0, n - 3), math.inf
     total = sse(np.zeros_like(candidates), candidates) + sse(candidates, np.full_like(candidates, n))
-    return int(candidates[int(np.argmin(total))])
+    best = int(np.argmin(total))
+    return int(candidates[best]), float(total[best])
 
 
 class ClockFit:
@@ -92,13 +121,17 @@ class ClockFit:
     """
 
     def __init__(self, max_ticks: int = 96, min_jitter_seconds: float = 0.001,
-                 change_ticks: int = 3, gap_ticks: float = 6.0) -> None:
+                 change_ticks: int = 3, gap_ticks: float = 6.0, ramp_t: float = 5.0,
+                 ramp_ticks: int = 72, step_ratio: float = 0.5) -> None:
         if max_ticks < 6:
             raise ValueError(f"max_ticks must be at least 6, got {max_ticks}")
         self.max_ticks = max_ticks
         self.min_jitter_seconds = min_jitter_seconds
         self.change_ticks = change_ticks
         self.gap_ticks = gap_ticks
+        self.ramp_t = ramp_t
+        self.ramp_ticks = ramp_ticks
+        self.step_ratio = step_ratio
         self.count = -1  # running tick count of the last tick
         self.changes = 0  # tempo changes detected
         self._window: deque[tuple[int, float]] = deque(maxlen=max_ticks)
@@ -144,13 +177,17 @@ class ClockFit:
         self._off_line.append(sign)
         if len(self._off_line) >= self.change_ticks:
             ticks, secs = self._arrays()
-            split = _best_split(ticks, secs, last_candidates=4 * TICKS_PER_BEAT)
-            kept = list(self._window)[split:]
-            self._window.clear()
-            self._window.extend(kept)
-            self._prior = None
-            self._off_line.clear()
-            self.changes += 1
+            split, _ = _best_split(ticks, secs, last_candidates=4 * TICKS_PER_BEAT)
+            self._change_at(split)
+
+    def _change_at(self, split: int) -> None:
+        """A tempo step: keep only the ticks from window index ``split`` on."""
+        kept = list(self._window)[split:]
+        self._window.clear()
+        self._window.extend(kept)
+        self._prior = None
+        self._off_line.clear()
+        self.changes += 1
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         data = np.asarray(self._window, dtype=float)
@@ -162,6 +199,7 @@ class ClockFit:
             self._line = None
             return
         ticks, seconds = self._arrays()
+        keep = np.ones(n, dtype=bool)
         if n == 2:
             a, b, sigma = float(seconds[0] - ticks[0] * (seconds[1] - seconds[0])), float(seconds[1] - seconds[0]), 0.0
         else:
@@ -174,19 +212,44 @@ class ClockFit:
                 keep = residuals <= max(4.0 * self._scale, self.min_jitter_seconds)
                 if 3 <= keep.sum() < n:
                     a, b, sigma = _fit(ticks[keep], seconds[keep])
+                else:
+                    keep = np.ones(n, dtype=bool)
         if b <= 0:
             self._line = None
             return
+        pivot = float(ticks[-1])
+        ramp = None
+        curved = _ramp_fit(ticks[keep] - pivot, seconds[keep], self.ramp_t) if n >= 24 else None
+        if curved is not None:
+            # bent: a step (two lines fit better than a parabola) or a ramp
+            split, step_sse = _best_split(ticks[keep], seconds[keep], last_candidates=n)
+            if step_sse < self.step_ratio * curved[4]:
+                self._change_at(int(np.flatnonzero(keep)[split]))
+                self._refit()
+                return
+            # a ramp: fit its recent part only, where a parabola is a good model
+            recent = keep & (ticks > pivot - self.ramp_ticks)
+            ramp = _ramp_fit(ticks[recent] - pivot, seconds[recent], 0.0)
+        if ramp is not None:
+            # the quadratic's slope at the newest tick is the tempo now
+            a0, b0, c0, b0_error, _ = ramp
+            if b0 > 0:
+                bpm = 60.0 / (TICKS_PER_BEAT * b0)
+                self._line = ClockLine(pivot, a0, b0, n, bpm * b0_error / b0, max(sigma, 1e-4), c0)
+                self._prior = None
+                return
         sigma = max(sigma, 1e-4)
+        prior = self._prior
+        if prior is not None:
+            sigma = max(sigma, prior.jitter_seconds)  # a short window underestimates its jitter
         dk = ticks - ticks.mean()
         b_error = sigma / math.sqrt(max(float(dk @ dk), 1e-12)) if n > 2 else b
         bpm = 60.0 / (TICKS_PER_BEAT * b)
-        line = ClockLine(a, b, n, bpm * b_error / b)
-        prior = self._prior
+        line = ClockLine(pivot, a + b * pivot, b, n, bpm * b_error / b, sigma)
         if prior is not None:
             # combine with the tempo from before the pause while they agree (inverse variance)
             gap = abs(line.bpm - prior.bpm)
-            if n > 2 and gap > 3.0 * math.hypot(line.bpm_error, prior.bpm_error) + 0.05:
+            if n >= 8 and gap > 4.0 * math.hypot(line.bpm_error, prior.bpm_error) + 0.05:
                 self._prior = None
             else:
                 w_new = 0.0 if n <= 2 else 1.0 / line.bpm_error ** 2
@@ -195,7 +258,8 @@ class ClockFit:
                 b_comb = 60.0 / (TICKS_PER_BEAT * bpm)
                 # keep the line through the window's centre of mass
                 k_mean, s_mean = float(ticks.mean()), float(seconds.mean())
-                line = ClockLine(s_mean - b_comb * k_mean, b_comb, n, 1.0 / math.sqrt(w_new + w_old))
+                line = ClockLine(pivot, s_mean + b_comb * (pivot - k_mean), b_comb, n,
+                                 1.0 / math.sqrt(w_new + w_old), sigma)
         self._line = line
 
     # -- reading ----------------------------------------------------------------------------

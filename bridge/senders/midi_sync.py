@@ -30,7 +30,7 @@ from bridge.timeline.tempo_map import BarPosition, TempoMap
 #: An SPP this recent (seconds) explains an MTC jump; no second seek.
 SPP_EXPLAINS_JUMP_SECONDS = 0.25
 #: Quarter frames this far apart (seconds) mean MTC stopped.
-MTC_TIMEOUT_SECONDS = 0.25
+MTC_TIMEOUT_SECONDS = 0.1
 #: Clock ticks this far apart (seconds) while playing mean the clock stopped.
 CLOCK_TIMEOUT_SECONDS = 0.5
 
@@ -71,11 +71,13 @@ class MidiSync:
         self.seeks = 0
         self.counts: dict[str, int] = {}
         self._anchor_tick = 0.0  # running tick count whose beat is _anchor_beat
-        self._awaiting_tick = False  # Start/Continue/SPP seen, its tick not yet
+        self._pending_beat: float | None = None  # the beat of the next tick (after Start/Continue/SPP)
+        self._starting = False  # Start/Continue seen, no tick since: hold at the pending beat
         self._anchor_beat = 0.0
         self._stopped_beat = 0.0
         self._last_tick_seconds: float | None = None
         self._last_spp_seconds = -math.inf
+        self._last_stop_seconds = -math.inf
         self._mtc_last: MtcSample | None = None
         self._refine_tick = 0.0  # the tick an MTC seek anchored on, refined until _refine_until
         self._refine_until = -math.inf
@@ -88,17 +90,21 @@ class MidiSync:
         kind = message.type
         self.counts[kind] = self.counts.get(kind, 0) + 1
         if kind == "clock":
-            self.fit.tick(seconds)
+            count = self.fit.tick(seconds)
             self._last_tick_seconds = seconds
-            self._awaiting_tick = False
+            if self._pending_beat is not None:
+                self._anchor_tick, self._anchor_beat = float(count), self._pending_beat
+                self._pending_beat = None
+            self._starting = False
         elif kind == "start":
             self._play_from(0.0)
         elif kind == "continue":
             self._play_from(self._stopped_beat)
         elif kind == "stop":
-            if self.playing:
+            if self.playing and self._clock_running(seconds):
                 self._stopped_beat = self._next_tick_beat()
             self.playing = False
+            self._last_stop_seconds = seconds
         elif kind == "songpos":
             beat = message.pos / 4.0
             self._last_spp_seconds = seconds
@@ -116,16 +122,16 @@ class MidiSync:
         self.playing = True
         self.seeks += 1
         self._anchor_at_next_tick(beat)
+        self._starting = True
 
     def _anchor_at_next_tick(self, beat: float) -> None:
-        self._anchor_tick, self._anchor_beat = float(self.fit.count + 1), beat
-        self._awaiting_tick = True
+        self._pending_beat = beat
         self._refine_until = -math.inf
 
     def _next_tick_beat(self) -> float:
         """Where Continue resumes: the beat of the tick after the last one counted."""
-        if self._awaiting_tick:
-            return self._anchor_beat
+        if self._pending_beat is not None:
+            return self._pending_beat
         return self._anchor_beat + (self.fit.count + 1 - self._anchor_tick) / TICKS_PER_BEAT
 
     def _mtc_sample(self, sample: MtcSample) -> None:
@@ -153,7 +159,7 @@ class MidiSync:
             self._refine_tick, self._refine_until = float(self.fit.count), sample.arrival_seconds + 1.0
             tick_mtc = sample.mtc_seconds - (sample.arrival_seconds - self._last_tick_seconds)
             self._anchor_tick, self._anchor_beat = self._refine_tick, self.beat_from_mtc(tick_mtc)
-            self._awaiting_tick = False
+            self._pending_beat = None
         elif not clock_playing:
             self._stopped_beat = self.beat_from_mtc(sample.mtc_seconds)
 
@@ -187,12 +193,13 @@ class MidiSync:
 
     def _mtc_running(self, seconds: float) -> bool:
         last = self._mtc_last
-        return last is not None and not last.locate and seconds - last.arrival_seconds < MTC_TIMEOUT_SECONDS
+        return (last is not None and not last.locate and last.arrival_seconds > self._last_stop_seconds
+                and seconds - last.arrival_seconds < MTC_TIMEOUT_SECONDS)
 
     def _clock_beat(self, seconds: float) -> float:
         count = self.fit.count
-        if self._awaiting_tick:  # no tick since Start/Continue/SPP yet
-            return self._anchor_beat
+        if self._starting:  # no tick since Start/Continue yet
+            return self._pending_beat if self._pending_beat is not None else self._anchor_beat
         line = self.fit.line
         if line is not None and line.ticks >= 3:
             tick = line.tick_at(seconds)
@@ -210,7 +217,7 @@ class MidiSync:
             return clock_bpm if clock_bpm is not None else self.default_bpm
         map_bpm = self.grid.bpm_at(beat)
         line = self.fit.line
-        if clock_bpm is None or line is None:
+        if clock_bpm is None or line is None or not self.playing:
             return map_bpm
         # the map's exact tempo while the clock agrees with it
         return map_bpm if abs(clock_bpm - map_bpm) <= 3.0 * line.bpm_error + 0.5 else clock_bpm
@@ -218,7 +225,7 @@ class MidiSync:
     def state_at(self, seconds: float) -> SyncState:
         """Playing, beat and tempo at ``seconds`` (same clock as the feed)."""
         mtc_running = self._mtc_running(seconds)
-        if self.playing or (self.counts.get("clock", 0) and not mtc_running):
+        if not mtc_running or self._clock_running(seconds):
             beat = self._clock_beat(seconds) if self.playing else self._stopped_beat
             return SyncState(self.playing, float(beat), float(self._clock_bpm(beat)), self.seeks, "clock")
         if mtc_running:  # MTC alone: time from the averaged offset of recent quarter frames

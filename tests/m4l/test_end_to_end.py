@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -59,3 +62,44 @@ def test_receiver_clock_follows_the_device_and_answers_its_hello() -> None:
     assert [(m.name, m.beat) for m in snapshot.markers] == [("Intro", 0.0), ("Drop", 32.0)]
     macros = [e.message.macros for e in events if isinstance(e.message, MacrosMessage)]
     assert macros[-1] == (0.0, 0.0, 0.625, 0.0)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_barlight_record_shows_and_records_what_the_device_sends(tmp_path: Path) -> None:
+    """The check in docs/m4l.md: `barlight record` receives the device's hello, transport, markers, macros."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js 18+ is needed for the Max for Live device tests")
+    port = _free_udp_port()
+    out = tmp_path / "check.jsonl"
+    record = subprocess.Popen([sys.executable, "-m", "barlight", "record", str(out), "--listen", f"127.0.0.1:{port}",
+                               "--seconds", "30"], stderr=subprocess.PIPE, text=True)
+    try:
+        seen = [record.stderr.readline() for _ in range(1)]
+        while "listening on 127.0.0.1" not in seen[-1] and seen[-1] and len(seen) < 50:
+            seen.append(record.stderr.readline())  # skip anything printed before the banner
+        assert "listening on 127.0.0.1" in seen[-1], "".join(seen)
+        drive = subprocess.run([node, str(DRIVER), str(port)], capture_output=True, text=True, timeout=60)
+        assert drive.returncode == 0, drive.stderr
+        summary = json.loads(drive.stdout.strip().splitlines()[-1])
+    finally:
+        record.send_signal(signal.SIGINT)
+        _, rest = record.communicate(timeout=30)
+    assert record.returncode == 0, rest
+    assert "from 1 session" in rest, rest
+
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    messages = [line for line in lines if "address" in line]
+    by_address = {}
+    for message in messages:
+        by_address.setdefault(message["address"], []).append(message)
+    assert {m["session"] for m in messages} == {summary["session_id"]}
+    assert set(by_address) >= {"/daw/hello", "/daw/transport", "/daw/markers", "/daw/loop", "/daw/macros",
+                               "/daw/bye"}
+    assert summary["status_texts"][-1] == "renderer answering"
+    assert len(messages) == summary["sent"] + 1

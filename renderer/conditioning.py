@@ -38,7 +38,7 @@ SOURCES: tuple[str, ...] = (
     "noisiness",   # spectral flatness, smoothed
     "harmonic",    # harmonic/percussive balance, smoothed
     "pitch",       # most recent pitch class / 12 (cyclic; 0 when unpitched)
-    "onset",       # onset pulse: 1 on an onset, decaying over ``pulse_beats``
+    "onset",       # onset pulse: onset strength (full at 8 dB flux), decaying over ``pulse_beats``
     "density",     # onsets per beat in the window (1 = one per beat or more)
     "beat",        # beat-locked pulse: 1 on each counted beat, decaying through it
     "downbeat",    # bar-locked pulse: 1 on each downbeat, decaying through the bar
@@ -65,6 +65,8 @@ DEFAULT_BIAS: dict[str, float] = {
 
 ENERGY_DB_RANGE = (-60.0, 0.0)
 CENTROID_HZ_RANGE = (150.0, 6000.0)
+#: Onset strength (spectral flux, dB) at which the onset pulse reaches full height.
+ONSET_FULL_DB = 8.0
 
 
 def _unit(value: float, lo: float, hi: float) -> float:
@@ -85,7 +87,7 @@ def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float =
     Continuous features are averaged over the window with weights ``exp(-age / smoothing)``
     (age and smoothing in beats at the moment's tempo), so a passage that holds steady gives
     steady sources. ``onset`` is ``exp(-age / pulse_beats)`` of the most recent onset, scaled
-    by its strength relative to the strongest onset in the window. Columns a feed lacks
+    by its strength (full at :data:`ONSET_FULL_DB` of spectral flux). Columns a feed lacks
     (a DAW sender has no onsets or pitch) give 0.
     """
     beat_seconds = moment.beat_seconds
@@ -122,11 +124,10 @@ def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float =
         if onset is not None and np.any(onset):
             index = np.flatnonzero(np.asarray(onset, bool))
             strength = _column(track, "onset_strength")
-            relative = 1.0
-            if strength is not None and np.all(np.isfinite(strength[index])):
-                strongest = float(np.max(strength[index]))
-                relative = float(strength[index[-1]]) / strongest if strongest > 0 else 1.0
-            out["onset"] = float(min(max(relative, 0.0), 1.0) * math.exp(-ages[index[-1]] / max(pulse_beats, 1e-6)))
+            height = 1.0
+            if strength is not None and math.isfinite(strength[index[-1]]):
+                height = _unit(float(strength[index[-1]]), 0.0, ONSET_FULL_DB)
+            out["onset"] = float(height * math.exp(-ages[index[-1]] / max(pulse_beats, 1e-6)))
             window_beats = max(moment.window_seconds / beat_seconds, 1e-6)
             out["density"] = min(len(index) / window_beats, 1.0)
     out["beat"] = math.exp(-4.0 * moment.beat_phase)

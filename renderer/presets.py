@@ -15,7 +15,6 @@ import re
 import tomllib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -183,10 +182,12 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
 
 def builtin_presets() -> dict[str, Path]:
     """Name (file stem) -> path of every preset shipped in the ``presets`` package."""
-    found = {}
-    for entry in resources.files("presets").iterdir():
-        if entry.name.endswith(".toml"):
-            found[entry.name[: -len(".toml")]] = Path(str(entry))
+    import presets
+
+    found: dict[str, Path] = {}
+    for folder in reversed([Path(p) for p in presets.__path__ if Path(p).is_dir()]):
+        for entry in folder.glob("*.toml"):
+            found[entry.stem] = entry
     return dict(sorted(found.items()))
 
 

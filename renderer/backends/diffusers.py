@@ -38,24 +38,71 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _quiet_transformers() -> None:
+    """Keep transformers' import-time notices (e.g. about torchvision) off the user's terminal."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.set_verbosity_error()
+
+
+def looks_like_path(model: str) -> bool:
+    """A folder, not a Hub id (``org/name``): starts with / . ~ or a drive, or exists."""
+    return model.startswith(("/", ".", "~", "\\")) or (len(model) > 1 and model[1] == ":") or os.path.exists(model)
+
+
+def hub_reachable(timeout_seconds: float = 3.0) -> bool:
+    """Whether huggingface.co answers on port 443 (checked once, fast, before any download)."""
+    import socket
+
+    host = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1].split("/")[0]
+    try:
+        with socket.create_connection((host, 443), timeout=timeout_seconds):
+            return True
+    except OSError:
+        return False
+
+
 def load_pretrained(loader: Any, model: str, what: str, **kwargs: Any) -> Any:
     """``loader.from_pretrained(model)``: local files first, then the Hub unless offline; one-line errors."""
-    local = os.path.isdir(os.path.expanduser(model))
-    path = os.path.expanduser(model) if local else model
+    import warnings
+
+    from diffusers.utils import logging as diffusers_logging
+
+    verbosity = diffusers_logging.get_verbosity()
+    diffusers_logging.set_verbosity_error()
     try:
-        return loader.from_pretrained(path, local_files_only=True, **kwargs)
-    except (OSError, ValueError, EnvironmentError) as err:
-        if local:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _load(loader, model, what, **kwargs)
+    finally:
+        diffusers_logging.set_verbosity(verbosity)
+
+
+def _load(loader: Any, model: str, what: str, **kwargs: Any) -> Any:
+    if looks_like_path(model):
+        path = os.path.expanduser(model)
+        if not os.path.isdir(path):
+            raise InputError(model, f"no such {what} folder")
+        try:
+            return loader.from_pretrained(path, local_files_only=True, **kwargs)
+        except (OSError, ValueError) as err:
             raise InputError(model, f"not a diffusers {what} folder ({_one_line(err)})") from None
-        first = err
+    try:
+        return loader.from_pretrained(model, local_files_only=True, **kwargs)
+    except (OSError, ValueError):
+        pass  # not in the local cache
     if _offline():
         raise InputError(model, f"{what} not found locally and HF_HUB_OFFLINE is set; download it once "
-                                f"(huggingface-cli download {model}) or give a local folder") from None
+                                f"(huggingface-cli download {model}) or give a local folder")
+    if not hub_reachable():
+        raise InputError(model, f"{what} not found locally and the Hugging Face Hub is unreachable; "
+                                f"download it on a connected machine or give a local folder")
     try:
-        return loader.from_pretrained(path, **kwargs)
-    except Exception as err:  # network errors come in many classes
-        raise InputError(model, f"{what} not found locally and could not be downloaded "
-                                f"({_one_line(err) or _one_line(first)})") from None
+        return loader.from_pretrained(model, **kwargs)
+    except Exception as err:  # network and repository errors come in many classes
+        raise InputError(model, f"{what} could not be loaded from the Hub ({_one_line(err)})") from None
 
 
 class DiffusersBackend(Backend):
@@ -71,6 +118,8 @@ class DiffusersBackend(Backend):
         super().__init__(model=model, vae=vae, steps=int(steps), guidance_scale=float(guidance_scale),
                          negative_prompt=negative_prompt, device=device, dtype=dtype)
         import torch
+
+        _quiet_transformers()
         from diffusers import AutoencoderTiny, AutoPipelineForText2Image
 
         from renderer.devices import dtype_for

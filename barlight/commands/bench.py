@@ -1,0 +1,92 @@
+"""``barlight bench``: ms per frame (median, p95), frames/s, peak memory and flicker per backend."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bridge.errors import InputError
+
+HELP = "time the renderer: ms per frame, frames/s, peak memory, flicker, for each available backend"
+
+#: Preset each backend is timed with unless --preset is given.
+DEFAULT_PRESETS = {"embedded": "neon", "diffusers": "turbo"}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"256x256"`` -> ``(256, 256)``; width and height multiples of 8, 16..2048."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError("--size", f"expected WIDTHxHEIGHT like 256x256, got {text!r}") from None
+    if not (16 <= width <= 2048 and 16 <= height <= 2048) or width % 8 or height % 8:
+        raise InputError("--size", f"width and height must be multiples of 8 in 16..2048, got {text!r}")
+    return width, height
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", action="append", choices=("embedded", "diffusers"),
+                        help="backend to time (repeatable; default: every backend that is available)")
+    parser.add_argument("--preset", help="preset name or .toml path (default: neon for embedded, turbo for diffusers)")
+    parser.add_argument("--model", help="diffusers model folder or Hub id (default: the preset's)")
+    parser.add_argument("--size", default="256x256", help="frame size WxH (default 256x256)")
+    parser.add_argument("--frames", type=int, default=60, help="frames to time (default 60)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed frames first (default 3)")
+    parser.add_argument("--device", help="cuda, mps or cpu (default: $BARLIGHT_DEVICE, else the best available)")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="embedded: time the shipped architecture with random weights (no trained weights needed)")
+    parser.add_argument("--json", action="store_true", help="print JSON (fields include fps)")
+
+
+def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> tuple[Any, str]:
+    from renderer.presets import load_preset
+    from renderer.renderer import Renderer
+
+    preset = load_preset(args.preset or DEFAULT_PRESETS[backend])
+    if backend == "embedded" and args.random_weights:
+        from renderer.backends.embedded import EmbeddedBackend
+        from renderer.devices import pick_device
+
+        engine = EmbeddedBackend(random_init="default", device=pick_device(args.device))
+        return Renderer(engine, preset, size=size), "random"
+    return Renderer.from_preset(preset, backend=backend, size=size, device=args.device, model=args.model), "trained"
+
+
+def run(args: argparse.Namespace) -> int:
+    from renderer.benchmark import bench_track, machine, run_bench
+    from renderer.presets import load_preset
+
+    if args.frames < 1 or args.warmup < 0:
+        raise InputError("--frames", "must be >= 1 (and --warmup >= 0)")
+    size = parse_size(args.size)
+    if args.preset:
+        load_preset(args.preset)  # a broken preset is the user's error, whatever the backend
+    wanted = args.backend or ["embedded", "diffusers"]
+    track = bench_track()
+    results, skipped = [], []
+    for backend in wanted:
+        try:
+            renderer, weights = _renderer(backend, args, size)
+        except InputError as err:
+            if args.backend:  # asked for by name: the user's error
+                raise
+            skipped.append({"backend": backend, "reason": str(err)})
+            continue
+        results.append(run_bench(renderer, args.frames, args.warmup, track, weights))
+    if args.json:
+        out = {"machine": machine(), "results": [r.to_dict() for r in results], "skipped": skipped,
+               "fps": results[0].fps if results else None}
+        print(json.dumps(out, indent=2))
+    else:
+        info = machine()
+        print(f"machine: {info['platform']}, {info['cpu_count']} CPUs, torch {info['torch']}"
+              + (f", {info['gpu']}" if "gpu" in info else ""))
+        for r in results:
+            print(f"{r.backend:9s} {r.preset:8s} {r.width}x{r.height} on {r.device} ({r.weights} weights): "
+                  f"median {r.ms_median:.1f} ms, p95 {r.ms_p95:.1f} ms, {r.fps:.1f} frames/s, "
+                  f"peak {r.peak_memory_mib:.0f} MiB ({r.memory_kind}), flicker {r.flicker:.4f}")
+        for s in skipped:
+            print(f"{s['backend']:9s} skipped: {s['reason']}", file=sys.stderr)
+    return 0 if results else 1

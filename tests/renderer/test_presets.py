@@ -1,0 +1,72 @@
+"""Shipped presets load and differ; broken presets give one-line errors naming file, key and reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bridge.errors import InputError
+from renderer.presets import builtin_presets, load_preset
+
+GOOD = """
+name = "Mine"
+[prompts.default]
+calm = "a calm sea"
+intense = "a stormy sea"
+[reactivity.flash]
+onset = 1.0
+"""
+
+
+def test_at_least_five_distinct_presets_ship():
+    presets = {name: load_preset(name) for name in builtin_presets()}
+    assert len(presets) >= 5
+    looks = {(p.palette, p.mapping, p.prompts["default"]) for p in presets.values()}
+    assert len(looks) == len(presets)
+    assert any(p.mapping({"onset": 1.0})["flash"] >= 0.99 for p in presets.values())  # a flash-on-onset preset
+
+
+def test_a_preset_file_by_path(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD)
+    preset = load_preset(path)
+    assert preset.name == "Mine" and preset.backend == "embedded"
+    assert preset.prompts_for("Chorus").calm == "a calm sea"  # falls back to default
+    assert preset.mapping({"onset": 0.5})["flash"] == 0.5
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("colour = 3\n" + GOOD, "unknown key 'colour'"),
+    (GOOD.replace('name = "Mine"', 'name = "Mine"\nresolution = [250, 256]'), "resolution must be"),
+    (GOOD.replace("[reactivity.flash]", "[reactivity.flicker]"), "reactivity: unknown target 'flicker'"),
+    (GOOD.replace("onset = 1.0", "onsett = 1.0"), "unknown source 'onsett'"),
+    (GOOD.replace("[prompts.default]", "[prompts.verse]"), "needs a [prompts.default] table"),
+    (GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "dalle"'), "backend must be one of"),
+    (GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "diffusers"'), "model is required"),
+    (GOOD.replace('name = "Mine"', 'name = "Mine"\npalette = ["red", "#000000"]'), "palette colour"),
+    ('name = "Mine"\n[prompts', "not valid TOML"),
+])
+def test_broken_presets_name_file_and_reason(tmp_path, text, expected):
+    path = tmp_path / "broken.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_preset(path)
+    message = str(info.value)
+    assert expected in message and str(path) in message and "\n" not in message
+
+
+def test_unknown_preset_name_lists_the_shipped_ones():
+    with pytest.raises(InputError, match="neon"):
+        load_preset("no-such-preset")
+
+
+def test_cli_reports_a_broken_preset_in_one_line_and_exits_2(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("foo = 1\n" + GOOD)
+    proc = subprocess.run([sys.executable, "-m", "barlight", "bench", "--preset", str(path), "--frames", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken.toml" in lines[0] and "unknown key 'foo'" in lines[0]

@@ -189,6 +189,7 @@ class Receiver:
         self._allow = None if allow is None else tuple(
             ipaddress.ip_network(a, strict=False) for a in allow if a != "any")
         self._loopback_bind = _is_loopback_host(host)
+        self._kernel_stamps = False
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
@@ -302,11 +303,7 @@ class Receiver:
         assert sock is not None
         while self._running.is_set():
             try:
-                if self._kernel_stamps:
-                    datagram, ancillary, _, address = sock.recvmsg(65536, 64)
-                else:
-                    datagram, address = sock.recvfrom(65536)
-                    ancillary = []
+                datagram, ancillary, address = self._receive(sock)
             except (TimeoutError, socket.timeout):
                 continue
             except OSError:
@@ -321,6 +318,20 @@ class Receiver:
                     count = self._counters.internal_errors
                 if count == 1 or count % 1000 == 0:
                     log.exception("receiver failed on a datagram (%d so far)", count)
+        sock.setblocking(False)  # stopping: take what is already queued (a bye, the last messages)
+        while True:
+            try:
+                datagram, ancillary, address = self._receive(sock)
+                self.handle_datagram(datagram, address[:2], self._arrival(ancillary))
+            except Exception:
+                break
+
+    def _receive(self, sock: socket.socket) -> tuple[bytes, list[tuple[int, int, bytes]], Any]:
+        if self._kernel_stamps:
+            datagram, ancillary, _, address = sock.recvmsg(65536, 64)
+            return datagram, ancillary, address
+        datagram, address = sock.recvfrom(65536)
+        return datagram, [], address
 
     def _arrival(self, ancillary: list[tuple[int, int, bytes]]) -> float:
         """Host seconds when the datagram arrived: the kernel's stamp mapped onto ``now``'s clock, else now."""

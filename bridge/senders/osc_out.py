@@ -6,6 +6,7 @@ import secrets
 import socket
 from collections.abc import Iterable, Sequence
 
+from bridge.errors import InputError
 from bridge.protocol.checks import ProtocolError
 from bridge.protocol.decode import RENDERER_TO_SENDER, decode
 from bridge.protocol.encode import encode
@@ -22,6 +23,20 @@ from bridge.protocol.messages import (
 )
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT, PROTOCOL_VERSION
 from bridge.timeline.tempo_map import Marker
+
+
+def parse_target(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[v6]:PORT`` for ``--to`` -> (host, port); InputError if malformed."""
+    host, colon, port_text = text.rpartition(":")
+    if not colon:
+        host, port_text = "", text
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise InputError("--to", f"expected HOST:PORT, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise InputError("--to", f"port must be 1..65535, got {port}")
+    return host.strip("[]") or DEFAULT_HOST, port
 
 
 def new_session_id() -> str:

@@ -1,0 +1,51 @@
+"""``barlight send SOURCE …`` — act as a DAW: stream protocol v1 from a file, MIDI clock or Ableton Link.
+
+Each source is its own module (``send_file``, ``send_midi``, ``send_link``) with the same
+``HELP``/``add_arguments``/``run`` shape as the top-level commands; a module that is not
+installed is skipped. Sources share :func:`add_target_argument` for ``--to``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
+
+HELP = "act as a DAW: stream bars, beats, tempo and audio features to a renderer (file, midi, link)"
+
+#: Source name -> module under ``barlight.commands``, in the order ``--help`` lists them.
+SOURCES: tuple[tuple[str, str], ...] = (
+    ("file", "send_file"),
+    ("midi", "send_midi"),
+    ("link", "send_link"),
+)
+
+
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    """``--to HOST:PORT`` (default 127.0.0.1:9420); parse it with ``bridge.senders.osc_out.parse_target``."""
+    parser.add_argument("--to", default=f"{DEFAULT_HOST}:{DEFAULT_PORT}", metavar="HOST:PORT",
+                        help=f"where the renderer listens (default {DEFAULT_HOST}:{DEFAULT_PORT})")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="send_source", metavar="SOURCE")
+    for name, module_name in SOURCES:
+        try:
+            module = importlib.import_module(f"barlight.commands.{module_name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"barlight.commands.{module_name}":
+                continue  # source not built yet
+            raise
+        source = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(source)
+        source.set_defaults(_send_run=module.run)
+    parser.set_defaults(_send_parser=parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    send_run = getattr(args, "_send_run", None)
+    if send_run is None:
+        args._send_parser.print_help()
+        return 2
+    return int(send_run(args) or 0)

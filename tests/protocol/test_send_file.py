@@ -1,0 +1,115 @@
+"""FileSender: the stream a DAW would send, checked at a live receiver (time injected: runs fast)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import soundfile
+
+from bridge.errors import InputError
+from bridge.protocol.messages import (
+    AudioMessage,
+    ByeMessage,
+    HelloMessage,
+    LoopMessage,
+    MarkersMessage,
+    TransportMessage,
+)
+from bridge.receiver import Receiver, Received
+from bridge.senders.file import FileSender, combine_frames, transport_at
+from bridge.senders.osc_out import ProtocolSender
+from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
+
+SR = 16000
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.seconds = 50.0
+
+    def now(self) -> float:
+        return self.seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
+@pytest.fixture
+def tone(tmp_path):
+    """3 s: silence for 1 s, then a loud 440 Hz tone."""
+    t = np.arange(3 * SR) / SR
+    signal = np.where(t >= 1.0, 0.5 * np.sin(2 * np.pi * 440.0 * t), 0.0).astype(np.float32)
+    path = tmp_path / "tone.wav"
+    soundfile.write(path, signal, SR)
+    return path
+
+
+TEMPO = TempoMap((TempoPoint(0.0, 120.0), TempoPoint(4.0, 60.0)), (Meter(0.0, 4, 4), Meter(4.0, 3, 4)),
+                 (Marker("Verse", 4.0), Marker("Intro", 0.0)))
+
+
+def test_transport_at_follows_tempo_and_meter():
+    assert transport_at(TEMPO, 1.0) == TransportMessage(True, 2.0, 120.0, 4, 4, 0.0, 1)
+    message = transport_at(TEMPO, 2.0 + 4.5)  # 4 beats at 120 then 4.5 beats at 60: beat 8.5, bar 3 of 3/4
+    assert message.beat == pytest.approx(8.5) and message.bpm == 60.0
+    assert (message.numerator, message.denominator, message.bar, message.bar_start_beat) == (3, 4, 3, 7.0)
+    assert not transport_at(TEMPO, 0.0, playing=False).playing
+
+
+def test_combine_frames_is_rms_of_rms_and_max_peak():
+    class F:
+        def __init__(self, rms, peak, bands):
+            self.rms, self.peak, self.bands = rms, peak, bands
+    rms, peak, bands = combine_frames([F(0.3, 0.5, [0.0] * 8), F(0.4, 0.9, [1.0] * 8)])
+    assert rms == pytest.approx(np.sqrt((0.09 + 0.16) / 2)) and peak == 0.9
+    assert bands == pytest.approx((np.sqrt(0.5),) * 8)
+    assert combine_frames([]) is None
+
+
+def test_file_sender_streams_like_a_daw(tone):
+    fake = FakeTime()
+    got: list[Received] = []
+    with Receiver(port=0, flood_limit=None) as rx:
+        rx.subscribe(got.append, [HelloMessage, MarkersMessage, LoopMessage, TransportMessage, AudioMessage, ByeMessage])
+        with ProtocolSender(*rx.address, source="file", session_id="F") as osc:
+            sender = FileSender(tone, TEMPO, osc, now=fake.now, sleep=fake.sleep)
+            sender.run()
+            total = osc.sent
+        deadline = time.monotonic() + 5
+        while len(got) < total and time.monotonic() < deadline:
+            time.sleep(0.01)
+    messages = [e.message for e in got]
+    assert len(messages) == total and all(e.session_id == "F" for e in got)
+    assert isinstance(messages[0], HelloMessage) and messages[0].source == "file"
+    assert messages[1] == MarkersMessage((Marker("Intro", 0.0), Marker("Verse", 4.0)))
+    assert messages[2] == LoopMessage(False, 0.0, 0.0)
+    assert isinstance(messages[-1], ByeMessage) and not messages[-2].playing
+    transport = [m for m in messages if isinstance(m, TransportMessage) and m.playing]
+    assert 140 <= len(transport) <= 152  # 3 s at 50 Hz
+    assert sum(isinstance(m, HelloMessage) for m in messages) == 2  # on connect and after 2 s
+    beats = [m.beat for m in transport]
+    assert np.all(np.diff(beats) > 0) and beats[-1] == pytest.approx(TEMPO.beat_at(3.0), abs=1e-6)
+    assert {m.bpm for m in transport} == {120.0, 60.0}
+    audio = [m for m in messages if isinstance(m, AudioMessage)]
+    quiet, loud = audio[10:40], audio[70:140]  # 0.2-0.8 s silent, 1.4-2.8 s tone
+    assert max(a.rms for a in quiet) < 1e-4
+    assert np.mean([a.rms for a in loud]) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+    assert all(np.argmax(a.bands) == 3 for a in loud)  # 440 Hz: the 500 Hz band (353-707 Hz)
+
+
+def test_start_bar_and_bad_files(tone, tmp_path):
+    fake = FakeTime()
+    with ProtocolSender("127.0.0.1", 9, session_id="x") as osc:
+        sender = FileSender(tone, TempoMap.constant(120.0), osc, start_bar=2, now=fake.now, sleep=fake.sleep)
+        assert sender.start_seconds == 2.0
+        sender.run(seconds=0.1)
+        assert sender.song_seconds == pytest.approx(2.1, abs=0.03)
+        with pytest.raises(InputError, match="--start-bar"):
+            FileSender(tone, TempoMap.constant(120.0), osc, start_bar=3)
+        with pytest.raises(InputError, match="no such audio file"):
+            FileSender(tmp_path / "missing.wav", TEMPO, osc)
+        (tmp_path / "text.wav").write_text("not audio")
+        with pytest.raises(InputError, match="cannot read audio"):
+            FileSender(tmp_path / "text.wav", TEMPO, osc)

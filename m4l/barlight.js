@@ -108,6 +108,13 @@ function init() {
 
 function sync(running, bar, beatInBar, fraction, ppq) {
     var now = nowMs();
+    var toggled = applyPlaying(running ? 1 : 0, now);
+    if (!running) {
+        if (toggled) {
+            sendTransportNow(now);
+        }
+        return;  // stopped: Live's song time (the insert marker) is the position, not plugsync~
+    }
     transport.syncSeenMs = now;
     if (bar >= 1 && beatInBar >= 1) {   // plugsync~ reports 0 until the host gives bar information
         var quarterNotesPerBeat = 4.0 / transport.denominator;
@@ -117,7 +124,6 @@ function sync(running, bar, beatInBar, fraction, ppq) {
         };
     }
     var moved = applyPosition(ppq, now, "sync");
-    var toggled = applyPlaying(running ? 1 : 0, now);
     if (moved || toggled) {
         sendTransportNow(now);
     }

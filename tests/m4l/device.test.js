@@ -221,10 +221,19 @@ test("plugsync~ gives bars directly and outranks the song-time observer", () => 
     device.clock.advance(20);
     const latest = device.newMessages().pop();
     assertTransport(latest, { beat: 17.58, bar: 5 });
+    // stopped, plugsync~ still reports where playback stopped; a seek in Live wins
+    device.send("sync", 0, 5, 3, 0, 18.1);
+    assertTransport(device.newMessages().pop(), { playing: 0, beat: 17.58 });
+    device.live.setSong("current_song_time", 40.0);
+    device.send("sync", 0, 5, 3, 0, 18.1);
+    device.clock.advance(300);
+    device.newMessages().forEach((m) => assertTransport(m, { playing: 0, beat: 40.0 }));
+    device.send("sync", 1, 11, 1, 0, 40.0);
+    assertTransport(device.newMessages().pop(), { playing: 1, beat: 40.0, bar: 11, barStartBeat: 40 });
     // without bar information (bar 0) the bar grid stays as it was
-    device.send("sync", 1, 0, 0, 0, 18.0);
+    device.send("sync", 1, 0, 0, 0, 40.5);
     device.clock.advance(20);
-    assertTransport(device.newMessages().pop(), { bar: 5, barStartBeat: 16 });
+    assertTransport(device.newMessages().pop(), { bar: 11, barStartBeat: 40 });
 });
 
 test("locators are sent sorted when added, renamed, moved or removed", () => {

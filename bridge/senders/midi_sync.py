@@ -54,16 +54,20 @@ class MidiSync:
 
     ``grid`` gives bars (and tempo and MTC conversion when ``grid_has_tempo``, i.e. it
     came from a file exported from the DAW); ``mtc_start_seconds`` is the SMPTE time at
-    song start (Logic's default is 01:00:00:00 = 3600 s).
+    song start (Logic's default is 01:00:00:00 = 3600 s); None learns it while clock and
+    MTC run together.
     Thread-safety: none; one thread feeds and reads. Realtime-safety: O(window) per tick.
     """
 
     def __init__(self, grid: TempoMap | None = None, grid_has_tempo: bool = False,
-                 mtc_start_seconds: float = 0.0, default_bpm: float = 120.0,
+                 mtc_start_seconds: float | None = None, default_bpm: float = 120.0,
                  clock_fit: ClockFit | None = None) -> None:
         self.grid = grid or TempoMap.constant(default_bpm)
         self.grid_has_tempo = grid_has_tempo
-        self.mtc_start_seconds = mtc_start_seconds
+        self.user_mtc_start_seconds = mtc_start_seconds
+        self._mtc_starts: deque[float] = deque(maxlen=64)
+        self._jump_tick = 0.0  # the tick an MTC jump re-anchored, refined until _jump_until
+        self._jump_until = -math.inf
         self.default_bpm = default_bpm
         self.fit = clock_fit or ClockFit()
         self.mtc = MtcDecoder()
@@ -79,8 +83,6 @@ class MidiSync:
         self._last_spp_seconds = -math.inf
         self._last_stop_seconds = -math.inf
         self._mtc_last: MtcSample | None = None
-        self._refine_tick = 0.0  # the tick an MTC seek anchored on, refined until _refine_until
-        self._refine_until = -math.inf
         self._mtc_offsets: deque[float] = deque(maxlen=16)  # mtc_seconds - arrival_seconds
 
     # -- feeding ----------------------------------------------------------------------------
@@ -126,7 +128,7 @@ class MidiSync:
 
     def _anchor_at_next_tick(self, beat: float) -> None:
         self._pending_beat = beat
-        self._refine_until = -math.inf
+        self._jump_until = -math.inf
 
     def _next_tick_beat(self) -> float:
         """Where Continue resumes: the beat of the tick after the last one counted."""
@@ -149,28 +151,53 @@ class MidiSync:
         if not clock_playing and not sample.locate:
             self._stopped_beat = self.beat_from_mtc(sample.mtc_seconds)
         if not jumped:
-            self._refine_mtc_seek(sample, clock_playing)
+            if clock_playing and sample.arrival_seconds <= self._jump_until:
+                self._apply_mtc_jump()  # refine with one more quarter frame
+            elif clock_playing and self.user_mtc_start_seconds is None and self._pending_beat is None:
+                self._calibrate_mtc_start(sample)
             return
         if sample.arrival_seconds - self._last_spp_seconds < SPP_EXPLAINS_JUMP_SECONDS:
             return
         self.seeks += 1
-        if clock_playing and self._last_tick_seconds is not None:
-            # anchor on the last tick, at the MTC time it had; refined while MTC keeps coming
-            self._refine_tick, self._refine_until = float(self.fit.count), sample.arrival_seconds + 1.0
-            tick_mtc = sample.mtc_seconds - (sample.arrival_seconds - self._last_tick_seconds)
-            self._anchor_tick, self._anchor_beat = self._refine_tick, self.beat_from_mtc(tick_mtc)
-            self._pending_beat = None
-        elif not clock_playing:
+        if clock_playing and not sample.locate and self._pending_beat is None:
+            # re-anchor the last tick at its MTC time (fitted tick time + averaged MTC offset),
+            # refined while quarter frames keep coming
+            self._jump_tick = float(self.fit.count)
+            self._jump_until = sample.arrival_seconds + 1.0
+            self._apply_mtc_jump()
+        elif clock_playing:
+            self._pending_beat = self.beat_from_mtc(sample.mtc_seconds)  # a full frame: the next tick is there
+        else:
             self._stopped_beat = self.beat_from_mtc(sample.mtc_seconds)
 
-    def _refine_mtc_seek(self, sample: MtcSample, clock_playing: bool) -> None:
-        """After an MTC seek, re-place the anchor tick with the averaged MTC offset and the fitted tick time."""
+    def _apply_mtc_jump(self) -> None:
         line = self.fit.line
-        if not clock_playing or line is None or sample.arrival_seconds > self._refine_until:
-            return
-        tick_seconds = line.seconds_at(self._refine_tick)
-        self._anchor_tick = self._refine_tick
-        self._anchor_beat = self.beat_from_mtc(tick_seconds + statistics.fmean(self._mtc_offsets))
+        tick = self._jump_tick
+        if line is not None and line.ticks >= 3:
+            tick_seconds = line.seconds_at(tick)
+        else:
+            tick_seconds = self._last_tick_seconds if self._last_tick_seconds is not None else 0.0
+        mtc_at_tick = tick_seconds + statistics.fmean(self._mtc_offsets)
+        self._anchor_tick, self._anchor_beat = tick, self.beat_from_mtc(mtc_at_tick)
+
+    def _calibrate_mtc_start(self, sample: MtcSample) -> None:
+        """Learn the SMPTE time of song start from MTC running alongside the clock."""
+        beat = self._clock_beat(sample.arrival_seconds)
+        self._mtc_starts.append(sample.mtc_seconds - self._song_seconds(beat))
+
+    def _song_seconds(self, beat: float) -> float:
+        if self.grid_has_tempo:
+            return self.grid.seconds_at(beat)
+        return beat * 60.0 / (self.fit.bpm or self.default_bpm)
+
+    @property
+    def mtc_start_seconds(self) -> float:
+        """SMPTE time at song start: as given, else learned from MTC beside the clock, else 0."""
+        if self.user_mtc_start_seconds is not None:
+            return self.user_mtc_start_seconds
+        if self._mtc_starts:
+            return statistics.median(self._mtc_starts)
+        return 0.0
 
     # -- conversions ------------------------------------------------------------------------
 

@@ -167,12 +167,14 @@ def test_late_outliers_do_not_move_the_tempo() -> None:
 # -- position through a whole song ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("spp_while_playing", [True, False])
+@pytest.mark.parametrize("spp_while_playing,mtc_start", [(True, 3600.0), (False, 3600.0), (False, None)])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_position_within_2_ms_through_tempo_changes_cycles_locates_and_stops(spp_while_playing: bool,
+                                                                              mtc_start: float | None,
                                                                               seed: int) -> None:
+    # mtc_start None: the SMPTE time of song start (Logic: 01:00:00:00) is learned from MTC beside the clock
     script = DawScript(SONG, song_plays(), mtc=True, mtc_start_seconds=3600.0, spp_while_playing=spp_while_playing)
-    sync = MidiSync(SONG, grid_has_tempo=True, mtc_start_seconds=3600.0)
+    sync = MidiSync(SONG, grid_has_tempo=True, mtc_start_seconds=mtc_start)
     rows = replay(script, sync, jitter=0.002, seed=seed)
     steady = settled(rows, script, after_beats=1.0, tempo_map=SONG)
     assert len(steady) > 3000

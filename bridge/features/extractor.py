@@ -26,7 +26,7 @@ from bridge.features.frame import FeatureFrame
 from bridge.features.track import NO_PITCH, SCALAR_COLUMNS, VECTOR_COLUMNS, FeatureTrack
 
 #: Frames per batch inside ``_advance``: big enough to vectorise, small enough to stay in cache.
-BATCH_FRAMES = 256
+BATCH_FRAMES = 2048
 
 
 @dataclass
@@ -55,7 +55,12 @@ def to_mono(block: np.ndarray) -> np.ndarray:
     elif array.dtype.kind != "f":
         raise TypeError(f"audio samples must be a float or integer array, got dtype {array.dtype}")
     if array.ndim == 2:
-        array = array.mean(axis=1) if array.shape[1] != 1 else array[:, 0]
+        mono = np.array(array[:, 0], dtype=np.float32)
+        for channel in range(1, array.shape[1]):  # column adds: much faster than mean(axis=1)
+            mono += array[:, channel]
+        if array.shape[1] > 1:
+            mono *= np.float32(1.0 / array.shape[1])
+        array = mono
     elif array.ndim != 1:
         raise ValueError(f"audio block must be 1-D or (samples, channels), got shape {array.shape}")
     return np.asarray(array, dtype=np.float32)
@@ -182,9 +187,9 @@ class FeatureExtractor:
         count = frames.shape[0]
         power = spectral.power_spectra(frames, banks)
         rms, peak = spectral.level_features(frames)
-        mel_power = power @ banks.mel
+        mel_power, chroma_energy, band_power = banks.project(power)
         mel_db = spectral.to_db(mel_power, config.floor_db)
-        chroma = spectral.chroma(power, banks)
+        chroma = spectral.chroma(chroma_energy)
         rms_db = spectral.to_db(rms.astype(np.float64) ** 2, config.floor_db)
         pitch = np.where(rms_db >= config.silence_db, np.argmax(chroma, axis=1), NO_PITCH).astype(np.int16)
         pitch[chroma.max(axis=1) <= 0.0] = NO_PITCH
@@ -193,7 +198,7 @@ class FeatureExtractor:
             "rms": rms,
             "rms_db": rms_db,
             "peak": peak,
-            "bands": np.sqrt(power @ banks.bands),
+            "bands": np.sqrt(band_power),
             "centroid_hz": spectral.centroid_hz(power, banks),
             "flatness": spectral.flatness(power),
             "mel": mel_db,

@@ -11,9 +11,25 @@ reaches its harmonic value after about half the time window.
 from __future__ import annotations
 
 import numpy as np
-import scipy.ndimage
 
 _TINY = 1e-30
+
+
+def median_of(values: list[np.ndarray]) -> np.ndarray:
+    """Element-wise median of equally shaped arrays (``np.median`` over a new axis, same result).
+
+    An odd-even transposition sorting network of element-wise min/max: for the 9 values
+    of the default windows it is several times faster than ``np.median`` on a strided view.
+    """
+    items = list(values)
+    n = len(items)
+    for rnd in range(n):
+        for i in range(rnd % 2, n - 1, 2):
+            low = np.minimum(items[i], items[i + 1])
+            items[i + 1] = np.maximum(items[i], items[i + 1])
+            items[i] = low
+    middle = n // 2
+    return items[middle] if n % 2 else (items[middle - 1] + items[middle]) / 2
 
 
 def harmonic_ratio(mel_power: np.ndarray, history: np.ndarray, mel_bands: int) -> np.ndarray:
@@ -23,10 +39,12 @@ def harmonic_ratio(mel_power: np.ndarray, history: np.ndarray, mel_bands: int) -
     (zeros before the signal starts); its length sets the time window.
     """
     stacked = np.vstack([history, mel_power]).astype(np.float32, copy=False)
+    count, bands = mel_power.shape
     time_frames = history.shape[0] + 1
-    windows = np.lib.stride_tricks.sliding_window_view(stacked, time_frames, axis=0)  # frames x bands x time
-    harmonic = np.median(windows, axis=2)
-    percussive = scipy.ndimage.median_filter(mel_power, size=(1, mel_bands), mode="nearest")
+    harmonic = median_of([stacked[k:k + count] for k in range(time_frames)])
+    half = mel_bands // 2
+    edged = np.pad(mel_power, ((0, 0), (half, mel_bands - 1 - half)), mode="edge")
+    percussive = median_of([edged[:, k:k + bands] for k in range(mel_bands)])
     h2 = harmonic.astype(np.float64) ** 2
     p2 = percussive.astype(np.float64) ** 2
     mask = h2 / np.maximum(h2 + p2, _TINY)

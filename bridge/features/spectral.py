@@ -30,6 +30,14 @@ class FilterBanks:
     mel: np.ndarray  # power spectrum -> mean-square signal power under each mel triangle
     bands: np.ndarray  # power spectrum -> mean-square signal power in each protocol band
     chroma: np.ndarray  # power spectrum -> chroma energy (librosa's chroma filters)
+    combined: np.ndarray  # [mel | chroma | bands]: one matrix product for all three
+    moments: np.ndarray  # [1 | freqs_hz]: magnitude -> (total, frequency-weighted total)
+
+    def project(self, power: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mel_power, chroma_energy, band_power)`` of power spectra (frames x bins), in one product."""
+        out = power @ self.combined
+        n_mels, n_chroma = self.mel.shape[1], self.chroma.shape[1]
+        return out[:, :n_mels], out[:, n_mels:n_mels + n_chroma], out[:, n_mels + n_chroma:]
 
 
 def parseval_weights(n_fft: int, window: np.ndarray) -> np.ndarray:
@@ -62,12 +70,17 @@ def filter_banks(config: FeatureConfig, sample_rate: int) -> FilterBanks:
     edges = np.asarray(BAND_EDGES_HZ)
     bands = ((freqs[None, :] >= edges[:-1, None]) & (freqs[None, :] < edges[1:, None])).astype(np.float64)
     chroma = librosa.filters.chroma(sr=sample_rate, n_fft=n_fft, n_chroma=12, tuning=config.tuning)
+    mel_matrix = (mel * weights).T
+    band_matrix = (bands * weights).T
+    chroma_matrix = chroma.T
     return FilterBanks(
         window=window.astype(np.float32),
         freqs_hz=freqs.astype(np.float32),
-        mel=np.ascontiguousarray((mel * weights).T, dtype=np.float32),
-        bands=np.ascontiguousarray((bands * weights).T, dtype=np.float32),
-        chroma=np.ascontiguousarray(chroma.T, dtype=np.float32),
+        mel=np.ascontiguousarray(mel_matrix, dtype=np.float32),
+        bands=np.ascontiguousarray(band_matrix, dtype=np.float32),
+        chroma=np.ascontiguousarray(chroma_matrix, dtype=np.float32),
+        combined=np.ascontiguousarray(np.hstack([mel_matrix, chroma_matrix, band_matrix]), dtype=np.float32),
+        moments=np.ascontiguousarray(np.stack([np.ones_like(freqs), freqs], axis=1), dtype=np.float32),
     )
 
 
@@ -98,23 +111,22 @@ def to_db(power: np.ndarray, floor_db: float) -> np.ndarray:
 
 def centroid_hz(power: np.ndarray, banks: FilterBanks) -> np.ndarray:
     """Magnitude-weighted mean frequency per frame (librosa.feature.spectral_centroid); 0 for silence."""
-    magnitude = np.sqrt(power)
-    total = magnitude.sum(axis=1)
-    weighted = magnitude @ banks.freqs_hz
+    sums = np.sqrt(power) @ banks.moments  # [total magnitude, frequency-weighted magnitude]
+    total, weighted = sums[:, 0], sums[:, 1]
     return np.where(total > _TINY, weighted / np.maximum(total, _TINY), 0.0).astype(np.float32)
 
 
 def flatness(power: np.ndarray) -> np.ndarray:
     """Geometric over arithmetic mean of the power spectrum (librosa.feature.spectral_flatness); 0 for silence."""
-    clipped = np.maximum(power, FLATNESS_AMIN)
-    geometric = np.exp(np.mean(np.log(clipped), axis=1))
-    arithmetic = np.mean(clipped, axis=1)
-    silent = np.max(power, axis=1) <= FLATNESS_AMIN if power.shape[0] else np.zeros(0, bool)
-    return np.where(silent, 0.0, geometric / arithmetic).astype(np.float32)
+    clipped = np.maximum(power, np.float32(FLATNESS_AMIN))
+    mean = np.full(power.shape[1], 1.0 / power.shape[1], dtype=power.dtype)
+    arithmetic = clipped @ mean
+    geometric = np.exp(np.log(clipped) @ mean)
+    silent = arithmetic <= FLATNESS_AMIN * (1.0 + 1e-4)  # every bin at or below the floor
+    return np.where(silent, 0.0, geometric / np.maximum(arithmetic, FLATNESS_AMIN)).astype(np.float32)
 
 
-def chroma(power: np.ndarray, banks: FilterBanks) -> np.ndarray:
-    """12 pitch-class energies per frame, scaled so the largest is 1 (librosa.feature.chroma_stft); 0 for silence."""
-    raw = power @ banks.chroma
-    top = raw.max(axis=1, keepdims=True) if raw.shape[0] else np.zeros((0, 1), np.float32)
-    return np.where(top > _TINY, raw / np.maximum(top, _TINY), 0.0).astype(np.float32)
+def chroma(energy: np.ndarray) -> np.ndarray:
+    """12 pitch-class energies (``FilterBanks.project``) scaled so the largest is 1 (librosa.feature.chroma_stft); 0 for silence."""
+    top = energy.max(axis=1, keepdims=True) if energy.shape[0] else np.zeros((0, 1), np.float32)
+    return np.where(top > _TINY, energy / np.maximum(top, _TINY), 0.0).astype(np.float32)

@@ -38,6 +38,13 @@ def rotate_hue(image: np.ndarray, turns: float) -> np.ndarray:
     return image @ m.T
 
 
+def expose(image: np.ndarray, exposure: float) -> np.ndarray:
+    """Gain of ``2 ** (2 * exposure - 1)`` stops: 0.5 leaves the image as it is."""
+    if exposure == 0.5:
+        return image
+    return image * np.float32(2.0 ** (2.0 * exposure - 1.0))
+
+
 def flash(image: np.ndarray, amount: float) -> np.ndarray:
     """Brightness pulse: move toward white by ``amount`` (0 = unchanged, 1 = white)."""
     if amount <= 0.0:

@@ -225,6 +225,7 @@ class Renderer:
             raw = raw * strength + previous * (1.0 - strength)
         image = post.palette_map(raw, self.preset.palette, targets["palette"])
         image = post.rotate_hue(image, targets["hue"])
+        image = post.expose(image, targets["exposure"])
         image = post.flash(image, targets["flash"])
         return RenderResult(post.to_uint8(image), RenderState(raw, moment.seconds, moment.section), cond)
 

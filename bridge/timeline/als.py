@@ -51,7 +51,7 @@ def read_live_set(path: str | os.PathLike[str]) -> ET.Element:
         raise InputError(path, f"truncated or corrupt Ableton Live set ({err or type(err).__name__})") from None
     try:
         root = ET.fromstring(xml)
-    except ET.ParseError as err:
+    except (ET.ParseError, LookupError, ValueError) as err:  # LookupError: an unknown declared encoding
         raise InputError(path, f"Ableton Live set holds broken XML ({err})") from None
     if root.tag != "Ableton" or root.find("LiveSet") is None:
         raise InputError(path, f"not an Ableton Live set (root element <{root.tag}>, no <LiveSet>)")

@@ -106,6 +106,9 @@ def test_gzipped_garbage_and_foreign_xml(tmp_path):
     garbage = tmp_path / "garbage.als"
     garbage.write_bytes(gzip.compress(b"\x00\x01 not xml"))
     assert "XML" in _error(garbage).problem
+    encoding = tmp_path / "encoding.als"
+    encoding.write_bytes(gzip.compress(b'<?xml version="1.0" encoding="U-F-8"?><Ableton><LiveSet /></Ableton>'))
+    assert "XML" in _error(encoding).problem
     foreign = tmp_path / "foreign.als"
     foreign.write_bytes(gzip.compress(b"<svg><g /></svg>"))
     assert "not an Ableton Live set" in _error(foreign).problem

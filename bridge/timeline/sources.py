@@ -108,10 +108,8 @@ def _load_recording(path: Path) -> TempoMap:
 
 
 def timeline_end_beat(source: str | os.PathLike[str] | None) -> float | None:
-    """Where a timeline ends, when the source knows it: a recording's last beat; None for files without an end.
-
-    Uses ``bridge.recording.recording_end_beat(path)`` when that exists.
-    """
+    """Where a timeline ends, when the source knows it: a recording's last beat played
+    (``bridge.recording.recording_end_beat``); None for sources without an end."""
     if source is None or Path(os.fspath(source)).suffix.lower() not in RECORDING_SUFFIXES:
         return None
     try:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 
 from barlight.cli import main
 from bridge.errors import InputError
 from bridge.timeline.sources import load_timeline, parse_bpm, parse_meter
-from bridge.timeline.tempo_map import Marker, TempoMap
+from bridge.timeline.tempo_map import TempoMap
 
 
 @pytest.mark.parametrize("text, expected", [("4/4", (4, 4)), ("7/8", (7, 8)), (" 6 / 8 ", (6, 8)),
@@ -59,38 +57,41 @@ def test_a_directory_is_not_a_timeline(tmp_path):
         load_timeline(folder)
 
 
-def test_recordings_go_to_bridge_recording_and_set_the_table_end(monkeypatch, tmp_path, capsys):
-    """The seam to the recording reader: .jsonl is handed to bridge.recording, imported on use."""
-    recording = tmp_path / "session.jsonl"
-    recording.write_text("{}\n")
-    seen = []
-    reader = types.ModuleType("bridge.recording")
+def test_a_broken_recording_is_an_input_error_naming_it(tmp_path, capsys):
+    recording = tmp_path / "broken.jsonl"
+    recording.write_text('{"format": "something-else"}\n')
+    assert main(["timeline", str(recording)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"barlight timeline: error: {recording}: ")
 
-    def tempo_map_from_recording(path):
-        seen.append(path)
-        return TempoMap.constant(100.0, markers=[Marker("Verse", 8.0)])
 
-    reader.tempo_map_from_recording = tempo_map_from_recording
-    reader.recording_end_beat = lambda path: 22.0  # bar 6 in 4/4
-    monkeypatch.setitem(sys.modules, "bridge.recording", reader)
+def _recorded_session(path, bpm_changes_at_beat: float = 32.0):
+    """A recording in bridge.recording's JSON Lines format: 120 BPM, then 150 BPM from beat 32, 4/4,
+    one locator list, played from beat 0 to beat 47.5."""
+    lines = [{"format": "barlight-session", "version": 1, "protocol": "1", "started_unix": 1.0,
+              "started_host_seconds": 100.0, "host_clock": "monotonic"},
+             {"t": 100.0, "session": "s1", "from": "127.0.0.1:5000", "beat": None, "address": "/daw/hello",
+              "args": {"source": "m4l", "version": "1", "session_id": "s1", "reply_port": None}},
+             {"t": 100.01, "session": "s1", "from": "127.0.0.1:5000", "beat": None, "address": "/daw/markers",
+              "args": {"markers": [{"name": "Verse", "beat": 0.0}, {"name": "Chorus", "beat": 32.0}]}}]
+    beat, t = 0.0, 100.02
+    while beat <= 47.5:
+        bpm = 120.0 if beat < bpm_changes_at_beat else 150.0
+        lines.append({"t": t, "session": "s1", "from": "127.0.0.1:5000", "beat": beat, "address": "/daw/transport",
+                      "args": {"playing": True, "beat": beat, "bpm": bpm, "numerator": 4, "denominator": 4,
+                               "bar_start_beat": beat - beat % 4, "bar": int(beat // 4) + 1}})
+        t += 0.5 * 60 / bpm
+        beat += 0.5
+    lines.append({"end": True, "t": t, "messages": len(lines) - 1})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
 
-    assert load_timeline(recording).markers == (Marker("Verse", 8.0),)
+
+def test_a_real_recording_through_the_cli(tmp_path, capsys):
+    recording = _recorded_session(tmp_path / "take.jsonl")
     assert main(["timeline", str(recording), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [b["bar"] for b in data["bars"]] == [1, 2, 3, 4, 5, 6]
-    assert seen == [recording, recording]
-
-
-def test_recording_reader_errors_become_input_errors(monkeypatch, tmp_path):
-    recording = tmp_path / "broken.jsonl"
-    recording.write_text("not json\n")
-    reader = types.ModuleType("bridge.recording")
-
-    def tempo_map_from_recording(path):
-        raise ValueError("line 1 is not JSON")
-
-    reader.tempo_map_from_recording = tempo_map_from_recording
-    monkeypatch.setitem(sys.modules, "bridge.recording", reader)
-    with pytest.raises(InputError) as err:
-        load_timeline(recording)
-    assert err.value.where == str(recording) and "line 1 is not JSON" in err.value.problem
+    assert [(p["bpm"]) for p in data["tempo"]] == [120.0, 150.0]
+    assert data["tempo"][1]["beat"] == pytest.approx(32.0, abs=0.5)
+    assert [m["name"] for m in data["markers"]] == ["Verse", "Chorus"]
+    assert data["bars"][-1]["bar"] == 12  # the recording's end (beat 47.5), not last event + 8

@@ -161,7 +161,8 @@ class TransportClock:
         self.drift_messages = drift_messages
         self._window = _Window(window_seconds, window_messages)
         self._drift: list[float] = []
-        self._snapshot = TransportSnapshot(latency_seconds=float(latency_seconds), session_id=session_id)
+        self._latency = float(latency_seconds)
+        self._snapshot = TransportSnapshot(latency_seconds=self._latency, session_id=session_id)
 
     def now(self) -> float:
         return self._now()
@@ -179,7 +180,9 @@ class TransportClock:
 
     @latency_seconds.setter
     def latency_seconds(self, value: float) -> None:
-        self._snapshot = replace(self._snapshot, latency_seconds=float(value))
+        """Settable from any thread (the next :meth:`update` keeps it)."""
+        self._latency = float(value)
+        self._snapshot = replace(self._snapshot, latency_seconds=self._latency)
 
     def set_loop(self, loop: LoopMessage | None) -> None:
         self._snapshot = replace(self._snapshot, loop=loop)
@@ -231,7 +234,7 @@ class TransportClock:
             old, playing=message.playing, bpm=message.bpm, numerator=message.numerator,
             denominator=message.denominator, anchor_beat=anchor_beat, anchor_seconds=anchor_seconds,
             bar=message.bar, bar_start_beat=message.bar_start_beat, generation=generation,
-            received_seconds=arrival)
+            received_seconds=arrival, latency_seconds=self._latency)
         if kind is None:
             return None
         before = old.anchor_beat if not old.valid else (

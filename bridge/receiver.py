@@ -279,7 +279,9 @@ class Receiver:
     @latency_seconds.setter
     def latency_seconds(self, value: float) -> None:
         self._latency_seconds = float(value)
-        for session in list(self._sessions.values()):
+        with self._lock:
+            sessions = list(self._sessions.values())
+        for session in sessions:
             session.clock.latency_seconds = self._latency_seconds
         self._idle.latency_seconds = self._latency_seconds
 

@@ -162,3 +162,30 @@ def test_single_byte_mutations_never_escape(position, value):
         decode(bytes(datagram))
     except ProtocolError as err:
         assert err.reason in DROP_REASONS
+
+
+def test_every_spec_row_has_a_message_type_that_encodes_to_its_tags():
+    from bridge.protocol.messages import MESSAGE_TYPES
+    from bridge.protocol.spec import ACCEPTED_TAGS, SPECS
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.parsing import osc_types
+
+    assert set(MESSAGE_TYPES) == set(SPECS)
+    samples = {
+        "/daw/hello": HelloMessage("m4l", "1", "id"),
+        "/daw/transport": TransportMessage(True, 1.0, 120.0, 4, 4, 0.0, 1),
+        "/daw/audio": AudioMessage(0.0, 0.0, (0.0,) * 8),
+        "/daw/markers": MarkersMessage((Marker("A", 1.0),)),
+        "/daw/loop": LoopMessage(False, 0.0, 4.0),
+        "/daw/macros": MacrosMessage((0.0, 0.0, 0.0, 0.0)),
+        "/daw/bye": ByeMessage("id"),
+        "/renderer/ack": AckMessage("id", "1"),
+    }
+    for address, spec in SPECS.items():
+        datagram = encode(samples[address])
+        assert OscMessage(datagram).address == address
+        _, index = osc_types.get_string(datagram, 0)
+        tags = osc_types.get_string(datagram, index)[0][1:]
+        assert len(tags) == len(spec.args)
+        for tag, (_, want) in zip(tags, spec.args):
+            assert tag in ACCEPTED_TAGS[want]

@@ -85,6 +85,26 @@ def latest_session(folder: str | os.PathLike[str] | None = None, include_partial
     return max(paths, key=lambda p: (p.stat().st_mtime, p.name), default=None)
 
 
+def session_path(name: str | os.PathLike[str], folder: str | os.PathLike[str] | None = None) -> Path:
+    """The recording called ``name``: a path to an existing file, or a session name in ``folder``
+    (default :func:`sessions_dir`), with or without ``.jsonl``; ``latest`` is :func:`latest_session`.
+    InputError naming the session when there is no such recording."""
+    text = os.fspath(name)
+    if text == "latest":
+        latest = latest_session(folder)
+        if latest is None:
+            raise InputError("session", "no recorded sessions yet (record one with 'barlight record')")
+        return latest
+    direct = Path(text)
+    if direct.is_file():
+        return direct
+    base = Path(folder) if folder is not None else sessions_dir()
+    for candidate in (base / text, base / f"{text}{SUFFIX}", base / f"{text}{PART_SUFFIX}"):
+        if candidate.is_file():
+            return candidate
+    raise InputError(text, f"no such session recording (looked in {base})")
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 def _message_line(event: Received) -> dict[str, Any]:

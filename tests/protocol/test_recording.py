@@ -19,6 +19,7 @@ from bridge.recording import (
     latest_session,
     new_session_path,
     read_recording,
+    session_path,
     recording_end_beat,
     sessions_dir,
     tempo_map_from_recording,
@@ -155,3 +156,16 @@ def test_sessions_folder_and_latest_session(tmp_path, monkeypatch):
     finally:
         part.close()
     assert json.loads(first.read_text().splitlines()[0])["format"] == "barlight-session"
+
+
+def test_session_path_finds_recordings_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("BARLIGHT_SESSIONS", str(tmp_path))
+    with pytest.raises(InputError, match="no recorded sessions"):
+        session_path("latest")
+    path = Recorder(tmp_path / "20260101-120000.jsonl").close()
+    assert session_path("20260101-120000") == path
+    assert session_path("20260101-120000.jsonl") == path
+    assert session_path(str(path)) == path
+    assert session_path("latest") == path
+    with pytest.raises(InputError, match="no such session"):
+        session_path("nope")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bridge.timeline.tempo_map import TempoMap
+from bridge.timeline.tempo_map import BarPosition, TempoMap
 
 if TYPE_CHECKING:
     from bridge.features import FeatureTrack
@@ -144,12 +144,31 @@ def moment_at(
     if not math.isfinite(seconds):
         raise ValueError(f"seconds must be finite, got {seconds!r}")
     beat = tempo_map.beat_at(seconds)
-    position = tempo_map.position_at(beat)
-    bpm = tempo_map.bpm_at(beat)
+    marker = tempo_map.marker_at(beat)
+    return moment_from_position(seconds, beat, tempo_map.position_at(beat), tempo_map.bpm_at(beat),
+                                marker.name if marker is not None else None, features, macros, window_beats,
+                                lookahead_seconds)
+
+
+def moment_from_position(
+    seconds: float,
+    beat: float,
+    position: BarPosition,
+    bpm: float,
+    section: str | None,
+    features: FeatureTrack | None,
+    macros: Sequence[float] = (0.0,) * MACRO_COUNT,
+    window_beats: float = DEFAULT_WINDOW_BEATS,
+    lookahead_seconds: float = 0.0,
+) -> Moment:
+    """The :class:`Moment` at ``seconds`` (song time, the timebase of ``features``) for a position already
+    known: :func:`moment_at` passes its TempoMap's, the live preview a transport snapshot's. Pure."""
+    seconds = float(seconds)
+    if not math.isfinite(seconds):
+        raise ValueError(f"seconds must be finite, got {seconds!r}")
     count_unit = 4.0 / position.denominator  # quarter notes per counted beat
     beat_in_bar = position.beat_in_bar / count_unit
     beat_phase = beat_in_bar - math.floor(beat_in_bar)
-    marker = tempo_map.marker_at(beat)
     window_seconds = max(max(0.0, float(window_beats)) * 60.0 / bpm, MIN_WINDOW_SECONDS)
     if not (math.isfinite(lookahead_seconds) and lookahead_seconds >= 0.0):
         raise ValueError(f"lookahead_seconds must be >= 0, got {lookahead_seconds!r}")
@@ -164,7 +183,7 @@ def moment_at(
         bpm=bpm,
         numerator=position.numerator,
         denominator=position.denominator,
-        section=marker.name if marker is not None else None,
+        section=section,
         features=frames,
         window_seconds=window_seconds,
         macros=tuple(macros),

@@ -24,6 +24,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=folder)
     os.close(fd)
     tmp = Path(name)
+    mask = os.umask(0)  # mkstemp makes 0600; give the file the mode a plain open() would
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
     try:
         yield tmp
         os.replace(tmp, target)

@@ -31,6 +31,15 @@ def _time_label(seconds: float, _position: object = None) -> str:
     return f"{int(minutes)}:{rest:04.1f}" if minutes else f"{rest:.1f}s"
 
 
+def _smooth(values: np.ndarray, frames: int) -> np.ndarray:
+    """Moving average over ``frames`` (centred, edges shortened) for a readable trend line."""
+    if frames <= 1 or len(values) < frames:
+        return values
+    kernel = np.ones(frames) / frames
+    clean = np.nan_to_num(values.astype(np.float64))
+    return np.convolve(clean, kernel, mode="same") / np.convolve(np.ones(len(values)), kernel, mode="same")
+
+
 def _mel_ticks(track: FeatureTrack) -> tuple[list[float], list[str]]:
     """Positions (mel band index) and labels of round frequencies on the mel axis."""
     import librosa
@@ -103,7 +112,8 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
     # chroma
     if "chroma" in ax:
         a = ax["chroma"]
-        a.imshow(np.nan_to_num(track.chroma.T), origin="lower", aspect="auto", cmap="Greens", vmin=0, vmax=1,
+        audible = (track.rms_db > -60.0)[None, :]  # chroma of near-silence is noise: leave it blank
+        a.imshow(np.nan_to_num(track.chroma.T) * audible, origin="lower", aspect="auto", cmap="Greens", vmin=0, vmax=1,
                  extent=(seconds[0] - track.hop_seconds / 2, end - track.hop_seconds / 2, -0.5, 11.5),
                  interpolation="antialiased")
         a.set_yticks([0, 2, 4, 5, 7, 9, 11], [PITCH_NAMES[i] for i in (0, 2, 4, 5, 7, 9, 11)], fontsize=8)
@@ -128,15 +138,19 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
         b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
     a.legend(loc="upper left", fontsize=7, ncol=2, framealpha=0.6)
 
-    # timbre: centroid and harmonic share
+    # timbre: centroid and harmonic share, raw (faint) and as a 0.25 s trend
     a = ax["timbre"]
-    a.plot(seconds, track.centroid_hz / 1000.0, color="#55a868", linewidth=0.8, label="centroid (kHz)")
-    a.set_ylabel("kHz", color="#55a868")
+    span = max(1, round(0.25 / track.hop_seconds)) if track.hop_seconds > 0 else 1
+    a.plot(seconds, track.centroid_hz / 1000.0, color="#55a868", linewidth=0.4, alpha=0.3)
+    a.plot(seconds, _smooth(track.centroid_hz, span) / 1000.0, color="#2f7d43", linewidth=1.2,
+           label="centroid (kHz)")
+    a.set_ylabel("kHz", color="#2f7d43")
     a.set_ylim(0, max(1.0, float(np.nanpercentile(track.centroid_hz, 99)) / 1000.0 * 1.15) if len(track) else 1.0)
     b = a.twinx()
     if track.harmonic_ratio is not None:
-        b.plot(seconds, track.harmonic_ratio, color="#8172b3", linewidth=0.8, label="harmonic share")
-    b.plot(seconds, track.flatness, color="#937860", linewidth=0.6, alpha=0.8, label="flatness")
+        b.plot(seconds, track.harmonic_ratio, color="#8172b3", linewidth=0.4, alpha=0.3)
+        b.plot(seconds, _smooth(track.harmonic_ratio, span), color="#5a4a9c", linewidth=1.2, label="harmonic share")
+    b.plot(seconds, _smooth(track.flatness, span), color="#937860", linewidth=1.0, label="flatness")
     b.set_ylim(0, 1.05)
     b.set_ylabel("0..1")
     a.legend(loc="upper left", fontsize=7, framealpha=0.6)

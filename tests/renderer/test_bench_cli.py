@@ -1,0 +1,30 @@
+"""``barlight bench`` through the real CLI entry point: JSON with fps, both backends, errors."""
+
+from __future__ import annotations
+
+import json
+
+from barlight.cli import main
+
+
+def test_bench_json_reports_fps_for_each_backend(tiny_sd_folder, capsys):
+    code = main(["bench", "--backend", "embedded", "--random-weights", "--backend", "diffusers",
+                 "--model", str(tiny_sd_folder), "--size", "64x64", "--frames", "3", "--warmup", "1",
+                 "--device", "cpu", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["backend"] for r in out["results"]] == ["embedded", "diffusers"]
+    for r in out["results"]:
+        assert r["fps"] > 0 and r["ms_median"] > 0 and r["ms_p95"] >= r["ms_median"]
+        assert r["peak_memory_mib"] > 0 and (r["width"], r["height"]) == (64, 64) and r["frames"] == 3
+    assert out["fps"] == out["results"][0]["fps"]
+    assert out["machine"]["cpu_count"] >= 1
+
+
+def test_bench_errors_are_one_line_exit_2(capsys):
+    assert main(["bench", "--size", "100x7"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--size" in err[0]
+    assert main(["bench", "--backend", "diffusers", "--model", "/no/such/model", "--frames", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/no/such/model: no such model folder" in err[0]

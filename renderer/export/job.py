@@ -113,6 +113,7 @@ class ExportRequest:
     seed: int | None = None
     seeds: dict[int, int] = field(default_factory=dict)  # bar -> seed overrides (from a keyframes file)
     device: str | None = None
+    model: str | None = None
     keep_work: bool = False
     state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
 
@@ -144,7 +145,7 @@ def build_renderer(request: ExportRequest):
     from renderer.renderer import Renderer
 
     renderer = Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
-                                    device=request.device, seed=request.seed)
+                                    device=request.device, seed=request.seed, model=request.model)
     overrides = {bar: seed for bar, seed in request.seeds.items() if renderer.seed_for_bar(bar) != seed}
     if overrides:  # a keyframes file whose seeds were edited by hand
         base = renderer.seed_for_bar
@@ -227,6 +228,7 @@ def run_export(
         if bar_iter is not None:
             bar_iter.close()
 
+    summaries = bar_features(features, plan)
     keyframes = []
     images = []
     image_dir = out / "keyframes"
@@ -243,7 +245,7 @@ def run_export(
             video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
             frame=frame, bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
             section=bar_moment.section, seed=renderer.seed_for_bar(row.bar),
-            features=_bar_features(features, plan, row),
+            features=summaries.get(row.bar, {}),
             conditioning=description["conditioning"], image=image,
         ))
 
@@ -276,15 +278,16 @@ def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:
     return data
 
 
-def _bar_features(track: Any, plan: ExportPlan, row: Bar) -> dict[str, Any]:
-    """The bar's feature summary from ``bridge.features.summary`` (audio time = song time - start)."""
-    try:
-        from bridge.features.summary import summarize_bar
-    except ImportError:
+def bar_features(track: Any, plan: ExportPlan) -> dict[int, dict[str, Any]]:
+    """Bar number -> its feature summary (``bridge.features.summary``: mean/max per feature, onsets
+    in AUDIO seconds, dominant pitch class, ``end_seconds`` in song time)."""
+    from bridge.features.summary import summarize_bars
+
+    if not plan.bars or track is None or not len(track):
         return {}
-    end = plan.tempo_map.bar_start_seconds(row.bar + 1)
-    summary = summarize_bar(track, row.seconds - plan.start_seconds, end - plan.start_seconds)
-    return summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
+    summaries = summarize_bars(track, plan.tempo_map, plan.bars[0].bar, plan.bars[-1].bar,
+                               audio_start_seconds=plan.start_seconds)
+    return {s.bar: {"end_seconds": s.end_seconds, **s.stats.to_dict()} for s in summaries}
 
 
 def _copy_atomic(source: Path, target: Path) -> None:

@@ -167,18 +167,20 @@ CSV_COLUMNS = ("bar", "beat", "seconds", "video_seconds", "frame", "bpm", "numer
 
 
 def keyframes_csv(sheet: KeyframeSheet) -> str:
-    """One row per bar: the timing columns, then ``feature_<name>`` and ``cond_<name>`` for every scalar."""
-    feature_keys = sorted({k for kf in sheet.bars for k, v in kf.features.items() if _is_scalar(v)})
-    cond_keys = sorted({k for kf in sheet.bars for k, v in _flat(kf.conditioning).items() if _is_scalar(v)})
+    """One row per bar: the timing columns, then ``feature_<name>`` and ``cond_<name>`` for every scalar
+    (nested names joined with dots, e.g. ``feature_mean.rms_db``; per-band lists stay in the JSON only)."""
+    feature_keys = sorted({k for kf in sheet.bars for k in _flat(kf.features)})
+    cond_keys = sorted({k for kf in sheet.bars for k in _flat(kf.conditioning)})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *(f"feature_{k}" for k in feature_keys), *(f"cond_{k}" for k in cond_keys)])
     for kf in sheet.bars:
         row = kf.to_dict()
         flat = _flat(kf.conditioning)
+        features = _flat(kf.features)
         writer.writerow([
             *("" if row[c] is None else row[c] for c in CSV_COLUMNS),
-            *(kf.features.get(k, "") for k in feature_keys),
+            *(features.get(k, "") for k in feature_keys),
             *(flat.get(k, "") for k in cond_keys),
         ])
     return out.getvalue()

@@ -7,6 +7,9 @@ import json
 import math
 import sys
 
+#: Without --bars, a bar table longer than this is refused (an event absurdly far away).
+MAX_DEFAULT_BARS = 100_000
+
 HELP = "print the tempo map, meters, markers and bar table of a .mid, .als or recording (or a constant --bpm)"
 
 
@@ -95,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
             last_bar = tempo_map.bar_at(tempo_map.last_event_beat) + 8
         else:
             last_bar = max(1, tempo_map.bar_at(end_beat))
+        if last_bar > MAX_DEFAULT_BARS:
+            raise InputError(source if source is not None else "timeline",
+                             f"its last event is in bar {last_bar - 8}; pass --bars N for a table that long")
 
     if args.json:
         json.dump(tempo_map.to_dict(last_bar), sys.stdout, ensure_ascii=False, indent=2)

@@ -115,8 +115,14 @@ def _checked(where: str | os.PathLike[str], what: str, check: Callable[..., None
         raise InputError(where, f"{what}: {err}") from None
 
 
+#: The largest time-signature enum: 99/64.
+MAX_TIME_SIGNATURE_ENUM = 98 + 99 * 6
+
+
 def decode_time_signature(value: int) -> tuple[int, int]:
     """Live's time-signature enum ``(numerator - 1) + 99 * log2(denominator)`` -> ``(numerator, denominator)``."""
+    if not 0 <= value <= MAX_TIME_SIGNATURE_ENUM:
+        raise ValueError(f"time-signature value must be 0..{MAX_TIME_SIGNATURE_ENUM}, got {value}")
     return value % 99 + 1, 2 ** (value // 99)
 
 
@@ -148,13 +154,15 @@ def _tempo(master: ET.Element, mixer: ET.Element, where: str | os.PathLike[str])
 def _meter_from_manual(parameter: ET.Element, where: str | os.PathLike[str]) -> tuple[int, int] | None:
     manual = parameter.find("Manual")
     if manual is not None:
-        return decode_time_signature(int(_number(manual, "Value", where, "TimeSignature Manual")))
+        return _decoded(where, "time signature Manual", _number(manual, "Value", where, "TimeSignature Manual"))
     remoteable = parameter.find("TimeSignatures/RemoteableTimeSignature")  # Live 11 style
     if remoteable is not None:
         numerator, denominator = remoteable.find("Numerator"), remoteable.find("Denominator")
         if numerator is not None and denominator is not None:
-            return (int(_number(numerator, "Value", where, "TimeSignature Numerator")),
-                    int(_number(denominator, "Value", where, "TimeSignature Denominator")))
+            meter = (int(_number(numerator, "Value", where, "TimeSignature Numerator")),
+                     int(_number(denominator, "Value", where, "TimeSignature Denominator")))
+            _checked(where, "time signature", check_meter, *meter)
+            return meter
     return None
 
 
@@ -168,10 +176,16 @@ def _meters(master: ET.Element, mixer: ET.Element, where: str | os.PathLike[str]
     initial, real = _split_initial(pairs, manual_enum)
     meters = []
     for time, value in [(0.0, initial if initial is not None else 201), *real]:
-        numerator, denominator = decode_time_signature(int(value))
-        _checked(where, f"time signature at beat {time:g}", check_meter, numerator, denominator)
+        numerator, denominator = _decoded(where, f"time signature at beat {time:g}", value)
         meters.append(Meter(max(0.0, time), numerator, denominator))
     return tuple(meters)
+
+
+def _decoded(where: str | os.PathLike[str], what: str, value: float) -> tuple[int, int]:
+    try:
+        return decode_time_signature(int(value))
+    except ValueError as err:
+        raise InputError(where, f"{what}: {err}") from None
 
 
 def _locator_name(raw: str | None) -> str:
@@ -219,19 +233,35 @@ RAMP_MODES = ("exact", "live")
 LIVE_TEMPO_GRID_BEATS = 0.25
 
 
+#: A staircase longer than this many steps is refused (a ramp over ~150,000 bars of 4/4).
+MAX_LIVE_STEPS = 2_000_000
+
+
 def step_like_live(tempo_map: TempoMap, grid_beats: float = LIVE_TEMPO_GRID_BEATS) -> TempoMap:
     """The tempo as Live plays it: the envelope sampled at every ``grid_beats`` line, held until the next.
 
     Ramps become staircases and a change between grid lines waits for the next line.
-    Meters and markers are kept.
+    Meters and markers are kept. Raises ValueError for ramps over more than
+    :data:`MAX_LIVE_STEPS` grid lines.
     """
-    first = math.floor(min(0.0, tempo_map.tempo[0].beat) / grid_beats)
-    last = math.ceil(tempo_map.tempo[-1].beat / grid_beats)
-    points = [TempoPoint(first * grid_beats, tempo_map.tempo[0].bpm)]
-    for line in range(first, last + 1):
+    tempo = tempo_map.tempo
+    # The sampled tempo can only change at the first grid line at or after each point
+    # and at every grid line inside a ramp; sample just those.
+    lines = {math.floor(min(0.0, tempo[0].beat) / grid_beats)}
+    for point, following in zip(tempo, (*tempo[1:], None)):
+        start = math.ceil(point.beat / grid_beats)
+        if point.ramp and following is not None:
+            end = math.ceil(following.beat / grid_beats)
+            if end - start + len(lines) > MAX_LIVE_STEPS:
+                raise ValueError(f"tempo ramps too long to step per {grid_beats:g} beats")
+            lines.update(range(start, end))
+        else:
+            lines.add(start)
+    points: list[TempoPoint] = []
+    for line in sorted(lines):
         beat = line * grid_beats
         bpm = tempo_map.bpm_at(beat)
-        if bpm != points[-1].bpm:
+        if not points or bpm != points[-1].bpm:
             points.append(TempoPoint(beat, bpm))
     return TempoMap(tuple(points), tempo_map.meters, tempo_map.markers)
 
@@ -245,4 +275,9 @@ def tempo_map_from_als(path: str | os.PathLike[str], ramps: str = "exact") -> Te
     if ramps not in RAMP_MODES:
         raise InputError("--ramps", f"must be one of {', '.join(RAMP_MODES)}, got {ramps!r}")
     tempo_map = tempo_map_from_live_set(read_live_set(path), path)
-    return step_like_live(tempo_map) if ramps == "live" else tempo_map
+    if ramps == "exact":
+        return tempo_map
+    try:
+        return step_like_live(tempo_map)
+    except ValueError as err:
+        raise InputError(path, str(err)) from None

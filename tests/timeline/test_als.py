@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 from bridge.errors import InputError
-from bridge.timeline.als import decode_time_signature, encode_time_signature
+from bridge.timeline.als import decode_time_signature, encode_time_signature, step_like_live
 from bridge.timeline.sources import load_timeline
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 
@@ -128,8 +128,10 @@ def test_bad_tempo_values(write_als, events):
     assert "tempo" in _error(write_als("10", tempo_events=events)).problem.lower()
 
 
-def test_bad_time_signature_value(write_als):
-    assert "time signature" in _error(write_als("10", meter_events=[(INITIAL, 201), (8, -1)])).problem
+@pytest.mark.parametrize("value", [-1, 693, 1e300])
+def test_bad_time_signature_value(write_als, value):
+    assert "time signature" in _error(write_als("10", meter_events=[(INITIAL, 201), (8, value)])).problem
+    assert "time signature" in _error(write_als("12", manual_meter=value, name="manual.als")).problem
 
 
 # -- ramp timing: exact vs as Live plays it ------------------------------------------------
@@ -197,3 +199,25 @@ def test_random_envelopes_time_like_the_integral_of_the_drawn_line(tmp_path_fact
     expected, _error = quad(lambda b: 60.0 / _envelope_bpm(events, b), 0.0, beat,
                             points=breaks or None, limit=200, epsabs=1e-12, epsrel=1e-11)
     assert tempo_map.seconds_at(beat) == pytest.approx(expected, rel=1e-8, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-16, 400).map(lambda n: n / 8), st.integers(40, 300).map(float), st.booleans()),
+                min_size=1, max_size=15))
+def test_live_staircase_equals_sampling_every_sixteenth(points):
+    tempo_map = TempoMap(tuple(TempoPoint(beat, bpm, ramp) for beat, bpm, ramp in points))
+    first = math.floor(min(0.0, tempo_map.tempo[0].beat) * 4)
+    last = math.ceil(tempo_map.tempo[-1].beat * 4) + 4
+    samples = [(line / 4, tempo_map.bpm_at(line / 4)) for line in range(first, last + 1)]
+    expected = [TempoPoint(*samples[0])]
+    for beat, bpm in samples[1:]:
+        if bpm != expected[-1].bpm:
+            expected.append(TempoPoint(beat, bpm))
+    assert step_like_live(tempo_map).tempo == tuple(expected)
+
+
+def test_a_ramp_too_long_to_step_is_an_input_error(write_als):
+    path = write_als("12", tempo_events=[(INITIAL, 120), (0, 120), (1e9, 130)])
+    assert load_timeline(path).bpm_at(5e8) == pytest.approx(125.0)
+    with pytest.raises(InputError, match="too long"):
+        load_timeline(path, ramps="live")

@@ -68,6 +68,14 @@ def test_als_source_and_bars_option(capsys, write_als):
     assert out.rstrip().splitlines()[-1].split()[:2] == ["3", "3.1"]
 
 
+def test_an_event_absurdly_far_away_needs_an_explicit_bar_count(capsys, write_als):
+    path = write_als("12", tempo_events=[(-63072000, 120)], locators=[(4e9, "far")])
+    code, _out, err = run_cli(capsys, str(path))
+    assert code == 2 and "pass --bars N" in err and str(path) in err
+    code, out, _err = run_cli(capsys, str(path), "--bars", "2", "--json")
+    assert code == 0 and json.loads(out)["markers"][0]["bar"] == 1_000_000_001
+
+
 def _bad_inputs(tmp_path, write_als):
     truncated = write_als("11", tempo_events=[(-63072000, 120)], name="cut.als")
     truncated.write_bytes(truncated.read_bytes()[:40])

@@ -139,3 +139,16 @@ def test_listen_and_allow_parsing():
 def test_busy_port_is_a_one_line_error(receiver):
     with pytest.raises(InputError, match="cannot listen"):
         Receiver(port=receiver.port).start()
+
+
+def test_ack_goes_to_the_hellos_reply_port(receiver):
+    import socket as socket_module
+
+    from bridge.protocol.decode import RENDERER_TO_SENDER, decode
+    from bridge.protocol.messages import AckMessage
+    with socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM) as listener, \
+            socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM) as sender:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(5.0)
+        sender.sendto(encode(HelloMessage("m4l", "1", "dev", listener.getsockname()[1])), receiver.address)
+        assert decode(listener.recv(1024), RENDERER_TO_SENDER) == AckMessage("dev", "1")

@@ -113,3 +113,47 @@ def test_start_bar_and_bad_files(tone, tmp_path):
         (tmp_path / "text.wav").write_text("not audio")
         with pytest.raises(InputError, match="cannot read audio"):
             FileSender(tmp_path / "text.wav", TEMPO, osc)
+
+
+class FakeOutputStream:
+    """Stands in for sounddevice.OutputStream (the sound card is a system edge)."""
+
+    instances: list[FakeOutputStream] = []
+
+    def __init__(self, samplerate, channels, dtype, callback):
+        self.samplerate, self.channels, self.callback = samplerate, channels, callback
+        self.latency = 0.05
+        self.started = self.closed = False
+        FakeOutputStream.instances.append(self)
+
+    def start(self):
+        self.started = True
+
+    def stop(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+def test_play_feeds_the_output_device_from_the_start_bar(tone, monkeypatch):
+    import types
+    monkeypatch.setitem(__import__("sys").modules, "sounddevice", types.SimpleNamespace(OutputStream=FakeOutputStream))
+    fake = FakeTime()
+    with ProtocolSender("127.0.0.1", 9, session_id="p") as osc:
+        sender = FileSender(tone, TempoMap.constant(120.0), osc, start_bar=2, play=True, now=fake.now, sleep=fake.sleep)
+        stream = FakeOutputStream.instances[-1]
+        assert stream.samplerate == SR and stream.channels == 1
+        sender.run(seconds=0.1)
+    assert stream.started and stream.closed
+    out = np.zeros((400, 1), np.float32)
+    stream.callback(out, 400, None, None)  # the device asks for the first 400 samples
+    expected = soundfile.read(tone, dtype="float32", always_2d=True)[0][2 * SR:2 * SR + 400]
+    assert np.array_equal(out, expected)
+    assert sender.song_seconds == pytest.approx(2.1, abs=0.03)
+
+
+def test_play_without_sounddevice_is_a_one_line_error(tone, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "sounddevice", None)
+    with ProtocolSender("127.0.0.1", 9) as osc, pytest.raises(InputError, match="--play"):
+        FileSender(tone, TEMPO, osc, play=True)

@@ -19,6 +19,7 @@ def test_clicks_are_found_within_one_hop(signals, sample_rate):
     found = track.onset_seconds
     assert len(found) == len(times)
     np.testing.assert_allclose(found, times, atol=extractor.hop_seconds)
+    assert (found > np.array(times)).all()  # stamped in (t, t + hop]: the first window ending after the click
 
 
 def test_clicks_in_music_are_found_and_streaming_finds_them_too(signals):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -76,6 +77,9 @@ def test_cli_writes_bars_beats_and_a_plot(tmp_path, signals, capsys):
     assert len(data["onsets"]) >= 16
     assert [b["bar"] for b in data["bars"]] == [1, 2, 3, 4] and len(data["beats"]) == 16
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert png.stat().st_mode & 0o777 == out.stat().st_mode & 0o777 == 0o666 & ~umask
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.json", "song.png", "song.wav"]  # no temp files left
     assert "4 bars" in capsys.readouterr().out
 

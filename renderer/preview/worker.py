@@ -1,0 +1,137 @@
+"""The render thread: renders ahead of the transport into a :class:`~renderer.preview.schedule.FrameBuffer`.
+
+Each pass reads one transport snapshot, plans the next frame with
+:func:`~renderer.preview.schedule.plan_target` (the first display tick a render started
+now can make, by the measured render latency), waits until it is time to start, builds
+the :func:`~renderer.preview.live.live_moment` for the instant that frame will be on screen
+and calls :meth:`renderer.renderer.Renderer.render` once. A transport jump (a new snapshot
+generation) drops the img2img feedback, like diffusers' ``interrupt``; a stopped transport
+is rendered a few times a second only. The GUI thread never waits for it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bridge.clock import TransportSnapshot
+from renderer.preview.live import LiveFeatures, live_moment
+from renderer.preview.schedule import DisplayClock, FrameBuffer, LatencyMeter, PreviewFrame, RenderTarget, plan_target
+
+if TYPE_CHECKING:
+    from renderer.renderer import Renderer, RenderState
+
+#: Renders per second of a stopped transport (it idles gently).
+IDLE_FPS = 4.0
+
+
+def bar_beat_label(snapshot: TransportSnapshot, beat: float) -> str:
+    """``bar.beat`` of ``beat`` on the snapshot's grid, as a DAW counts it (``3.2``)."""
+    return ".".join(snapshot.position(beat).label.split(".")[:2])
+
+
+class RenderWorker:
+    """Renders frames for ``buffer`` on a thread, ahead of ``snapshot()`` by the measured latency.
+
+    ``display()`` gives the window's current :class:`DisplayClock`; ``max_fps`` caps the rate
+    (None: one frame per display tick at most). Swap :attr:`renderer` any time (preset change):
+    the next frame uses it. Thread-safety: :meth:`start`/:meth:`stop` from the owner, attributes
+    read from any thread. Realtime-safety: none needed (it is the slow part).
+    """
+
+    def __init__(self, renderer: Renderer, snapshot: Callable[[], TransportSnapshot], features: LiveFeatures,
+                 buffer: FrameBuffer, display: Callable[[], DisplayClock], max_fps: float | None = None,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.renderer = renderer
+        self.buffer = buffer
+        self.meter = LatencyMeter()
+        self.max_fps = max_fps
+        self.frozen = False
+        self.rendered = 0
+        self.error: str | None = None
+        self._snapshot, self._features, self._display, self._now = snapshot, features, display, now
+        self._running = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> RenderWorker:
+        self._running.set()
+        self._thread = threading.Thread(target=self._run, name="barlight-preview-render", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+            self._thread = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(min(seconds, 0.05))
+
+    def _run(self) -> None:
+        state: RenderState | None = None
+        epoch: tuple[str | None, int] | None = None
+        previous: RenderTarget | None = None
+        idle_key: tuple | None = None
+        idle_at = -math.inf
+        renderer = self.renderer
+        while self._running.is_set():
+            snapshot, now, display = self._snapshot(), self._now(), self._display()
+            if self.frozen or not snapshot.valid:
+                self._sleep(0.02)
+                continue
+            if renderer is not self.renderer:
+                renderer, state, idle_key = self.renderer, None, None
+            if (snapshot.session_id, snapshot.generation) != epoch:
+                epoch, state = (snapshot.session_id, snapshot.generation), None
+            if not snapshot.playing:  # render the held position now and then; nothing moves
+                macros = self._features.macros(snapshot.session_id)
+                key = (epoch, snapshot.anchor_beat, macros)
+                if key == idle_key and now - idle_at < 1.0 / IDLE_FPS:
+                    self._sleep(0.02)
+                    continue
+                idle_key, idle_at = key, now
+            interval = max(display.period_seconds, 1.0 / self.max_fps if self.max_fps else 0.0)
+            not_before = -math.inf if previous is None or not snapshot.playing else (
+                previous.tick_seconds + interval - 0.5 * display.period_seconds)
+            estimate = self.meter.estimate_seconds()
+            target = plan_target(snapshot, now, estimate, display, not_before)
+            wait = target.tick_seconds - estimate - self._now()
+            if wait > 0.002:  # too early: sleep (in short naps), then plan again with a fresher snapshot
+                self._sleep(wait)
+                continue
+            previous = target
+            started = self._now()
+            try:
+                frame = self._render(renderer, snapshot, target, state)
+            except Exception as err:  # show it on the HUD, keep trying
+                self.error = f"{type(err).__name__}: {err}"
+                self._sleep(0.5)
+                continue
+            self.error = None
+            state = frame[1]
+            self.meter.add(self._now() - started)
+            self.buffer.put(frame[0])
+            self.rendered += 1
+
+    def _render(self, renderer: Renderer, snapshot: TransportSnapshot, target: RenderTarget,
+                state: RenderState | None) -> tuple[PreviewFrame, RenderState]:
+        session = snapshot.session_id
+        started = self._now()
+        moment = live_moment(snapshot, target.host_seconds, self._features.track(session, started),
+                             self._features.macros(session), renderer.preset.window_beats)
+        result = renderer.render(moment, state)
+        ready = self._now()
+        sources = result.conditioning.sources
+        info = {name: float(sources.get(name, 0.0)) for name in ("energy", "brightness", "onset", "noisiness")}
+        frame = PreviewFrame(result.frame, target, bar_beat_label(snapshot, target.beat), moment.section,
+                             ready - started, ready, renderer.preset.name, info)
+        return frame, result.state

@@ -1,0 +1,79 @@
+"""The live Moment from a transport snapshot, and live features from /daw/audio over loopback."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bridge.clock import TransportSnapshot
+from bridge.features import FeatureFrame, FeatureTrack
+from bridge.protocol.messages import AudioMessage
+from bridge.receiver import Receiver
+from bridge.senders.osc_out import ProtocolSender
+from bridge.timeline.tempo_map import Marker
+from renderer.preview.live import LiveFeatures, live_moment
+
+
+def snapshot_3_4(latency_seconds: float = 0.0) -> TransportSnapshot:
+    """3/4 at 90 BPM; the DAW says bar 5 starts at beat 13 (an earlier meter change); locators."""
+    return TransportSnapshot(playing=True, bpm=90.0, numerator=3, denominator=4, anchor_beat=13.0,
+                             anchor_seconds=50.0, bar=5, bar_start_beat=13.0, latency_seconds=latency_seconds,
+                             markers=(Marker("intro", 0.0), Marker("verse", 14.0)), received_seconds=50.0,
+                             session_id="s")
+
+
+def test_live_moment_takes_bar_beat_meter_and_section_from_the_snapshot():
+    snapshot = snapshot_3_4()
+    host = 50.0 + 2.0 * 60.0 / 90.0 + 0.5 * 60.0 / 90.0  # 2.5 beats after the anchor
+    moment = live_moment(snapshot, host)
+    position = snapshot.position(snapshot.beat_at(host))
+    assert moment.beat == pytest.approx(15.5)
+    assert (moment.bar, moment.numerator, moment.denominator) == (position.bar, 3, 4) == (5, 3, 4)
+    assert moment.beat_in_bar == pytest.approx(2.5) and moment.beat_phase == pytest.approx(0.5)
+    assert moment.bar_phase == pytest.approx(2.5 / 3.0)
+    assert moment.section == "verse" and moment.bpm == 90.0
+    assert moment.seconds == pytest.approx(15.5 * 60.0 / 90.0)
+    assert live_moment(snapshot, 50.0).section == "intro"  # beat 13: before the verse locator
+
+
+def test_live_moment_holds_only_audio_heard_before_the_frame():
+    latency = 0.05
+    snapshot = snapshot_3_4(latency_seconds=latency)
+    arrivals = [50.0 + 0.02 * i for i in range(200)]  # 4 s of /daw/audio at 50 Hz
+    track = FeatureTrack.from_frames([FeatureFrame.from_daw_audio(a, 0.1, 0.2, (0.1,) * 8) for a in arrivals])
+    host = 52.0
+    moment = live_moment(snapshot, host, track)
+    heard = [a for a in arrivals if a + latency <= host]
+    assert len(moment.features) == len([a for a in heard if a + latency > host - moment.window_seconds])
+    assert moment.features.seconds[-1] == pytest.approx(moment.seconds - (host - latency - heard[-1]))
+    assert max(moment.features.seconds) <= moment.seconds
+
+
+def test_live_features_keep_audio_and_macros_per_session_over_loopback():
+    with Receiver("127.0.0.1", 0) as receiver:
+        features = LiveFeatures(keep_seconds=5.0).attach(receiver)
+        with ProtocolSender("127.0.0.1", receiver.port, source="test") as sender:
+            sender.hello()
+            for i in range(5):
+                sender.audio(0.1 * (i + 1), 0.5, [0.01 * i] * 8)
+            sender.macros([0.25, 0.5, 0.75, 1.0])
+            deadline = time.monotonic() + 5.0
+            while features.macros(sender.session_id)[0] == 0.0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            track = features.track(sender.session_id)
+            assert features.macros(sender.session_id) == (0.25, 0.5, 0.75, 1.0)
+            assert track is not None and len(track) == 5
+            assert list(track.rms) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+            assert features.track("someone else") is None
+            assert features.track(sender.session_id, until_seconds=track.seconds[1]).rms.tolist() == \
+                pytest.approx([0.1, 0.2])
+        features.close()
+
+
+def test_live_features_forget_audio_older_than_keep_seconds():
+    features = LiveFeatures(keep_seconds=1.0)
+    for i in range(30):
+        features.add("s", 10.0 + 0.1 * i, AudioMessage(0.1, 0.1, (0.0,) * 8))
+    track = features.track("s")
+    assert track.seconds[0] >= 12.9 - 1.0 - 1e-9 and len(track) == 11

@@ -66,6 +66,11 @@ class TransportSnapshot:
         """Whether any transport message has arrived."""
         return self.received_seconds > -math.inf
 
+    def is_stale(self, host_seconds: float, after_seconds: float = 1.0) -> bool:
+        """True when no transport message arrived for ``after_seconds`` (a sender that vanished without bye;
+        senders send at least 2 Hz even when stopped)."""
+        return host_seconds - self.received_seconds > after_seconds
+
     @property
     def bar_beats(self) -> float:
         return self.numerator * 4.0 / self.denominator

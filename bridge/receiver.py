@@ -5,7 +5,8 @@ dropped and counted per reason, never fatal. Senders are told apart by session:
 a ``/daw/hello`` ties its UDP source address to its ``session_id``; an address
 that has not said hello is the session ``"HOST:PORT"``. Every session has its
 own :class:`~bridge.clock.TransportClock`; the one that most recently started
-playing drives :meth:`Receiver.snapshot` (when none plays, the last driver stays).
+playing (and sent transport within the last second) drives :meth:`Receiver.snapshot`;
+when none plays, the last driver stays.
 
 Who may send: with a loopback bind only this machine can reach the socket. With
 any other bind, ``allow`` lists the IPs or networks accepted (``"any"`` accepts
@@ -476,7 +477,7 @@ class Receiver:
 
     def _choose_driver(self, arrival: float) -> list[Discontinuity]:
         live = [s for s in self._sessions.values() if not s.ended]
-        playing = [s for s in live if s.clock.snapshot().playing]
+        playing = [s for s in live if s.clock.snapshot().playing and not s.clock.snapshot().is_stale(arrival)]
         current = self._sessions.get(self._driver) if self._driver is not None else None
         if playing:
             chosen = max(playing, key=lambda s: s.playing_since)

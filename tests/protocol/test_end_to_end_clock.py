@@ -15,7 +15,7 @@ import sys
 
 from bridge.clock import Discontinuity
 from bridge.protocol.messages import TransportMessage
-from bridge.receiver import Receiver, Received
+from bridge.receiver import Receiver
 from bridge.senders import scripted
 
 

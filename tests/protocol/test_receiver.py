@@ -152,3 +152,15 @@ def test_ack_goes_to_the_hellos_reply_port(receiver):
         listener.settimeout(5.0)
         sender.sendto(encode(HelloMessage("m4l", "1", "dev", listener.getsockname()[1])), receiver.address)
         assert decode(listener.recv(1024), RENDERER_TO_SENDER) == AckMessage("dev", "1")
+
+
+def test_a_silent_playing_session_loses_the_clock_to_a_live_one():
+    rx = Receiver(port=0)
+    rx.handle_datagram(encode(TransportMessage(True, 1.0, 120.0, 4, 4, 0.0, 1)), ("127.0.0.1", 1), 10.0)
+    rx.handle_datagram(encode(TransportMessage(True, 50.0, 100.0, 4, 4, 48.0, 13)), ("127.0.0.1", 2), 10.5)
+    assert rx.snapshot().session_id == "127.0.0.1:2"
+    # session 2 vanished without bye; session 1 keeps playing: after a second of silence it takes over
+    rx.handle_datagram(encode(TransportMessage(True, 2.0, 120.0, 4, 4, 0.0, 1)), ("127.0.0.1", 1), 11.0)
+    assert rx.snapshot().session_id == "127.0.0.1:2"
+    rx.handle_datagram(encode(TransportMessage(True, 3.2, 120.0, 4, 4, 0.0, 1)), ("127.0.0.1", 1), 11.6)
+    assert rx.snapshot().session_id == "127.0.0.1:1" and rx.snapshot().is_stale(13.0)

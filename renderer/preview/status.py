@@ -43,11 +43,11 @@ def preview_status(snapshot: TransportSnapshot, sessions: Sequence[SessionInfo],
     """The state of the preview at ``now_seconds`` (host), given the receiver's snapshot and sessions. Pure."""
     driver = next((s for s in sessions if s.session_id == snapshot.session_id), None)
     if driver is None:
-        driver = max(sessions, key=lambda s: s.last_seen, default=None)
+        driver = max(sessions, key=lambda s: s.last_seen_seconds, default=None)
     if driver is None:
         return PreviewStatus(WAITING, f"Waiting for a sender on {listen[0]}:{listen[1]}", start_hint(*listen))
     sender = f"{driver.source or 'sender'} {driver.address}"
-    silent = now_seconds - driver.last_seen
+    silent = now_seconds - driver.last_seen_seconds
     if driver.ended:
         return PreviewStatus(LOST, "Sender ended — holding the last frame",
                              ("It resumes by itself when a sender plays again.",), sender)

@@ -58,3 +58,20 @@ def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and text in err and "Traceback" not in err, err
     assert main(["send"]) == 2  # no source: help
+
+
+def test_record_status_line_shows_messages_sessions_and_position(tmp_path):
+    import time
+
+    from barlight.commands.record import status_line
+    from bridge.protocol.encode import encode
+    from bridge.protocol.messages import TransportMessage
+    from bridge.receiver import Receiver
+    from bridge.recording import Recorder
+
+    rx = Receiver(port=0)
+    with Recorder(tmp_path / "s.jsonl").attach(rx) as rec:
+        assert status_line(rx, rec).startswith("0 messages  0 sessions  waiting for a sender")
+        rx.handle_datagram(encode(TransportMessage(False, 13.0, 128.0, 4, 4, 12.0, 4)), ("127.0.0.1", 7), time.monotonic())
+        line = status_line(rx, rec)
+    assert line.startswith("1 messages  1 session  4.2.00  128.00 BPM stopped") and line.endswith("dropped 0")

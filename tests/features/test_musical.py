@@ -19,7 +19,9 @@ def test_clicks_are_found_within_one_hop(signals, sample_rate):
     found = track.onset_seconds
     assert len(found) == len(times)
     np.testing.assert_allclose(found, times, atol=extractor.hop_seconds)
-    assert (found > np.array(times)).all()  # stamped in (t, t + hop]: the first window ending after the click
+    g = extractor.geometry
+    if g.n_fft % (2 * g.hop) == 0:  # windows end exactly on frame centres: stamped in (t, t + hop]
+        assert (found > np.array(times)).all()
 
 
 def test_clicks_in_music_are_found_and_streaming_finds_them_too(signals):

@@ -156,6 +156,9 @@ class FileSender:
                 if seconds is not None and elapsed >= seconds:
                     break
                 self.song_seconds = self.start_seconds + elapsed
+                # the transport goes out first: its beat is the playhead now, not after the analysis
+                message = transport_at(self.tempo_map, min(self.song_seconds, self.duration_seconds))
+                self.sender.send(message)
                 target = min(int(self.song_seconds * self.sample_rate), self._audio.frames)
                 if target > position:
                     block = self._audio.read(target - position, dtype="float32", always_2d=True)
@@ -164,8 +167,6 @@ class FileSender:
                     if reading is not None:
                         last_audio = reading
                 finished = position >= self._audio.frames
-                message = transport_at(self.tempo_map, min(self.song_seconds, self.duration_seconds))
-                self.sender.send(message)
                 self.sender.audio(*last_audio)
                 if now >= next_hello:
                     self._hello()

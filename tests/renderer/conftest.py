@@ -38,6 +38,17 @@ def _analyse(tmp: Path, name: str, signal: np.ndarray):
     return analyze_file(path)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread, above all on a shared 2-core machine; restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tracks(tmp_path_factory):
     """FeatureTracks of: a steady pad, the pad with a click on every beat, quiet dark hum, loud noise."""

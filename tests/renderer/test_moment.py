@@ -63,3 +63,13 @@ def test_moment_to_dict_is_json_able(tempo_map):
     m = moment_at(tempo_map, None, 2.0)
     assert json.loads(json.dumps(m.to_dict()))["section"] == "verse"
     assert isinstance(m, Moment)
+
+
+def test_moment_from_position_is_the_shared_part_of_moment_at(tempo_map, tracks):
+    from renderer.moment import moment_from_position
+
+    seconds = 5.3
+    beat = tempo_map.beat_at(seconds)
+    built = moment_from_position(seconds, beat, tempo_map.position_at(beat), tempo_map.bpm_at(beat), "chorus",
+                                 tracks["clicks"])
+    assert built == moment_at(tempo_map, tracks["clicks"], seconds)

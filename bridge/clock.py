@@ -77,9 +77,13 @@ class TransportSnapshot:
 
     def beat_at(self, host_seconds: float) -> float:
         """The beat (quarter notes from song start) to show at ``host_seconds``; wraps at the loop end while playing."""
+        return self.daw_beat_at(host_seconds - self.latency_seconds)
+
+    def daw_beat_at(self, host_seconds: float) -> float:
+        """The DAW's playhead at ``host_seconds``, without the latency offset (what a recording stores)."""
         if not self.playing:
             return self.anchor_beat
-        beat = self.anchor_beat + (host_seconds - self.latency_seconds - self.anchor_seconds) * self.bpm / 60.0
+        beat = self.anchor_beat + (host_seconds - self.anchor_seconds) * self.bpm / 60.0
         loop = self.loop
         if loop is not None and loop.on and loop.end_beat > loop.start_beat and self.anchor_beat < loop.end_beat \
                 and beat >= loop.end_beat:

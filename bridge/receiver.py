@@ -97,7 +97,7 @@ class Received:
     session_id: str
     address: tuple[str, int]
     arrival_seconds: float
-    beat: float | None  #: the session's fitted beat at arrival (None before its first transport message)
+    beat: float | None  #: the session's fitted DAW beat at arrival, no latency offset (None before any transport)
 
 
 @dataclass(frozen=True)
@@ -472,7 +472,7 @@ class Receiver:
             self._by_address.pop(address, None)
             events.extend(self._choose_driver(arrival))
         snap = session.clock.snapshot()
-        beat = snap.beat_at(arrival) if snap.valid else None
+        beat = snap.daw_beat_at(arrival) if snap.valid else None
         self._emit([Received(message, session.session_id, address, arrival, beat)] + events)
 
     def _choose_driver(self, arrival: float) -> list[Discontinuity]:

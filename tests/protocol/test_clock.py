@@ -136,6 +136,7 @@ def test_latency_offset_shows_the_beat_later():
     assert clock.beat_at(10.1) == pytest.approx(8.0)
     clock.latency_seconds = -0.05
     assert clock.beat_at(10.0) == pytest.approx(8.1)
+    assert clock.snapshot().daw_beat_at(10.0) == pytest.approx(8.0)  # the DAW's own playhead, unshifted
 
 
 def test_bar_position_and_section_follow_the_daw_grid():

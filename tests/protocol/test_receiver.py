@@ -164,3 +164,12 @@ def test_a_silent_playing_session_loses_the_clock_to_a_live_one():
     assert rx.snapshot().session_id == "127.0.0.1:2"
     rx.handle_datagram(encode(TransportMessage(True, 3.2, 120.0, 4, 4, 0.0, 1)), ("127.0.0.1", 1), 11.6)
     assert rx.snapshot().session_id == "127.0.0.1:1" and rx.snapshot().is_stale(13.0)
+
+
+def test_received_beat_is_the_daws_not_shifted_by_the_latency_offset():
+    rx = Receiver(port=0, latency_seconds=0.5)
+    got = []
+    rx.subscribe(got.append, [TransportMessage])
+    rx.handle_datagram(encode(TransportMessage(True, 8.0, 120.0, 4, 4, 8.0, 3)), ("127.0.0.1", 1), 10.0)
+    assert got[0].beat == pytest.approx(8.0)
+    assert rx.snapshot().beat_at(10.5) == pytest.approx(8.0)

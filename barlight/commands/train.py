@@ -1,0 +1,112 @@
+"""``barlight train``: train the embedded model from scratch (or fine-tune it on your own pairs), evaluate, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HELP = "train (or fine-tune) the embedded audio-to-picture model, evaluate it and export its weights"
+
+DEFAULT_OUT = Path("runs") / "embedded" / "train"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
+    parser.add_argument("--steps", type=int, default=None, help="training steps (default 3000 from scratch, 600 fine-tuning)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--finetune", type=Path, metavar="WEIGHTS",
+                        help="start from this model folder (e.g. renderer/embedded/weights) instead of scratch")
+    parser.add_argument("--data", type=Path, metavar="USER_DIR",
+                        help="your pairs: song.wav + song/<seconds>.png, and/or music videos (needs --finetune)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and batches (default 0)")
+    parser.add_argument("--songs", type=int, default=64, help="generated training songs (default 64)")
+    parser.add_argument("--clips", type=int, default=16, help="numpy-synthesised training clips (default 16)")
+    parser.add_argument("--heldout-songs", type=int, default=6, help="held-out evaluation songs (default 6)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
+    parser.add_argument("--export-to-package", action="store_true",
+                        help="also write the weights into renderer/embedded/weights (the shipped default)")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Passive OpenMP waiting: on a shared 2-core machine spinning threads cost ~10x per step.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from bridge.errors import InputError
+
+    if args.data is not None and args.finetune is None:
+        raise InputError("--data", "fine-tuning on your pairs needs --finetune WEIGHTS (e.g. renderer/embedded/weights)")
+    if args.steps is not None and args.steps < 1:
+        raise InputError("--steps", f"must be >= 1, got {args.steps}")
+    if args.finetune is not None and not (args.finetune / "model_index.json").is_file():
+        raise InputError(args.finetune, "not a model folder (no model_index.json)")
+
+    import torch
+
+    from renderer.embedded.config import DEFAULT_CONFIG, WEIGHTS_DIR, build_pipeline
+    from renderer.embedded.data import assemble, assemble_user
+    from renderer.embedded.pipeline import BarlightPipeline
+    from renderer.embedded.training import TrainConfig, train
+
+    torch.set_num_threads(args.threads)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    steps = args.steps if args.steps is not None else (600 if args.finetune else 3000)
+
+    data_dir = out.parent / f"data-seed{args.seed}"
+    data = assemble(data_dir, n_songs=args.songs, n_clips=args.clips, seed=args.seed)
+    user = None
+    if args.data is not None:
+        user, user_sources = assemble_user(args.data, out / "user-cache")
+        print(f"fine-tuning on {len(user)} user pairs from {len(user_sources)} sources", file=sys.stderr)
+
+    if args.finetune is not None:
+        pipe = BarlightPipeline.from_pretrained(args.finetune)
+        config = TrainConfig(steps=steps, batch_size=args.batch_size, seed=args.seed, threads=args.threads,
+                             learning_rate=2e-4, warmup_steps=50,
+                             procedural_fraction=0.25 if user is not None else 1.0)
+    else:
+        pipe = build_pipeline(DEFAULT_CONFIG, seed=args.seed)
+        config = TrainConfig(steps=steps, batch_size=args.batch_size, seed=args.seed, threads=args.threads)
+    prep_seconds = time.perf_counter() - started
+
+    ema, state = train(pipe, data, out, config, resume=args.resume, user=user)
+    model_dir = out / "model"
+    ema.save_pretrained(model_dir)
+
+    metrics = None
+    if not args.no_eval:
+        from renderer.embedded.evaluation import evaluate
+
+        heldout = assemble(out.parent / f"heldout-seed{args.seed}", n_songs=args.heldout_songs, n_clips=0,
+                           seed=args.seed, heldout=True, moments_per_second=4.0)
+        metrics = evaluate(ema, heldout, out.parent / f"heldout-seed{args.seed}", out / "eval")
+        print(json.dumps(metrics["summary"], indent=1))
+
+    report = {
+        "command": "barlight train " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "barlight train",
+        "settings": config.to_dict(),
+        "songs": args.songs, "clips": args.clips, "rows": len(data),
+        "finetune_from": str(args.finetune) if args.finetune else None,
+        "user_pairs": len(user) if user is not None else 0,
+        "data_seconds": round(prep_seconds, 1),
+        "train_seconds": round(state.seconds, 1),
+        "torch_threads": args.threads,
+        "metrics": metrics["summary"] if metrics else None,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    shutil.copyfile(data_dir / "manifest.json", model_dir / "data_manifest.json")
+    (model_dir / "training.json").write_text(json.dumps(report, indent=1) + "\n")
+    if args.export_to_package:
+        ema.save_pretrained(WEIGHTS_DIR)
+        shutil.copyfile(data_dir / "manifest.json", WEIGHTS_DIR / "data_manifest.json")
+        (WEIGHTS_DIR / "training.json").write_text(json.dumps(report, indent=1) + "\n")
+        print(f"exported to {WEIGHTS_DIR}", file=sys.stderr)
+    print(f"model in {model_dir} ({state.step} steps, {state.seconds / 60:.1f} min training)", file=sys.stderr)
+    return 0

@@ -1,0 +1,174 @@
+"""Held-out evaluation: do generated frames follow the audio per the documented correspondence?
+
+For every held-out moment the pipeline renders a frame (fixed composition noise per song,
+2 steps, 64x64 measured); :func:`renderer.embedded.correspondence.image_qualities` measures
+it; Spearman's rho compares each audio quality with its picture quality. Also: the same
+numbers for the procedural targets (the ceiling), a circular correlation for pitch class ->
+hue, diversity across songs vs change within a steady passage, and a contact sheet.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from renderer.embedded.context import SCALAR, audio_context
+from renderer.embedded.correspondence import image_qualities, target_images, visual_params
+from renderer.embedded.data import Dataset
+
+#: (audio quality from the context scalars, picture quality) pairs with a rho threshold.
+PAIRS: tuple[tuple[str, str], ...] = (
+    ("loudness", "luminance"),
+    ("brightness", "temperature"),
+    ("edges", "edge_density"),
+)
+RHO_THRESHOLD = 0.6
+
+
+def audio_qualities(context: np.ndarray) -> dict[str, np.ndarray]:
+    """The audio side of each pair, from the conditioning rows (documented transforms of the features)."""
+    c = np.asarray(context)
+    return {
+        "loudness": c[:, SCALAR["loudness"]],
+        "brightness": c[:, SCALAR["brightness"]],
+        "edges": 0.6 * c[:, SCALAR["onset_density"]] + 0.4 * c[:, SCALAR["noisiness"]],
+        "onset_density": c[:, SCALAR["onset_density"]],
+    }
+
+
+def song_noise(pipe, source: np.ndarray, seed: int = 1234) -> torch.Tensor:
+    """One composition noise per source id (fixed within a song)."""
+    out = torch.empty(len(source), *pipe.noise_shape(1)[1:])
+    for sid in np.unique(source):
+        g = torch.Generator().manual_seed(seed + int(sid))
+        out[source == sid] = torch.randn(pipe.noise_shape(1), generator=g)
+    return out
+
+
+def render(pipe, context: np.ndarray, noise: torch.Tensor, steps: int = 2, size: int = 64,
+           batch: int = 64) -> np.ndarray:
+    frames = []
+    for i in range(0, len(context), batch):
+        frames.append(pipe(context[i:i + batch], noise=noise[i:i + batch], num_inference_steps=steps,
+                           height=size, width=size).images)
+    return np.concatenate(frames)
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b)[0])
+
+
+def circular_correlation(a: np.ndarray, b: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean cos of the angle difference between two cyclic 0..1 quantities (1: equal, 0: unrelated)."""
+    w = np.ones_like(a) if weights is None else weights
+    return float(np.sum(w * np.cos(2 * np.pi * (a - b))) / max(np.sum(w), 1e-9))
+
+
+def correspondence_metrics(pipe, data: Dataset, steps: int = 2) -> dict[str, Any]:
+    noise = song_noise(pipe, data.source)
+    frames = render(pipe, data.context, noise, steps=steps)
+    measured = image_qualities(frames)
+    targets = target_images(torch.from_numpy(data.context), noise).permute(0, 2, 3, 1).numpy()
+    ceiling = image_qualities(targets)
+    audio = audio_qualities(data.context)
+    out: dict[str, Any] = {"rows": int(len(data)), "songs": int(len(np.unique(data.source))), "steps": steps}
+    for a, v in PAIRS:
+        out[f"rho_{a}_{v}"] = spearman(audio[a], measured[v])
+        out[f"target_rho_{a}_{v}"] = spearman(audio[a], ceiling[v])
+    out["rho_onset_density_edge_density"] = spearman(audio["onset_density"], measured["edge_density"])
+    params = visual_params(torch.from_numpy(data.context))
+    focus = params["hue_focus"].numpy() * audio["loudness"]
+    out["hue_circular_agreement_with_target"] = circular_correlation(measured["hue"], ceiling["hue"], focus)
+    out["frame_target_mae"] = float(np.mean(np.abs(frames - targets)))
+    return out, frames, measured
+
+
+def stability_metrics(pipe, frames: np.ndarray, data: Dataset, steps: int = 2) -> dict[str, Any]:
+    """Diversity across songs vs change within a steady passage (a held synthetic chord)."""
+    from bridge.features import FeatureExtractor
+    from renderer.embedded.songs import SAMPLE_RATE
+
+    rng = np.random.default_rng(0)
+    songs = np.unique(data.source)
+    a = rng.integers(0, len(frames), 400)
+    b = rng.integers(0, len(frames), 400)
+    different = data.source[a] != data.source[b]
+    across = float(np.mean(np.abs(frames[a[different]] - frames[b[different]])))
+    song_means = np.stack([frames[data.source == s].mean(axis=0) for s in songs])
+    song_spread = float(np.mean(np.abs(song_means[:, None] - song_means[None, :])) * len(songs) / max(1, len(songs) - 1))
+
+    t = np.arange(int(6.0 * SAMPLE_RATE)) / SAMPLE_RATE
+    chord = sum(np.sin(2 * np.pi * f * t) / (i + 1) for i, f in enumerate((220.0, 277.18, 329.63, 440.0)))
+    chord = (0.1 * chord / np.max(np.abs(chord))).astype(np.float32)
+    track = FeatureExtractor(SAMPLE_RATE).analyze(chord)
+    seconds = np.arange(3.0, 5.0, 1 / 30)
+    bpm = 120.0
+    ctx = audio_context(track, seconds, np.mod(seconds * bpm / 60, 1.0), np.mod(seconds * bpm / 240, 1.0))
+    noise = torch.randn(pipe.noise_shape(1), generator=torch.Generator().manual_seed(7)).expand(len(seconds), -1, -1, -1)
+    steady = render(pipe, ctx, noise.contiguous(), steps=steps)
+    consecutive = float(np.mean(np.abs(steady[1:] - steady[:-1])))
+    q = image_qualities(steady)
+    q_all = image_qualities(frames)
+    return {
+        "across_song_frame_mae": across,
+        "song_mean_frame_spread": song_spread,
+        "steady_consecutive_frame_mae_30fps": consecutive,
+        "steady_to_across_ratio": consecutive / max(across, 1e-9),
+        **{f"steady_std_{k}": float(np.std(q[k])) for k in ("luminance", "temperature", "edge_density")},
+        **{f"heldout_std_{k}": float(np.std(q_all[k])) for k in ("luminance", "temperature", "edge_density")},
+    }
+
+
+def contact_sheet(pipe, heldout_dir: Path, data: Dataset, path: Path, source_id: int = 0, frames: int = 24,
+                  size: int = 128) -> None:
+    """Frames evenly across one held-out song, labelled with time and audio qualities."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = np.flatnonzero(data.source == source_id)
+    pick = rows[np.linspace(0, len(rows) - 1, frames).round().astype(int)]
+    ctx = data.context[pick]
+    noise = song_noise(pipe, data.source[pick])
+    images = render(pipe, ctx, noise, size=size)
+    audio = audio_qualities(ctx)
+    cols = 6
+    fig, axes = plt.subplots(math.ceil(frames / cols), cols, figsize=(cols * 2.0, math.ceil(frames / cols) * 2.25))
+    for ax, img, i in zip(axes.flat, images, range(frames)):
+        ax.imshow(img)
+        ax.set_title(f"{data.seconds[pick[i]]:.1f}s L{audio['loudness'][i]:.2f} "
+                     f"B{audio['brightness'][i]:.2f} E{audio['edges'][i]:.2f}", fontsize=6.5)
+        ax.axis("off")
+    manifest = json.loads((heldout_dir / "manifest.json").read_text())
+    name = manifest["sources"][source_id]["file"]
+    fig.suptitle(f"held-out {name}: L loudness, B brightness, E onset density+noisiness", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.stem + ".part.png")
+    fig.savefig(part, dpi=100)
+    plt.close(fig)
+    os.replace(part, path)
+
+
+def evaluate(pipe, data: Dataset, heldout_dir: str | os.PathLike, out_dir: str | os.PathLike,
+             steps: int = 2) -> dict[str, Any]:
+    """All metrics (written to ``out_dir/metrics.json``) plus ``out_dir/contact_sheet.png``."""
+    heldout_dir, out_dir = Path(heldout_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corr, frames, _ = correspondence_metrics(pipe, data, steps=steps)
+    stab = stability_metrics(pipe, frames, data, steps=steps)
+    contact_sheet(pipe, heldout_dir, data, out_dir / "contact_sheet.png")
+    summary = {**corr, **stab}
+    summary["meets_rho_threshold"] = all(corr[f"rho_{a}_{v}"] >= RHO_THRESHOLD for a, v in PAIRS)
+    metrics = {"summary": summary, "threshold": RHO_THRESHOLD, "pairs": [list(p) for p in PAIRS]}
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    return metrics

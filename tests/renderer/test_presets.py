@@ -70,3 +70,19 @@ def test_cli_reports_a_broken_preset_in_one_line_and_exits_2(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "broken.toml" in lines[0] and "unknown key 'foo'" in lines[0]
+
+
+def test_a_fitted_mapping_plugs_in_instead_of_reactivity_tables(tmp_path):
+    from renderer.conditioning import Mapping
+
+    fitted = Mapping.fit([{"energy": 0.0}, {"energy": 1.0}, {"energy": 0.5}],
+                         [{"flash": 0.1}, {"flash": 0.9}, {"flash": 0.5}])
+    fitted.save(tmp_path / "mine.json")
+    (tmp_path / "mine.toml").write_text('name = "Fitted"\nmapping = "mine.json"\n'
+                                        '[prompts.default]\ncalm = "a calm sea"\n')
+    preset = load_preset(tmp_path / "mine.toml")
+    assert preset.mapping({"energy": 0.75})["flash"] == pytest.approx(0.7, abs=1e-3)
+    (tmp_path / "both.toml").write_text('name = "Both"\nmapping = "mine.json"\n[prompts.default]\ncalm = "x"\n'
+                                        '[reactivity.flash]\nonset = 1.0\n')
+    with pytest.raises(InputError, match="either mapping"):
+        load_preset(tmp_path / "both.toml")

@@ -9,6 +9,8 @@ FluidR3 GM soundfont when both are installed, else a numpy synth), then times:
 - librosa, as a user calls it: one feature function per feature from the samples,
 - librosa sharing one STFT (its fastest use), with ``librosa.decompose.hpss`` for the balance,
 - streaming: the cost of one 512-sample block (one hop) through ``process``.
+The whole-file runs are repeated with OpenBLAS at its default thread count and at one
+thread (threadpoolctl): on a loaded 2-core machine the threaded matrix products lose.
 Prints a table; the numbers go to docs/benchmarks.md ("Audio features").
 
 ``--song-dir DIR`` also keeps the MIDI (with section markers) and WAV there, which is how
@@ -228,22 +230,31 @@ def main() -> None:
     librosa_shared_stft(stereo[: sr], sr)
     librosa_per_feature(stereo[: sr], sr)
 
-    runs = {
+    from threadpoolctl import threadpool_limits  # installed with librosa (via scikit-learn)
+
+    duration = len(mono) / sr
+    fast = {
         "barlight FeatureExtractor.analyze": lambda: ours(stereo, sr),
-        "librosa, one call per feature": lambda: librosa_per_feature(stereo, sr),
         "librosa, one shared STFT": lambda: librosa_shared_stft(stereo, sr),
     }
-    best = {name: float("inf") for name in runs}
-    for _ in range(args.repeat):  # interleaved, so load on a shared machine hits all alike
-        for name, run in runs.items():
-            best[name] = min(best[name], best_of(1, run))
-    rows = list(best.items())
-    duration = len(mono) / sr
-    print(f"\n{'full feature set, stereo in, ' + format(duration, '.0f') + ' s of audio':48s} {'seconds':>8s} {'x realtime':>10s}")
-    for name, seconds in rows:
-        print(f"{name:48s} {seconds:8.2f} {duration / seconds:10.0f}")
-    print(f"speed-up vs librosa per feature: {rows[1][1] / rows[0][1]:.1f}x; "
-          f"vs librosa shared STFT: {rows[2][1] / rows[0][1]:.1f}x")
+    best: dict[str, float] = {}
+    for threads, label in ((None, "BLAS default threads"), (1, "BLAS 1 thread")):
+        with threadpool_limits(threads):
+            for _ in range(args.repeat):  # interleaved, so load on a shared machine hits both alike
+                for name, run in fast.items():
+                    key = f"{name} ({label})"
+                    best[key] = min(best.get(key, float("inf")), best_of(1, run))
+    best["librosa, one call per feature (BLAS default threads)"] = best_of(1, lambda: librosa_per_feature(stereo, sr))
+
+    print(f"\n{'full feature set, stereo in, ' + format(duration, '.0f') + ' s of audio':62s} {'seconds':>8s} {'x realtime':>10s}")
+    for name, seconds in best.items():
+        print(f"{name:62s} {seconds:8.2f} {duration / seconds:10.0f}")
+    for label in ("BLAS default threads", "BLAS 1 thread"):
+        mine = best[f"barlight FeatureExtractor.analyze ({label})"]
+        shared = best[f"librosa, one shared STFT ({label})"]
+        print(f"speed-up vs librosa shared STFT, {label}: {shared / mine:.1f}x")
+    mine = best["barlight FeatureExtractor.analyze (BLAS default threads)"]
+    print(f"speed-up vs librosa one call per feature: {best['librosa, one call per feature (BLAS default threads)'] / mine:.1f}x")
     median, p99 = streaming_block_ms(mono, sr)
     print(f"streaming one 512-sample block: median {median:.3f} ms, p99 {p99:.3f} ms "
           f"(budget: {512 / sr * 1000:.1f} ms of audio)")

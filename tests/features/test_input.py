@@ -72,7 +72,7 @@ def test_integer_and_multichannel_blocks(signals):
 
 
 @pytest.mark.parametrize("suffix,subtype", [(".wav", "PCM_16"), (".aiff", "PCM_24"), (".flac", "PCM_16"),
-                                            (".ogg", "VORBIS")])
+                                            (".ogg", "VORBIS"), (".mp3", "MPEG_LAYER_III")])
 def test_file_formats_read_like_the_samples(tmp_path, signals, suffix, subtype):
     y = signals.music(1.0, 22050)
     stereo = np.stack([y, y], axis=1) * 0.9

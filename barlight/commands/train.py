@@ -17,7 +17,7 @@ DEFAULT_OUT = Path("runs") / "embedded" / "train"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
-    parser.add_argument("--steps", type=int, default=None, help="training steps (default 3000 from scratch, 600 fine-tuning)")
+    parser.add_argument("--steps", type=int, default=None, help="training steps (default 2400 from scratch, 600 fine-tuning)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--finetune", type=Path, metavar="WEIGHTS",
                         help="start from this model folder (e.g. renderer/embedded/weights) instead of scratch")
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    steps = args.steps if args.steps is not None else (600 if args.finetune else 3000)
+    steps = args.steps if args.steps is not None else (600 if args.finetune else 2400)
 
     data_dir = out.parent / f"data-seed{args.seed}"
     data = assemble(data_dir, n_songs=args.songs, n_clips=args.clips, seed=args.seed)

@@ -31,7 +31,7 @@ CHECKPOINT = "checkpoint.pt"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 6000
+    steps: int = 2400
     batch_size: int = 32
     learning_rate: float = 6e-4
     warmup_steps: int = 200

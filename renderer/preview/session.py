@@ -1,0 +1,226 @@
+"""A running preview without its window: receiver, recording, live features, render worker, frame buffer.
+
+:class:`PreviewSession` wires the parts together and answers the window's few questions at
+each display tick (:meth:`PreviewSession.tick`: which frame to show, what state to say) and
+its commands (preset, latency offset, freeze, screenshot). It holds no Qt object, so the
+CLI, the tests and ``bench/bench_preview.py`` drive the same code the window does.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bridge.clock import TransportSnapshot
+from bridge.receiver import Receiver
+from renderer.preview.hud import Hud, PreviewStats, build_hud
+from renderer.preview.live import LiveFeatures
+from renderer.preview.schedule import DisplayClock, FrameBuffer, PreviewFrame
+from renderer.preview.status import LOST, PreviewStatus, preview_status
+from renderer.preview.worker import RenderWorker, bar_beat_label
+
+if TYPE_CHECKING:
+    from bridge.recording import Recorder
+    from renderer.renderer import Renderer
+
+
+#: The GIL switch interval while a preview runs, in seconds (Python's default is 0.005): a render thread
+#: busy in Python code hands the GIL to the GUI thread within this, so a refresh is never held up by it.
+SWITCH_INTERVAL_SECONDS = 0.001
+
+
+@dataclass(frozen=True)
+class PreviewOptions:
+    """How a preview runs. Seconds and hertz in the names; ``None`` folders mean the defaults."""
+
+    listen: tuple[str, int] = ("127.0.0.1", 9420)
+    allow: tuple[str, ...] | None = None
+    latency_ms: float = 0.0  #: the offset slider: positive shows visuals later
+    record: bool = True
+    sessions_folder: Path | None = None  #: default: bridge.recording.sessions_dir()
+    screenshots_folder: Path = Path("screenshots")
+    refresh_hz: float = 60.0
+    display_latency_seconds: float = 0.0  #: from a tick to light on the screen (compositor, projector)
+    max_fps: float | None = None  #: cap on renders per second (None: one per tick at most)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One frame put on screen: at tick ``tick_seconds``, rendered for ``frame.target``; the clock then said
+    ``audible_beat`` would be heard when it reaches the eye (for tests and the sync benchmark)."""
+
+    tick_seconds: float
+    frame: PreviewFrame
+    audible_beat: float
+    audible_label: str
+    generation: int
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What the window needs at one tick: a new frame or None (keep the last), and the status."""
+
+    frame: PreviewFrame | None
+    status: PreviewStatus
+    snapshot: TransportSnapshot
+
+
+class PreviewSession:
+    """The preview's engine. ``start()``, then ``tick()`` at every display refresh, then ``stop()``.
+
+    Thread-safety: call everything from one thread (the GUI's); the receiver, recorder and
+    worker run their own threads. Realtime-safety: :meth:`tick` takes microseconds (no rendering).
+    """
+
+    def __init__(self, renderer: Renderer, options: PreviewOptions = PreviewOptions(),
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.options = options
+        self.now = now
+        self.receiver = Receiver(options.listen[0], options.listen[1], allow=options.allow,
+                                 latency_seconds=options.latency_ms / 1000.0)
+        self.features = LiveFeatures()
+        self.buffer = FrameBuffer()
+        self.period_seconds = 1.0 / options.refresh_hz
+        self.display = DisplayClock(self.period_seconds, now(), options.display_latency_seconds)
+        self.worker = RenderWorker(renderer, self.receiver.snapshot, self.features, self.buffer,
+                                   lambda: self.display, max_fps=options.max_fps, now=now)
+        self.recorder: Recorder | None = None
+        self.recording_path: Path | None = None
+        self.current: PreviewFrame | None = None
+        self.frozen = False
+        self.shown: deque[Shown] = deque(maxlen=20000)
+        self.tick_gaps: deque[float] = deque(maxlen=20000)
+        self._last_tick: float | None = None
+        self._shown_times: deque[float] = deque(maxlen=240)
+        self.status = preview_status(TransportSnapshot(), (), now(), options.listen)
+        self._switch_interval = sys.getswitchinterval()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> PreviewSession:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_SECONDS))
+        self.receiver.start()
+        self.features.attach(self.receiver)
+        if self.options.record:
+            from bridge.recording import Recorder, new_session_path
+
+            try:
+                self.recorder = Recorder(new_session_path(self.options.sessions_folder)).attach(self.receiver)
+            except BaseException:
+                self.receiver.stop()
+                raise
+        self.worker.start()
+        return self
+
+    def stop(self) -> Path | None:
+        """Stop everything; returns the recording's path (None when nothing was recorded: the empty file is removed)."""
+        self.worker.stop()
+        self.receiver.stop()
+        self.features.close()
+        sys.setswitchinterval(self._switch_interval)
+        if self.recorder is None:
+            return None
+        path = self.recorder.close()
+        self.recorder, messages = None, self.recorder.messages
+        if messages == 0:
+            path.unlink(missing_ok=True)
+            return None
+        self.recording_path = path
+        return path
+
+    @property
+    def listen(self) -> tuple[str, int]:
+        return self.receiver.host, self.receiver.port
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.worker.renderer
+
+    # -- per tick ----------------------------------------------------------------------------
+
+    def tick(self, now_seconds: float | None = None) -> Tick:
+        """A display refresh at ``now_seconds``: publish the refresh grid, take the frame due, if any."""
+        now = self.now() if now_seconds is None else now_seconds
+        if self._last_tick is not None:
+            self.tick_gaps.append(now - self._last_tick)
+        self._last_tick = now
+        self.display = DisplayClock(self.period_seconds, now, self.options.display_latency_seconds)
+        snapshot = self.receiver.snapshot()
+        stats = self.receiver.stats()
+        self.status = preview_status(snapshot, stats.sessions, now, self.listen)
+        hold = self.frozen or self.status.state == LOST
+        self.worker.frozen = hold
+        frame = None if hold else self.buffer.take(now, self.period_seconds, snapshot)
+        if frame is not None:
+            self.current = frame
+            self._shown_times.append(now)
+            audible = snapshot.beat_at(now + self.options.display_latency_seconds)
+            self.shown.append(Shown(now, frame, audible, _label(snapshot, audible), snapshot.generation))
+        return Tick(frame, self.status, snapshot)
+
+    def stats(self, now_seconds: float | None = None) -> PreviewStats:
+        now = self.now() if now_seconds is None else now_seconds
+        recent = [t for t in self._shown_times if now - t <= 1.0]
+        fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
+        buffer = self.buffer.stats
+        return PreviewStats(fps, self.worker.meter.last_seconds, self.worker.meter.estimate_seconds(),
+                            buffer.late, buffer.stale, max(self.tick_gaps, default=0.0))
+
+    def hud(self, now_seconds: float | None = None, note: str = "") -> Hud:
+        now = self.now() if now_seconds is None else now_seconds
+        snapshot = self.receiver.snapshot()
+        latest = self.features.latest(snapshot.session_id)
+        recording = None
+        if self.recorder is not None:
+            recording = os.fspath(self.recorder.path)
+        error = f"render error: {self.worker.error}" if self.worker.error else ""
+        return build_hud(snapshot, now, self.status, self.current, self.stats(now),
+                         latest.bands if latest is not None else None, self.features.macros(snapshot.session_id),
+                         self.renderer.preset.name, self.latency_ms, recording, error or note)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    @property
+    def latency_ms(self) -> float:
+        return self.receiver.latency_seconds * 1000.0
+
+    def set_latency_ms(self, milliseconds: float) -> None:
+        """The offset slider: positive shows the visuals later (the DAW's beat is heard later)."""
+        self.receiver.latency_seconds = float(milliseconds) / 1000.0
+
+    def set_preset(self, name_or_path: str | os.PathLike[str]) -> str:
+        """Switch presets (same backend, weights loaded once); InputError if the preset is bad."""
+        self.worker.renderer = self.renderer.with_preset(name_or_path)
+        return self.renderer.preset.name
+
+    def screenshot(self) -> Path | None:
+        """Save the frame on screen as a PNG in the screenshots folder (atomically); None before any frame."""
+        frame = self.current
+        if frame is None:
+            return None
+        from PIL import Image
+
+        folder = Path(self.options.screenshots_folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path, n = folder / f"barlight-{stamp}-bar{frame.label}.png", 1
+        while path.exists():
+            n += 1
+            path = folder / f"barlight-{stamp}-bar{frame.label}-{n}.png"
+        part = path.with_name(path.name + ".part")
+        Image.fromarray(frame.image).save(part, format="PNG")
+        os.replace(part, path)
+        return path
+
+
+def _label(snapshot: TransportSnapshot, beat: float) -> str:
+    return bar_beat_label(snapshot, beat) if math.isfinite(beat) else ""

@@ -45,6 +45,7 @@ def _quiet_transformers() -> None:
     except ImportError:
         return
     transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
 
 
 def looks_like_path(model: str) -> bool:
@@ -72,11 +73,13 @@ def load_pretrained(loader: Any, model: str, what: str, **kwargs: Any) -> Any:
 
     verbosity = diffusers_logging.get_verbosity()
     diffusers_logging.set_verbosity_error()
+    diffusers_logging.disable_progress_bar()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return _load(loader, model, what, **kwargs)
     finally:
+        diffusers_logging.enable_progress_bar()
         diffusers_logging.set_verbosity(verbosity)
 
 

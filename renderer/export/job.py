@@ -141,16 +141,21 @@ def _audio_digest(clip: AudioClip) -> str:
 
 
 def build_renderer(request: ExportRequest):
-    """The Renderer for ``request``: its preset, backend, size and seed, with per-bar seed overrides."""
+    """The Renderer for ``request``: its preset, backend, size and seed (per-bar seeds are applied by run_export)."""
     from renderer.renderer import Renderer
 
-    renderer = Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
-                                    device=request.device, seed=request.seed, model=request.model)
+    return Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
+                                device=request.device, seed=request.seed, model=request.model)
+
+
+def _with_seeds(renderer: Any, request: ExportRequest) -> Any:
+    """Check the renderer matches the request; apply seeds from a keyframes file that differ (edited by hand)."""
+    if tuple(renderer.size) != tuple(request.size):
+        raise ValueError(f"renderer size {tuple(renderer.size)} differs from the requested {request.size}")
+    if request.seed is not None and renderer.seed != request.seed:
+        raise ValueError(f"renderer base seed {renderer.seed} differs from the requested {request.seed}")
     overrides = {bar: seed for bar, seed in request.seeds.items() if renderer.seed_for_bar(bar) != seed}
-    if overrides:  # a keyframes file whose seeds were edited by hand
-        base = renderer.seed_for_bar
-        renderer.seed_for_bar = lambda bar: overrides.get(int(bar), base(bar))  # type: ignore[method-assign]
-    return renderer
+    return renderer.with_bar_seeds(overrides) if overrides else renderer
 
 
 def run_export(
@@ -173,10 +178,7 @@ def run_export(
 
         features = analyze_file(request.audio)
     song_features = song_track(features, plan.start_seconds)
-    if renderer is None:
-        renderer = build_renderer(request)
-    if tuple(renderer.size) != tuple(request.size):
-        raise ValueError(f"renderer size {renderer.size} differs from the requested {request.size}")
+    renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)
     window_beats = renderer.preset.window_beats
     video_format = request.video_format or video_format_for(request.video_path)
 

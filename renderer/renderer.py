@@ -110,10 +110,10 @@ class Renderer:
         return cls(backend, preset, size=size, seed=seed)
 
     def with_preset(self, preset: str | os.PathLike[str] | Preset) -> Renderer:
-        """Another Renderer sharing this one's backend (weights load once), like diffusers' ``from_pipe``."""
+        """Another Renderer sharing this one's backend (weights load once) and size, like diffusers'
+        ``from_pipe``; seeds come from the new preset."""
         preset = preset if isinstance(preset, Preset) else load_preset(preset)
-        return Renderer(self.backend, preset, size=self.size if self.size != self.preset.resolution else None,
-                        seed=None)
+        return Renderer(self.backend, preset, size=self.size)
 
     @property
     def components(self) -> dict[str, Any]:

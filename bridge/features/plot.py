@@ -26,9 +26,19 @@ def _bar_step(bar_count: int) -> int:
     return 128
 
 
+def _time_step(duration_seconds: float) -> float:
+    """Seconds between time ticks: a round step giving about 8 to 16 ticks."""
+    for step in (0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600):
+        if duration_seconds / step <= 16:
+            return step
+    return 1200.0
+
+
 def _time_label(seconds: float, _position: object = None) -> str:
     minutes, rest = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{rest:04.1f}" if minutes else f"{rest:.1f}s"
+    if not minutes:
+        return f"{rest:g}s"
+    return f"{int(minutes)}:{rest:02.0f}" if abs(rest - round(rest)) < 1e-6 else f"{int(minutes)}:{rest:04.1f}"
 
 
 def _smooth(values: np.ndarray, frames: int) -> np.ndarray:
@@ -67,7 +77,7 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     seconds = track.seconds
     end = track.duration_seconds
@@ -129,18 +139,21 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
     a.set_ylabel("dBFS")
     if track.onset_strength is not None:
         b = a.twinx()
-        b.plot(seconds, track.onset_strength, color="#c44e52", linewidth=0.6, alpha=0.8, label="onset strength")
-        if track.onset is not None:
+        b.plot(seconds, track.onset_strength, color="#c44e52", linewidth=0.5, alpha=0.6, label="onset strength")
+        if track.onset is not None and len(track.onset_seconds) <= 400:  # beyond that, the ticks on top say it
             b.plot(track.onset_seconds, track.onset_strength[track.onset], "v", color="#c44e52", markersize=3,
                    label="onsets")
         b.set_ylabel("flux (dB)", color="#c44e52")
+        a.set_zorder(b.get_zorder() + 1)  # level lines above the flux
+        a.patch.set_visible(False)
         b.set_ylim(0, max(1.0, float(np.nanpercentile(track.onset_strength, 99.5)) * 1.3) if len(track) else 1.0)
         b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
     a.legend(loc="upper left", fontsize=7, ncol=2, framealpha=0.6)
 
-    # timbre: centroid and harmonic share, raw (faint) and as a 0.25 s trend
+    # timbre: centroid and harmonic share, raw (faint) and as a trend (0.25 s or longer)
     a = ax["timbre"]
-    span = max(1, round(0.25 / track.hop_seconds)) if track.hop_seconds > 0 else 1
+    trend_seconds = max(0.25, end / 400.0)  # about 400 trend points across the picture
+    span = max(1, round(trend_seconds / track.hop_seconds)) if track.hop_seconds > 0 else 1
     a.plot(seconds, track.centroid_hz / 1000.0, color="#55a868", linewidth=0.4, alpha=0.3)
     a.plot(seconds, _smooth(track.centroid_hz, span) / 1000.0, color="#2f7d43", linewidth=1.2,
            label="centroid (kHz)")
@@ -156,6 +169,7 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
     a.legend(loc="upper left", fontsize=7, framealpha=0.6)
     b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
 
+    axes[-1].xaxis.set_major_locator(MultipleLocator(_time_step(end)))
     axes[-1].xaxis.set_major_formatter(FuncFormatter(_time_label))
     axes[-1].set_xlabel("time (song seconds from the start of the audio)")
     axes[-1].set_xlim(0, max(end, 1e-3))

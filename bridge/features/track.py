@@ -16,6 +16,8 @@ SCALAR_COLUMNS = ("rms", "rms_db", "peak", "centroid_hz", "flatness", "onset_str
 VECTOR_COLUMNS = ("bands", "mel", "chroma")
 OPTIONAL_COLUMNS = ("mel", "onset_strength", "onset", "chroma", "pitch_class", "harmonic_ratio")
 NO_PITCH = -1  # pitch_class value for "no dominant pitch class"
+DB_COLUMNS = ("rms_db", "mel", "onset_strength")  # written to JSON with DB_DECIMALS decimals (1/1000 dB)
+DB_DECIMALS = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,11 +199,14 @@ class FeatureTrack:
     # -- serialisation ------------------------------------------------------------------
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Plain JSON types: metadata plus ``frames`` (column name -> list), ``onsets`` (seconds)."""
+        """Plain JSON types: metadata plus ``frames`` (column name -> list), ``onsets`` (seconds).
 
-        def plain(column: np.ndarray) -> list[Any]:
+        Floats are rounded to 6 decimals, dB columns (``rms_db``, ``mel``, ``onset_strength``) to 3.
+        """
+
+        def plain(column: np.ndarray, decimals: int = 6) -> list[Any]:
             if column.dtype.kind == "f":
-                return np.round(column.astype(np.float64), 6).tolist()
+                return np.round(column.astype(np.float64), decimals).tolist()
             return column.tolist()
 
         return {
@@ -213,7 +218,8 @@ class FeatureTrack:
             "nonfinite_samples": self.nonfinite_samples,
             "estimated": list(self.estimated),
             "missing": list(self.missing),
-            "frames": {name: plain(column) for name, column in self.columns().items()},
+            "frames": {name: plain(column, DB_DECIMALS if name in DB_COLUMNS else 6)
+                       for name, column in self.columns().items()},
             "onsets": plain(self.onset_seconds.astype(np.float64)),
         }
 

@@ -79,7 +79,8 @@ def test_json_round_trip(track):
     np.testing.assert_allclose(data["onsets"], track.onset_seconds, atol=1e-6)
     again = FeatureTrack.from_json_dict(data)
     for name, column in track.columns().items():
-        np.testing.assert_allclose(getattr(again, name), column, atol=1e-5, err_msg=name)
+        atol = 5e-4 if name in ("rms_db", "mel", "onset_strength") else 5e-6  # dB to 1/1000, the rest to 1e-6
+        np.testing.assert_allclose(getattr(again, name), column, atol=atol, err_msg=name)
 
 
 def test_columns_are_read_only(track):

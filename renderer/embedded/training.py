@@ -133,8 +133,11 @@ def ema_pipeline(pipe, ema: dict[str, Any]):
 
 def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, resume: bool = False,
           user: Dataset | None = None, progress: bool = True,
-          log: Callable[[str], None] = print):
-    """Train ``pipe`` in place; returns the EMA pipeline. Checkpoints go to ``out_dir/checkpoint.pt``."""
+          log: Callable[[str], None] = print, stop_at: int | None = None):
+    """Train ``pipe`` in place; returns (EMA pipeline, state). Checkpoints go to ``out_dir/checkpoint.pt``.
+
+    ``stop_at`` ends this session early at that step (checkpointed), as an interruption would.
+    """
     torch.set_num_threads(config.threads)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +169,8 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         bar = tqdm(total=config.steps, initial=state.step, desc="train", unit="step", dynamic_ncols=True)
     started = time.perf_counter() - state.seconds
     running = None
-    while state.step < config.steps:
+    last = config.steps if stop_at is None else min(stop_at, config.steps)
+    while state.step < last:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(state.step, config)
         context, noisy, t, target = make_batch(pipe, data, state.step, config, user)
@@ -194,7 +198,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{running:.4f}", lr=f"{lr_at(state.step, config):.1e}")
-        if state.step % config.checkpoint_every == 0 or state.step == config.steps:
+        if state.step % config.checkpoint_every == 0 or state.step == last:
             _save_checkpoint(ckpt_path, pipe, ema, optimizer, state, config)
     if bar is not None:
         bar.close()

@@ -27,7 +27,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "name", "description", "backend", "model", "vae", "resolution", "steps", "guidance_scale", "seed",
     "style", "negative_prompt", "palette", "smoothing_beats", "pulse_beats", "window_beats",
-    "prompts", "reactivity", "mapping",
+    "prompts", "reactivity", "mapping", "scheduler", "lora",
 }
 _PROMPT_KEYS = {"calm", "intense", "dark", "bright"}
 
@@ -41,6 +41,8 @@ class Preset:
     backend: str
     model: str | None
     vae: str | None
+    scheduler: str | None
+    lora: str | None
     resolution: tuple[int, int]
     steps: int
     guidance_scale: float
@@ -104,6 +106,12 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
     vae = data.get("vae")
     if vae is not None and not isinstance(vae, str):
         raise InputError(where, "vae must be a folder path or Hub id string (an AutoencoderTiny)")
+    scheduler = data.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.endswith("Scheduler")):
+        raise InputError(where, f"scheduler must be a diffusers scheduler class name like \"LCMScheduler\", got {scheduler!r}")
+    lora = data.get("lora")
+    if lora is not None and not isinstance(lora, str):
+        raise InputError(where, "lora must be a folder path or Hub id string")
     resolution = data.get("resolution", [256, 256])
     if (not isinstance(resolution, list) or len(resolution) != 2
             or any(isinstance(v, bool) or not isinstance(v, int) for v in resolution)
@@ -173,6 +181,7 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
 
     return Preset(
         name=name.strip(), description=strings["description"], backend=backend, model=model, vae=vae,
+        scheduler=scheduler, lora=lora,
         resolution=(resolution[0], resolution[1]), steps=steps, guidance_scale=guidance, seed=seed,
         style=strings["style"], negative_prompt=strings["negative_prompt"],
         palette=tuple(_hex_to_rgb(c) for c in palette_raw), smoothing_beats=smoothing, pulse_beats=pulse,

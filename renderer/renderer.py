@@ -115,6 +115,11 @@ class Renderer:
         preset = preset if isinstance(preset, Preset) else load_preset(preset)
         return Renderer(self.backend, preset, size=self.size)
 
+    def to(self, device: str) -> Renderer:
+        """Move the backend's model to ``device`` (returns self)."""
+        self.backend.to(device)
+        return self
+
     @property
     def components(self) -> dict[str, Any]:
         """The parts, to hand to another Renderer."""
@@ -248,7 +253,7 @@ def build_backend(preset: Preset, name: str | None = None, device: str | None = 
             raise InputError(preset.source, "backend 'diffusers' needs a model (set model = ... or pass --model)")
         return load_backend("diffusers", model=model, vae=preset.vae, steps=preset.steps,
                             guidance_scale=preset.guidance_scale, negative_prompt=preset.negative_prompt,
-                            device=device)
+                            device=device, scheduler=preset.scheduler, lora=preset.lora)
     config: dict[str, Any] = {"device": device}
     if model:
         config["model"] = model

@@ -108,18 +108,48 @@ def _load(loader: Any, model: str, what: str, **kwargs: Any) -> Any:
         raise InputError(model, f"{what} could not be loaded from the Hub ({_one_line(err)})") from None
 
 
+def scheduler_from_name(name: str, config: Any) -> Any:
+    """``diffusers.<name>.from_config(config)`` for a scheduler class name (nothing else is looked up)."""
+    import diffusers
+
+    cls = getattr(diffusers, name, None) if name.endswith("Scheduler") and name.isidentifier() else None
+    if cls is None or not hasattr(cls, "from_config"):
+        raise InputError("scheduler", f"{name!r} is not a diffusers scheduler class (e.g. LCMScheduler)")
+    return cls.from_config(config)
+
+
+def fuse_lora(pipe: Any, lora: str) -> None:
+    """Load a LoRA (folder or Hub id, local files first) into ``pipe`` and fuse it; one-line errors."""
+    try:
+        import peft  # noqa: F401
+    except ImportError:
+        raise InputError(lora, "loading a LoRA needs the peft package (pip install peft)") from None
+    local = looks_like_path(lora)
+    if local and not os.path.isdir(os.path.expanduser(lora)) and not os.path.isfile(os.path.expanduser(lora)):
+        raise InputError(lora, "no such LoRA file or folder")
+    try:
+        pipe.load_lora_weights(os.path.expanduser(lora) if local else lora, local_files_only=local or _offline())
+    except Exception as err:  # missing files and network errors come in many classes
+        raise InputError(lora, f"LoRA could not be loaded ({_one_line(err)})") from None
+    pipe.fuse_lora()
+
+
 class DiffusersBackend(Backend):
     """Config: ``model`` (folder or Hub id), ``vae`` (AutoencoderTiny folder/id or None), ``steps``,
     ``guidance_scale``, ``negative_prompt``, ``device`` ("cpu", "cuda", "mps"), ``dtype``
-    ("auto", "float16", "float32")."""
+    ("auto", "float16", "float32"), ``scheduler`` (a diffusers scheduler class name such as
+    "LCMScheduler" or "TCDScheduler", built ``from_config`` of the model's; None keeps it) and
+    ``lora`` (folder or Hub id of a LoRA fused into the model, e.g. LCM-LoRA or Hyper-SD; needs peft)."""
 
     name: ClassVar[str] = "diffusers"
     supports_img2img: ClassVar[bool] = True
 
     def __init__(self, model: str, vae: str | None = None, steps: int = 1, guidance_scale: float = 0.0,
-                 negative_prompt: str = "", device: str = "cpu", dtype: str = "auto") -> None:
+                 negative_prompt: str = "", device: str = "cpu", dtype: str = "auto",
+                 scheduler: str | None = None, lora: str | None = None) -> None:
         super().__init__(model=model, vae=vae, steps=int(steps), guidance_scale=float(guidance_scale),
-                         negative_prompt=negative_prompt, device=device, dtype=dtype)
+                         negative_prompt=negative_prompt, device=device, dtype=dtype, scheduler=scheduler,
+                         lora=lora)
         import torch
 
         _quiet_transformers()
@@ -139,6 +169,10 @@ class DiffusersBackend(Backend):
         pipe = load_pretrained(AutoPipelineForText2Image, model, "model", torch_dtype=self.dtype)
         if vae:
             pipe.vae = load_pretrained(AutoencoderTiny, vae, "tiny VAE", torch_dtype=self.dtype)
+        if scheduler:
+            pipe.scheduler = scheduler_from_name(scheduler, pipe.scheduler.config)
+        if lora:
+            fuse_lora(pipe, lora)
         if getattr(pipe, "safety_checker", None) is not None:
             pipe.safety_checker = None  # an all-black frame is not a visual
         if getattr(pipe, "tokenizer", None) is None or getattr(pipe, "text_encoder", None) is None:

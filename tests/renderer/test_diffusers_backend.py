@@ -93,3 +93,15 @@ def test_missing_models_are_one_line_errors(tmp_path, monkeypatch):
     with pytest.raises(InputError) as info:
         DiffusersBackend(model="someone/not-downloaded-model")
     assert "not found locally" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_scheduler_swaps_in_by_name_and_unknown_names_are_refused(tiny_sd_folder, tempo_map):
+    from renderer.backends.diffusers import DiffusersBackend
+    from renderer.presets import load_preset
+
+    backend = DiffusersBackend(model=str(tiny_sd_folder), scheduler="LCMScheduler", steps=2, device="cpu")
+    assert type(backend.t2i.scheduler).__name__ == "LCMScheduler"
+    frame = Renderer(backend, load_preset("turbo"), SIZE).render(moment_at(tempo_map, None, 0.5)).frame
+    assert frame.shape == (64, 64, 3)
+    with pytest.raises(InputError, match="not a diffusers scheduler"):
+        DiffusersBackend(model=str(tiny_sd_folder), scheduler="os.systemScheduler")

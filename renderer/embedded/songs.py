@@ -184,7 +184,8 @@ def synth_clip(seed: int, seconds: float = 16.0, segment_seconds: float = 0.5,
     """A numpy-synthesised clip whose loudness, brightness and noisiness/click rate vary independently.
 
     Segments of ``segment_seconds``; each draws a level (-50..-3 dBFS), a harmonic tone whose
-    spectral tilt sets its brightness, a noise share and a click rate. Returns (mono float32,
+    spectral tilt sets its brightness, a noise share and a click rate; each segment's RMS is its
+    level (click peaks may exceed 0 dBFS: it is float audio). Returns (mono float32,
     per-segment parameters) — no FluidSynth needed (used by the fast evaluation test).
     """
     rng = np.random.default_rng(seed)

@@ -19,6 +19,8 @@ SOURCES: tuple[tuple[str, str], ...] = (
     ("file", "send_file"),
     ("midi", "send_midi"),
     ("link", "send_link"),
+    ("audio", "send_audio"),
+    ("plugdata", "send_plugdata"),
 )
 
 

@@ -36,7 +36,8 @@ def input_devices() -> list[tuple[int, str, int, float]]:
             for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
 
 
-def resolve_device(text: str, devices: list[tuple[int, str, int, float]]) -> tuple[int, str, int, float]:
+def resolve_device(text: str, devices: list[tuple[int, str, int, float]],
+                   where: str = "--audio-in") -> tuple[int, str, int, float]:
     """The device whose index is ``text`` or whose name contains it (case-insensitive)."""
     if text.strip().isdigit():
         for device in devices:
@@ -48,7 +49,7 @@ def resolve_device(text: str, devices: list[tuple[int, str, int, float]]) -> tup
         return (exact or matches)[0]
     names = ", ".join(f"{d[0]}: {d[1]}" for d in devices) or "none"
     problem = "matches several devices" if matches else "no such input device"
-    raise InputError("--audio-in", f"{text!r} {problem}; inputs: {names}")
+    raise InputError(where, f"{text!r} {problem}; inputs: {names}")
 
 
 def audio_args(frame: Any) -> tuple[float, float, tuple[float, ...]]:
@@ -109,7 +110,62 @@ class AudioInput:
         self.close()
 
 
-def open_audio_input(text: str, channels: int | None = None, sample_rate: int | None = None) -> AudioInput:
-    """An :class:`AudioInput` on the device named by ``--audio-in TEXT`` at its default rate."""
-    index, _, max_channels, default_rate = resolve_device(text, input_devices())
+def open_audio_input(text: str, channels: int | None = None, sample_rate: int | None = None,
+                     where: str = "--audio-in") -> AudioInput:
+    """An :class:`AudioInput` on the device named by ``TEXT`` (option ``where``) at its default rate."""
+    index, _, max_channels, default_rate = resolve_device(text, input_devices(), where)
     return AudioInput(index, sample_rate or int(default_rate), min(channels or 2, max_channels))
+
+
+class AudioSender:
+    """Streams ``/daw/audio`` from an :class:`AudioInput` at up to ``rate_hz``, with hello every 2 s.
+
+    With ``bpm`` it also sends a free-running ``/daw/transport`` (playing from beat 0 at start),
+    for DAWs that give nothing but audio. Thread-safety: one thread.
+    """
+
+    def __init__(self, audio: AudioInput, osc: Any, *, rate_hz: float = 60.0, bpm: float | None = None,
+                 meter: tuple[int, int] = (4, 4), now: Callable[[], float] | None = None) -> None:
+        import time
+
+        self.audio = audio
+        self.osc = osc
+        self.rate_hz = rate_hz
+        self.bpm = bpm
+        self.meter = meter
+        self.now = now or time.monotonic
+        self.sent_audio = 0
+        self._started: float | None = None
+        self._next_hello = -float("inf")
+
+    def step(self, seconds: float | None = None) -> None:
+        from bridge.timeline.tempo_map import TempoMap
+
+        now = self.now() if seconds is None else seconds
+        if self._started is None:
+            self._started = now
+        if now >= self._next_hello:
+            self.osc.hello()
+            self._next_hello = now + 2.0
+        frames = self.audio.frames()
+        if frames:
+            self.osc.audio(*audio_args(frames[-1]))
+            self.sent_audio += 1
+        if self.bpm is not None:
+            grid = TempoMap.constant(self.bpm, *self.meter)
+            beat = (now - self._started) * self.bpm / 60.0
+            position = grid.position_at(beat)
+            self.osc.transport(True, beat, self.bpm, position.numerator, position.denominator,
+                               grid.bar_start_beat(position.bar), position.bar)
+
+    def run(self, seconds: float | None = None, sleep: Callable[[float], None] | None = None) -> None:
+        import time
+
+        pause = sleep or time.sleep
+        started = self.now()
+        try:
+            while seconds is None or self.now() - started < seconds:
+                self.step()
+                pause(1.0 / self.rate_hz)
+        finally:
+            self.osc.bye()

@@ -197,3 +197,30 @@ def test_through_a_real_virtual_port() -> None:
     finally:
         port.close()
         osc.close()
+
+
+def test_audio_sender_alone_with_a_free_running_beat(listener) -> None:
+    from bridge.senders.audio_in import AudioSender
+
+    streams: list[FakeStream] = []
+    audio = AudioInput(None, 16000, channels=1, stream_factory=lambda **kw: streams.append(FakeStream(**kw)) or streams[-1])
+    noise = np.random.default_rng(0).uniform(-0.25, 0.25, (16000, 1)).astype(np.float32)
+    with ProtocolSender("127.0.0.1", listener.getsockname()[1], source="audio") as osc:
+        sender = AudioSender(audio, osc, bpm=90.0, meter=(3, 4))
+        sender.step(10.0)
+        streams[0].kwargs["callback"](noise, 16000, None, None)
+        sender.step(12.0)
+    received = drain(listener)
+    assert received[0] == HelloMessage("audio", "1", received[0].session_id)
+    transports = [m for m in received if isinstance(m, TransportMessage)]
+    assert transports[-1] == TransportMessage(True, 3.0, 90.0, 3, 4, 3.0, 2)  # 2 s at 90 BPM, bar 2 of 3/4
+    assert [m for m in received if isinstance(m, AudioMessage)][-1].rms == pytest.approx(0.25 / np.sqrt(3), rel=0.1)
+
+
+def test_send_plugdata_copies_the_patch(tmp_path, capsys) -> None:
+    from bridge.senders.plugdata import PATCH
+
+    assert main(["send", "plugdata", "--copy", str(tmp_path)]) == 0
+    assert (tmp_path / "barlight-sender.pd").read_bytes() == PATCH.read_bytes()
+    assert str(tmp_path / "barlight-sender.pd") in capsys.readouterr().out
+    assert main(["send", "plugdata", "--copy", str(tmp_path / "missing")]) == 2

@@ -1,0 +1,60 @@
+"""``barlight send audio`` — audio features from a sound-card input alone (DAWs that give only audio)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "capture an audio input (a loopback carrying the DAW's master) and stream /daw/audio (audio-in extra)"
+
+EPILOG = """\
+Route the DAW's master to a loopback device (macOS: BlackHole or Loopback; Windows: VB-CABLE or
+the interface's loopback; Linux: a PipeWire/JACK monitor), then: barlight send audio --device BlackHole
+Without clock the visuals follow the sound only; --bpm adds a free-running beat from the start.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from barlight.commands.send import add_target_argument
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("--device", metavar="DEVICE", help="audio input (index or part of its name)")
+    parser.add_argument("--list", action="store_true", help="list audio inputs and exit")
+    parser.add_argument("--bpm", type=float, help="also send a free-running transport at this tempo")
+    parser.add_argument("--meter", default="4/4", metavar="N/D", help="meter for --bpm (default 4/4)")
+    add_target_argument(parser)
+    parser.add_argument("--rate", type=float, default=60.0, metavar="HZ", help="messages per second (default 60)")
+    parser.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bridge.errors import InputError
+    from bridge.senders.audio_in import AudioSender, input_devices, open_audio_input
+    from bridge.senders.osc_out import ProtocolSender, parse_target
+    from bridge.timeline.sources import parse_bpm, parse_meter
+
+    if args.list:
+        devices = input_devices()
+        print("audio inputs:" if devices else "audio inputs: none")
+        for index, name, channels, rate in devices:
+            print(f"  {index}: {name} ({channels} ch, {rate:g} Hz)")
+        return 0
+    if not args.device:
+        raise InputError("--device", "name the audio input to capture (see --list)")
+    if not 1.0 <= args.rate <= 200.0:
+        raise InputError("--rate", f"must be 1..200 Hz, got {args.rate:g}")
+    bpm = parse_bpm(args.bpm) if args.bpm is not None else None
+    meter = parse_meter(args.meter)
+    host, port = parse_target(args.to)
+    audio = open_audio_input(args.device, where="--device")
+    with ProtocolSender(host, port, source="audio") as osc, audio:
+        sender = AudioSender(audio, osc, rate_hz=args.rate, bpm=bpm, meter=meter)
+        print(f"capturing {args.device!r} at {audio.sample_rate} Hz, sending to {host}:{port} "
+              f"as session {osc.session_id} (Ctrl-C stops)", file=sys.stderr)
+        try:
+            sender.run(seconds=args.seconds)
+        except KeyboardInterrupt:
+            pass
+    print(f"sent {sender.sent_audio} audio messages", file=sys.stderr)
+    return 0

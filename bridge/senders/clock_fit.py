@@ -219,7 +219,7 @@ class ClockFit:
             return
         pivot = float(ticks[-1])
         ramp = None
-        curved = _ramp_fit(ticks[keep] - pivot, seconds[keep], self.ramp_t) if n >= 24 else None
+        curved = _ramp_fit(ticks[keep] - pivot, seconds[keep], self.ramp_t) if n >= 2 * TICKS_PER_BEAT else None
         if curved is not None:
             # bent: a step (two lines fit better than a parabola) or a ramp
             split, step_sse = _best_split(ticks[keep], seconds[keep], last_candidates=n)

@@ -65,25 +65,27 @@ class MidiSync:
         self.grid = grid or TempoMap.constant(default_bpm)
         self.grid_has_tempo = grid_has_tempo
         self.user_mtc_start_seconds = mtc_start_seconds
-        self._mtc_starts: deque[float] = deque(maxlen=64)
-        self._jump_tick = 0.0  # the tick an MTC jump re-anchored, refined until _jump_until
-        self._jump_until = -math.inf
         self.default_bpm = default_bpm
         self.fit = clock_fit or ClockFit()
         self.mtc = MtcDecoder()
         self.playing = False
         self.seeks = 0
-        self.counts: dict[str, int] = {}
-        self._anchor_tick = 0.0  # running tick count whose beat is _anchor_beat
+        self.counts: dict[str, int] = {}  # messages received, by mido type
+        # clock position: the running tick count _anchor_tick is beat _anchor_beat
+        self._anchor_tick = 0.0
+        self._anchor_beat = 0.0
         self._pending_beat: float | None = None  # the beat of the next tick (after Start/Continue/SPP)
         self._starting = False  # Start/Continue seen, no tick since: hold at the pending beat
-        self._anchor_beat = 0.0
         self._stopped_beat = 0.0
         self._last_tick_seconds: float | None = None
         self._last_spp_seconds = -math.inf
         self._last_stop_seconds = -math.inf
+        # MTC
         self._mtc_last: MtcSample | None = None
         self._mtc_offsets: deque[float] = deque(maxlen=16)  # mtc_seconds - arrival_seconds
+        self._mtc_starts: deque[float] = deque(maxlen=64)  # learned SMPTE times of song start
+        self._jump_tick = 0.0  # the tick an MTC jump re-anchored, refined until _jump_until
+        self._jump_until = -math.inf
 
     # -- feeding ----------------------------------------------------------------------------
 

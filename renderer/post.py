@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
+_LUT_SIZE = 1024
+
+
+@lru_cache(maxsize=32)
+def _palette_lut(palette: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """The palette's dark -> light gradient sampled at ``_LUT_SIZE`` luminance steps."""
+    stops = np.asarray(palette, np.float32)
+    pos = np.linspace(0.0, 1.0, _LUT_SIZE, dtype=np.float32) * (len(stops) - 1)
+    lo = np.floor(pos).astype(np.int64).clip(0, len(stops) - 2)
+    frac = (pos - lo)[:, None]
+    return stops[lo] * (1.0 - frac) + stops[lo + 1] * frac
+
+
 def palette_map(image: np.ndarray, palette: Sequence[Sequence[float]], amount: float) -> np.ndarray:
     """Recolour by luminance along the palette's gradient (dark -> light), mixed in by ``amount``."""
     if amount <= 0.0:
         return image
-    stops = np.asarray(palette, np.float32)
-    luma = np.clip(image @ _LUMA, 0.0, 1.0)
-    pos = luma * (len(stops) - 1)
-    lo = np.floor(pos).astype(np.int64).clip(0, len(stops) - 2)
-    frac = (pos - lo)[..., None]
-    mapped = stops[lo] * (1.0 - frac) + stops[lo + 1] * frac
-    return image * (1.0 - amount) + mapped * amount
+    lut = _palette_lut(tuple(tuple(float(c) for c in colour) for colour in palette))
+    luma = image @ _LUMA
+    index = np.clip(luma * (_LUT_SIZE - 1) + 0.5, 0, _LUT_SIZE - 1).astype(np.intp)
+    mapped = lut[index]
+    if amount >= 1.0:
+        return mapped
+    return image * np.float32(1.0 - amount) + mapped * np.float32(amount)
 
 
 def rotate_hue(image: np.ndarray, turns: float) -> np.ndarray:

@@ -120,10 +120,11 @@ def resolve_request(args: argparse.Namespace, say=print):
     )
 
 
-def report(result, out=sys.stdout) -> None:
-    """What was written, in a few lines."""
+def report(result, out=None) -> None:
+    """What was written, in a few lines (to stdout by default)."""
     from renderer.export.timing import fps_label
 
+    out = out or sys.stdout
     plan = result.plan
     first, last = plan.bars[0], plan.bars[-1]
     print(f"video     {result.video}  ({plan.frame_count} frames at {fps_label(plan.fps)} fps, "

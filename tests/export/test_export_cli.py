@@ -1,0 +1,99 @@
+"""``barlight export`` on the command line: outputs, messages, one-line errors; the demo piece."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from barlight.cli import main
+from bridge.timeline.sources import load_timeline
+from bridge.timeline.tempo_map import TempoMap
+from renderer.export.demo import demo_tempo_map, write_demo
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A saved embedded model with tiny seeded weights, passed as ``--model`` like a trained one."""
+    from renderer.embedded.config import tiny_pipeline
+
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tiny_pipeline(seed=0).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def clicks(tmp_path, build) -> Path:
+    tempo_map = TempoMap.constant(150.0)
+    return build.write_clicks(tmp_path / "take.wav", build.click_times(tempo_map, 2.0), 2.0)
+
+
+def test_export_with_a_constant_tempo_writes_video_and_keyframes(tmp_path, clicks, tiny_model, capsys):
+    out = tmp_path / "out"
+    code = main(["export", str(clicks), "--bpm", "150", "--meter", "3/4", "--out", str(out), "--fps", "12",
+                 "--size", "64x64", "--model", str(tiny_model), "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert (out / "take.mp4").is_file() and str(out / "take.mp4") in printed
+    for name in ("keyframes.json", "keyframes.csv", "keyframes.parseq.json"):
+        assert str(out / name) in printed
+    sheet = json.loads((out / "keyframes.json").read_text())
+    assert [(b["bar"], b["seconds"], b["frame"], b["numerator"]) for b in sheet["bars"]] == [
+        (1, 0.0, 0, 3), (2, 1.2, 14, 3)]  # 3/4 at 150 BPM: a bar every 1.2 s
+    assert sheet["timeline"]["source"] == "--bpm 150 --meter 3/4"
+
+
+def test_export_without_a_timeline_beat_tracks_and_says_so(tmp_path, clicks, tiny_model, capsys):
+    code = main(["export", str(clicks), "--out", str(tmp_path / "out"), "--fps", "8", "--size", "64x64",
+                 "--model", str(tiny_model), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "beat-tracked the audio" in err and "BPM" in err
+    sheet = json.loads((tmp_path / "out" / "keyframes.json").read_text())
+    assert 140 <= sheet["bars"][0]["bpm"] <= 160
+    assert sheet["timeline"]["source"].startswith("beat-tracked")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--fps", "0"], "--fps"),
+    (["--size", "63x64"], "--size"),
+    (["--bars", "4:2"], "--bars"),
+    (["--meter", "4/3"], "--meter"),
+    (["--timeline", "missing.mid"], "missing.mid: no such file"),
+    (["--timeline", "notes.txt"], "unknown timeline type"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, clicks, capsys, extra, message, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    args = ["export", str(clicks), "--out", str(tmp_path / "out")]
+    if not any(a in extra for a in ("--timeline", "--meter")):
+        args += ["--bpm", "120"]
+    elif "--meter" in extra:
+        args += ["--bpm", "120"]
+    code = main(args + extra)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out" / "keyframes.json").exists()
+
+
+def test_a_missing_audio_file_is_named(tmp_path, capsys):
+    code = main(["export", str(tmp_path / "nope.wav"), "--bpm", "120", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "nope.wav: no such audio file" in capsys.readouterr().err
+
+
+def test_the_demo_piece_and_its_midi_tempo_map_agree(tmp_path):
+    wav, mid, piece = write_demo(tmp_path)
+    assert load_timeline(mid) == demo_tempo_map() == piece.tempo_map
+    tempo_map = piece.tempo_map
+    assert [m.name for m in tempo_map.markers] == ["intro", "drop"]
+    assert {(m.numerator, m.denominator) for m in tempo_map.meters} == {(4, 4), (7, 8)}
+    assert {p.bpm for p in tempo_map.tempo} == {100.0, 125.0}
+    assert 20.0 <= piece.duration_seconds <= 30.0
+    import soundfile
+
+    data, rate = soundfile.read(str(wav))
+    assert rate == piece.sample_rate and data.shape == (piece.samples.shape[1], 2)
+    assert 0.5 < abs(data).max() <= 1.0

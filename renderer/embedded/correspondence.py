@@ -10,10 +10,10 @@ music (audio_context scalar)               picture (what :func:`target_images` d
 =========================================  ==========================================
 loudness (rms level, dB)                   luminance (overall brightness)
 brightness (spectral centroid, log Hz)     colour temperature (cool blue -> warm orange)
-0.6 onset density + 0.4 noisiness          edge density and jaggedness (band count,
-  (onsets per second, spectral flatness)     sharpness and fine-scale warping)
+0.6 onset density + 0.4 noisiness          edge density and jaggedness (contrast of a
+  (onsets per second, spectral flatness)     fine crinkled texture over the picture)
 pitch class (chroma on circle of fifths)   palette hue of the accent bands
-beat phase                                 motion: the bands advance one cycle per beat
+beat phase                                 motion: the broad bands advance one cycle per beat
 =========================================  ==========================================
 
 The composition (where the bands, blobs and colour zones are) comes from the low-pass
@@ -35,6 +35,9 @@ from renderer.embedded.context import SCALAR
 COOL_RGB = (0.22, 0.45, 1.0)
 WARM_RGB = (1.0, 0.48, 0.12)
 FIFTHS = np.array([(7 * k) % 12 for k in range(12)]) / 12.0  # pitch class k -> position on the circle of fifths
+BAND_CYCLES = 0.3  # band cycles per unit (std) of the broad field
+GRAIN_FLOOR = 0.06  # texture contrast at edges quality 0 ...
+GRAIN_GAIN = 0.5  # ... plus this much at 1
 EDGE_THRESHOLD = 0.35  # |grad| of luminance / mean luminance per pixel (64x64) that counts as an edge
 
 
@@ -94,19 +97,18 @@ def target_images(context, noise):  # (B, D), (B, 3, S, S) -> (B, 3, S, S) in [0
     p = visual_params(context)
     size = noise.shape[-1]
     scale = size / 64.0
-    f1 = _field(noise[:, 0:1], 6.0 * scale)  # band layout
-    f2 = _field(noise[:, 1:2], 1.8 * scale)  # fine warp (jaggedness)
+    f1 = _field(noise[:, 0:1], 6.0 * scale)  # band layout (broad)
+    f2 = _field(noise[:, 1:2], 1.2 * scale)  # fine texture (edges, jaggedness)
     f3 = _field(noise[:, 2:3], 9.0 * scale)  # colour / light zones
 
     def col(v):  # (B,) -> (B, 1, 1, 1)
         return v[:, None, None, None]
 
     e = col(p["edges"])
-    cycles = 0.2 + 1.6 * e  # bands per unit of field
-    warp = 0.05 + 0.45 * e
-    phase = 2 * math.pi * (cycles * (f1 + warp * f2) + col(p["beat"]))
-    sharp = 1.0 + 6.0 * e
-    bands = torch.sigmoid(sharp * torch.sin(phase))  # 0..1
+    # broad bands: a gentle function of the noise that moves one cycle per beat
+    bands = 0.5 + 0.5 * torch.sin(2 * math.pi * (BAND_CYCLES * f1 + col(p["beat"])))
+    # fine crinkled texture: a local (near-linear) function of the noise, its contrast set by the edges quality
+    grain = (GRAIN_FLOOR + GRAIN_GAIN * e) * f2
 
     t = p["temperature"]
     cool = torch.tensor(COOL_RGB, dtype=noise.dtype, device=noise.device)
@@ -116,7 +118,7 @@ def target_images(context, noise):  # (B, D), (B, 3, S, S) -> (B, 3, S, S) in [0
     mix = 0.45 * bands * (0.7 + 0.3 * torch.tanh(f3))
     colour = base[:, :, None, None] * (1 - mix) + accent[:, :, None, None] * mix
     level = 0.04 + 0.96 * col(p["luminance"]) ** 1.2
-    light = level * (0.4 + 0.6 * bands) * (0.85 + 0.15 * torch.tanh(f3))
+    light = level * (0.55 + 0.45 * bands) * (0.85 + 0.15 * torch.tanh(f3)) * (1 + grain)
     return (colour * light).clamp(0, 1)
 
 

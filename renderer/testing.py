@@ -96,3 +96,43 @@ def save_tiny_taesd(folder: str | os.PathLike[str], seed: int = 0) -> Path:
                           num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4)
     vae.save_pretrained(folder)
     return Path(folder)
+
+
+def save_tiny_sdxl_model(folder: str | os.PathLike[str], seed: int = 0) -> Path:
+    """A tiny SDXL-family pipeline (two CLIP text encoders, pooled embeddings, time ids) saved to ``folder``."""
+    import torch
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    hidden = 16
+    time_dim = 8
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=2, norm_num_groups=4, use_linear_projection=True, addition_embed_type="text_time",
+        addition_time_embed_dim=time_dim, projection_class_embeddings_input_dim=hidden + 6 * time_dim,
+        cross_attention_dim=2 * hidden,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), sample_size=64,
+    )
+    vocab_dir = write_tiny_clip_tokenizer(folder / "_tokenizer_source")
+    tokenizer = CLIPTokenizer(str(vocab_dir / "vocab.json"), str(vocab_dir / "merges.txt"), model_max_length=77)
+    config = dict(hidden_size=hidden, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
+                  vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=tokenizer.bos_token_id,
+                  eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, projection_dim=hidden)
+    text_encoder = CLIPTextModel(CLIPTextConfig(**config))
+    text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**config))
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                       timestep_spacing="trailing", steps_offset=1)
+    pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
+                                     tokenizer=tokenizer, tokenizer_2=tokenizer, unet=unet, scheduler=scheduler)
+    pipe.save_pretrained(folder)
+    for name in ("vocab.json", "merges.txt"):
+        (vocab_dir / name).unlink()
+    vocab_dir.rmdir()
+    return folder

@@ -252,6 +252,17 @@ class DiffusersBackend(Backend):
         torch = self._torch
         kwargs = self.blend(request.conditioning.prompts)
         common = dict(guidance_scale=self.guidance_scale, output_type="np", return_dict=True, **kwargs)
+        from diffusers.utils import logging as diffusers_logging
+
+        verbosity = diffusers_logging.get_verbosity()
+        diffusers_logging.set_verbosity_error()  # per-call notices (e.g. SDXL's VAE upcast) are not for users
+        try:
+            return self._run(request, common)
+        finally:
+            diffusers_logging.set_verbosity(verbosity)
+
+    def _run(self, request: BackendRequest, common: dict[str, Any]) -> np.ndarray:
+        torch = self._torch
         with torch.inference_mode():
             if request.init_image is not None:
                 strength = min(max(request.strength, 1.0 / MAX_IMG2IMG_STEPS), 1.0)

@@ -105,3 +105,20 @@ def test_a_scheduler_swaps_in_by_name_and_unknown_names_are_refused(tiny_sd_fold
     assert frame.shape == (64, 64, 3)
     with pytest.raises(InputError, match="not a diffusers scheduler"):
         DiffusersBackend(model=str(tiny_sd_folder), scheduler="os.systemScheduler")
+
+
+def test_an_sdxl_family_pipeline_with_pooled_embeddings(tmp_path, tempo_map, tracks):
+    from renderer.testing import save_tiny_sdxl_model
+
+    folder = save_tiny_sdxl_model(tmp_path / "tiny-sdxl")
+    renderer = Renderer.from_preset("turbo", backend="diffusers", model=str(folder), size=SIZE, device="cpu")
+    assert renderer.backend.describe()["pipeline"] == "StableDiffusionXLPipeline"
+    kwargs = renderer.backend.blend(renderer.condition(moment_at(tempo_map, tracks["clicks"], 1.0)).prompts)
+    assert kwargs["pooled_prompt_embeds"].shape == (1, 16)
+    state = None
+    frames = []
+    for k in range(2):  # text-to-image, then img2img from the shared weights
+        result = renderer.render(moment_at(tempo_map, tracks["clicks"], 1.0 + k / 30), state)
+        state, frames = result.state, frames + [result.frame]
+    assert type(renderer.backend.img2img).__name__ == "StableDiffusionXLImg2ImgPipeline"
+    assert all(f.shape == (64, 64, 3) and f.std() > 1.0 for f in frames)

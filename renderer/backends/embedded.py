@@ -28,8 +28,9 @@ _RANDOM_INITS = ("tiny", "default")
 
 
 def _filled(track: Any) -> Any:
-    """``track`` with the columns a DAW feed lacks filled in neutrally (flat mel at the rms level,
-    no onsets, no chroma), so the model still sees loudness, brightness and phase."""
+    """``track`` with the columns a DAW feed lacks filled in: a flat mel at the rms level, onsets
+    estimated from the band levels, no chroma — so the model still sees loudness, brightness,
+    onset density and phase."""
     changes: dict[str, Any] = {}
     n = len(track)
     if getattr(track, "mel", None) is None:
@@ -37,7 +38,10 @@ def _filled(track: Any) -> Any:
 
         changes["mel"] = np.repeat(np.asarray(track.rms_db, np.float32)[:, None], N_MELS, axis=1)
     if getattr(track, "onset", None) is None:
-        changes["onset"] = np.zeros(n, bool)
+        from renderer.conditioning import estimated_onsets
+
+        bands = getattr(track, "bands", None)
+        changes["onset"] = estimated_onsets(bands)[0] if bands is not None else np.zeros(n, bool)
     if getattr(track, "chroma", None) is None:
         changes["chroma"] = np.zeros((n, 12), np.float32)
     return dataclasses.replace(track, **changes) if changes else track

@@ -88,3 +88,21 @@ def test_prompt_blend_weights_sum_to_one():
 def test_walk_position_runs_from_zero_to_one_and_speeds_up_with_walk():
     assert walk_position(0.0, 0.5) == 0.0 and walk_position(1.0, 0.5) == pytest.approx(1.0)
     assert walk_position(0.3, 1.0) > walk_position(0.3, 0.0)
+
+
+def test_a_daw_feed_without_onsets_still_pulses_on_the_clicks(tracks, tempo_map):
+    """Frames as /daw/audio delivers them (rms, peak, 8 bands only), rebuilt from the clicks track."""
+    from bridge.features import FeatureFrame, FeatureTrack
+
+    clicks = tracks["clicks"]
+    frames = [FeatureFrame.from_daw_audio(float(t), float(r), float(p), [float(b) for b in bands])
+              for t, r, p, bands in zip(clicks.seconds, clicks.rms, clicks.peak, clicks.bands)]
+    daw = FeatureTrack.from_frames(frames)
+    assert daw.onset is None
+    just_after = [summarize(moment_at(tempo_map, daw, 2.0 + k * 0.5 + 0.04))["onset"] for k in range(6)]
+    late = [summarize(moment_at(tempo_map, daw, 2.0 + k * 0.5 + 0.40))["onset"] for k in range(6)]
+    assert min(just_after) > 0.6 and max(late) < 0.35
+    steady = tracks["steady"]
+    calm = FeatureTrack.from_frames([FeatureFrame.from_daw_audio(float(t), float(r), float(p), [float(b) for b in bs])
+                                     for t, r, p, bs in zip(steady.seconds, steady.rms, steady.peak, steady.bands)])
+    assert max(summarize(moment_at(tempo_map, calm, 2.0 + k * 0.5 + 0.04))["onset"] for k in range(6)) < 0.01

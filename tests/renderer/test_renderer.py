@@ -146,3 +146,16 @@ def test_describe_is_json_and_names_seed_and_conditioning(tiny_embedded, tempo_m
     assert description["conditioning"]["section"] == "default"  # tide has no "chorus" prompts
     assert sum(p["weight"] for p in description["conditioning"]["prompts"]) == pytest.approx(1.0)
     assert description["backend"]["random_init"] == "tiny"
+
+
+def test_a_daw_feed_renders_and_strobe_still_flashes(tiny_embedded, tempo_map, tracks):
+    """/daw/audio frames lack mel, onsets and chroma: the model gets them filled, onsets estimated."""
+    from bridge.features import FeatureFrame, FeatureTrack
+
+    clicks = tracks["clicks"]
+    daw = FeatureTrack.from_frames([FeatureFrame.from_daw_audio(float(t), float(r), float(p), [float(b) for b in bs])
+                                    for t, r, p, bs in zip(clicks.seconds, clicks.rms, clicks.peak, clicks.bands)])
+    renderer = Renderer(tiny_embedded, load_preset("strobe"), SIZE)
+    frames = render_run(renderer, tempo_map, daw, 1.0, 16)
+    brightness = np.array([f.mean() / 255.0 for f in frames])
+    assert brightness[[1, 16]].min() - brightness[[7, 8]].max() > 0.25  # just after the clicks at 1.0 and 1.5 s

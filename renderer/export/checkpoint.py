@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,71 @@ class FrameStore:
     def remove(self) -> None:
         """Delete the work folder (after the final files are in place)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class BackgroundWriter:
+    """Writes a :class:`FrameStore`'s frames and states on one worker thread, in submission order,
+    so PNG compression (and ``sink``, e.g. the video encoder) overlaps the next frame's rendering.
+
+    ``sink(frame, rgb)`` is called on the worker for every frame in order: for frames kept from an
+    earlier run (:meth:`replay`, read back from their PNG) and for new ones (:meth:`save_frame`).
+    At most ``max_pending`` items wait; a write error is raised from the next call. Owner thread only.
+    """
+
+    def __init__(self, store: FrameStore, sink: Callable[[int, np.ndarray], None] | None = None,
+                 max_pending: int = 8) -> None:
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.store = store
+        self.sink = sink
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="barlight-checkpoint")
+        self._slots = threading.BoundedSemaphore(max_pending)
+        self._futures: list = []
+
+    def _submit(self, fn, *args) -> None:
+        self._raise_errors()
+        self._slots.acquire()
+        future = self._pool.submit(fn, *args)
+        future.add_done_callback(lambda _: self._slots.release())
+        self._futures.append(future)
+
+    def _raise_errors(self) -> None:
+        pending = []
+        for future in self._futures:
+            if future.done():
+                future.result()  # raises the worker's exception here
+            else:
+                pending.append(future)
+        self._futures = pending
+
+    def _save_and_sink(self, frame: int, rgb: np.ndarray) -> None:
+        self.store.save_frame(frame, rgb)
+        if self.sink is not None:
+            self.sink(frame, rgb)
+
+    def _replay(self, frame: int) -> None:
+        if self.sink is not None:
+            self.sink(frame, self.store.load_frame(frame))
+
+    def save_frame(self, frame: int, rgb: np.ndarray) -> None:
+        self._submit(self._save_and_sink, frame, rgb)
+
+    def replay(self, frame: int) -> None:
+        """Hand a frame kept from an earlier run to ``sink`` (read back from disk on the worker)."""
+        self._submit(self._replay, frame)
+
+    def save_state(self, frame: int, state: Any) -> None:
+        self._submit(self.store.save_state, frame, state)
+
+    def drain(self) -> None:
+        """Wait until everything submitted is on disk (raising the first write error)."""
+        for future in self._futures:
+            future.result()
+        self._futures = []
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._pool.shutdown(wait=True)

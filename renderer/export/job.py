@@ -30,7 +30,7 @@ import numpy as np
 from bridge.errors import InputError
 from bridge.timeline.tempo_map import Bar, TempoMap
 from renderer.export.audio import AudioClip, read_audio
-from renderer.export.checkpoint import FrameStore
+from renderer.export.checkpoint import BackgroundWriter, FrameStore
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, write_keyframes
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
 from renderer.export.video import VideoFormat, VideoWriter, video_format_for
@@ -208,67 +208,76 @@ def run_export(
     state_every = request.state_every or max(1, round(float(plan.fps)))
     rendered = 0
     last_done = first - 1
+    video_path = out / f"{request.audio.stem}{video_format.suffix}"
+    video = VideoWriter(video_path, plan.fps, request.size, clip, video_format)
     bar_iter = _progress(plan.frame_count, first, progress, "render")
+    # Frames are checkpointed and encoded on a worker thread, in order, while the next one renders.
+    writer = BackgroundWriter(store, sink=lambda _k, rgb: video.write(rgb))
     try:
+        for k in range(first):
+            writer.replay(k)
         for k in range(first, plan.frame_count):
             result = renderer.render(moment(plan.song_seconds(k)), state)
             state = result.state
-            store.save_frame(k, result.frame)
+            writer.save_frame(k, result.frame)
             last_done = k
             rendered += 1
             if (k + 1) % state_every == 0 or k == plan.frame_count - 1:
-                store.save_state(k, state)
+                writer.save_state(k, state)
             if bar_iter is not None:
                 bar_iter.update(1)
             if on_frame is not None:
                 on_frame(k)
+        writer.close()
     except BaseException:
-        if last_done >= first:  # keep the state after the last finished frame: a rerun resumes right there
-            store.save_state(last_done, state)
+        try:
+            writer.close()  # every finished frame onto disk ...
+        finally:
+            video.abort()
+            if last_done >= first:  # ... and the state after the last one: a rerun resumes right there
+                store.save_state(last_done, state)
         raise
     finally:
         if bar_iter is not None:
             bar_iter.close()
+    if video.frames_written != plan.frame_count:
+        video.abort()
+        raise RuntimeError(f"encoded {video.frames_written} of {plan.frame_count} frames")
 
-    summaries = bar_features(features, plan)
-    keyframes = []
-    images = []
-    image_dir = out / "keyframes"
-    image_dir.mkdir(exist_ok=True)
-    for row in plan.bars:
-        bar_moment = moment(row.seconds)
-        description = renderer.describe(bar_moment)
-        frame = min(plan.frame_of(row.seconds), plan.frame_count - 1)
-        image = image_name(row.bar)
-        _copy_atomic(store.frame_path(frame), out / image)
-        images.append(out / image)
-        keyframes.append(BarKeyframe(
-            bar=row.bar, beat=row.beat, seconds=row.seconds,
-            video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
-            frame=frame, bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
-            section=bar_moment.section, seed=renderer.seed_for_bar(row.bar),
-            features=summaries.get(row.bar, {}),
-            conditioning=description["conditioning"], image=image,
-        ))
+    try:
+        summaries = bar_features(features, plan)
+        keyframes = []
+        images = []
+        image_dir = out / "keyframes"
+        image_dir.mkdir(exist_ok=True)
+        for row in plan.bars:
+            bar_moment = moment(row.seconds)
+            description = renderer.describe(bar_moment)
+            frame = min(plan.frame_of(row.seconds), plan.frame_count - 1)
+            image = image_name(row.bar)
+            _copy_atomic(store.frame_path(frame), out / image)
+            images.append(out / image)
+            keyframes.append(BarKeyframe(
+                bar=row.bar, beat=row.beat, seconds=row.seconds,
+                video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
+                frame=frame, bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
+                section=bar_moment.section, seed=renderer.seed_for_bar(row.bar),
+                features=summaries.get(row.bar, {}),
+                conditioning=description["conditioning"], image=image,
+            ))
 
-    video_path = out / f"{request.audio.stem}{video_format.suffix}"
-    encode_iter = _progress(plan.frame_count, 0, progress, "encode")
-    with VideoWriter(video_path, plan.fps, request.size, clip, video_format) as writer:
-        for k in range(plan.frame_count):
-            writer.write(store.load_frame(k))
-            if encode_iter is not None:
-                encode_iter.update(1)
-    if encode_iter is not None:
-        encode_iter.close()
-
-    sheet = KeyframeSheet(
-        fps=plan.fps, width=request.size[0], height=request.size[1], audio=os.fspath(request.audio.resolve()),
-        timeline={"source": request.timeline_source, **_timeline_dict(plan.tempo_map)},
-        bars=tuple(keyframes), frame_count=plan.frame_count, duration_seconds=float(plan.duration_seconds),
-        start_bar=plan.start_bar, start_seconds=plan.start_seconds, preset=request.preset,
-        backend=renderer.backend.name or "", video=video_path.name, base_seed=renderer.seed,
-    )
-    written = write_keyframes(sheet, out)
+        sheet = KeyframeSheet(
+            fps=plan.fps, width=request.size[0], height=request.size[1], audio=os.fspath(request.audio.resolve()),
+            timeline={"source": request.timeline_source, **_timeline_dict(plan.tempo_map)},
+            bars=tuple(keyframes), frame_count=plan.frame_count, duration_seconds=float(plan.duration_seconds),
+            start_bar=plan.start_bar, start_seconds=plan.start_seconds, preset=request.preset,
+            backend=renderer.backend.name or "", video=video_path.name, base_seed=renderer.seed,
+        )
+        written = write_keyframes(sheet, out)
+        video.close()  # the video appears last, when everything else is in place
+    except BaseException:
+        video.abort()
+        raise
     if not request.keep_work:
         store.remove()
     return ExportResult(video_path, written, tuple(images), plan, rendered, first)

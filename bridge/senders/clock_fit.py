@@ -120,7 +120,7 @@ class ClockFit:
     Thread-safety: none; one thread feeds and reads. Realtime-safety: O(window) numpy work per tick.
     """
 
-    def __init__(self, max_ticks: int = 96, min_jitter_seconds: float = 0.001,
+    def __init__(self, max_ticks: int = 192, min_jitter_seconds: float = 0.001,
                  change_ticks: int = 3, gap_ticks: float = 6.0, ramp_t: float = 5.0,
                  ramp_ticks: int = 72, step_ratio: float = 0.5) -> None:
         if max_ticks < 6:

@@ -156,6 +156,6 @@ def test_a_daw_feed_renders_and_strobe_still_flashes(tiny_embedded, tempo_map, t
     daw = FeatureTrack.from_frames([FeatureFrame.from_daw_audio(float(t), float(r), float(p), [float(b) for b in bs])
                                     for t, r, p, bs in zip(clicks.seconds, clicks.rms, clicks.peak, clicks.bands)])
     renderer = Renderer(tiny_embedded, load_preset("strobe"), SIZE)
-    frames = render_run(renderer, tempo_map, daw, 1.0, 16)
+    frames = render_run(renderer, tempo_map, daw, 1.0, 18)
     brightness = np.array([f.mean() / 255.0 for f in frames])
     assert brightness[[1, 16]].min() - brightness[[7, 8]].max() > 0.25  # just after the clicks at 1.0 and 1.5 s

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bridge.errors import InputError
 from renderer import post
 from renderer.conditioning import Conditioning, SeedWalk, derive_seed, summarize, walk_position
 from renderer.moment import Moment
@@ -87,7 +88,7 @@ class Renderer:
         self.preset = preset
         self.size = tuple(size) if size is not None else preset.resolution
         if len(self.size) != 2 or any(v < 16 or v % 8 for v in self.size):
-            raise ValueError(f"size must be (width, height), multiples of 8 >= 16, got {size!r}")
+            raise InputError("size", f"must be (width, height), multiples of 8 >= 16, got {size!r}")
         self.seed = preset.seed if seed is None else int(seed)
         self.bar_seeds = {int(bar): int(value) for bar, value in (bar_seeds or {}).items()}
         self._noise_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
@@ -246,8 +247,6 @@ def build_backend(preset: Preset, name: str | None = None, device: str | None = 
     name = name or os.environ.get("BARLIGHT_BACKEND") or preset.backend
     device = pick_device(device)
     if name == "diffusers":
-        from bridge.errors import InputError
-
         model = model or preset.model
         if not model:
             raise InputError(preset.source, "backend 'diffusers' needs a model (set model = ... or pass --model)")

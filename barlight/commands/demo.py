@@ -20,11 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", default=DEMO_FPS, help=f"frame rate (default {DEMO_FPS})")
     parser.add_argument("--size", default=DEMO_SIZE, help=f"WIDTHxHEIGHT (default {DEMO_SIZE})")
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
-    from barlight.commands.export import default_preset, report
+    from barlight.commands.export import default_preset, prepare_cpu, report
+
+    prepare_cpu(args.threads)
     from bridge.timeline.sources import load_timeline
     from renderer.export.demo import write_demo
     from renderer.export.job import ExportRequest, run_export

@@ -96,4 +96,8 @@ def run(args: argparse.Namespace) -> int:
                   f"peak {r.peak_memory_mib:.0f} MiB ({r.memory_kind}), flicker {r.flicker:.4f}")
         for s in skipped:
             print(f"{s['backend']:9s} skipped: {s['reason']}", file=sys.stderr)
-    return 0 if results else 1
+    if not results:
+        print("nothing to time: pass --random-weights (embedded architecture) or --model FOLDER (diffusers)",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -74,7 +74,7 @@ class LatencyMeter:
     Thread-safety: one writer, any reader (a reader may see the previous estimate).
     """
 
-    def __init__(self, size: int = 32, quantile: float = 0.9, margin_seconds: float = 0.002,
+    def __init__(self, size: int = 16, quantile: float = 0.9, margin_seconds: float = 0.002,
                  initial_seconds: float = INITIAL_RENDER_SECONDS) -> None:
         self.quantile = quantile
         self.margin_seconds = margin_seconds
@@ -124,7 +124,7 @@ class FrameBuffer:
 
     :meth:`take` at tick ``T`` returns the newest frame whose tick is ``<= T + period/2`` (due),
     removes it and every older frame (counted late), drops frames rendered before the transport's
-    latest jump (counted stale), and returns None when nothing is due (keep showing the last one).
+    latest jump (counted stale); a playing frame due more than ``max_late_seconds`` ago is not shown, and returns None when nothing is due (keep showing the last one).
     Thread-safety: :meth:`put` from the render thread, :meth:`take` from the GUI thread.
     Realtime-safety: O(capacity) under a lock held for microseconds.
     """
@@ -160,7 +160,8 @@ class FrameBuffer:
                 return None
             newest = due[-1]
             self._frames = self._frames[len(due):]
-            if newest.target.tick_seconds < tick_seconds - max(self.max_late_seconds, period_seconds):
+            late = tick_seconds - max(self.max_late_seconds, period_seconds)
+            if newest.target.playing and newest.target.tick_seconds < late:  # a held position is never late
                 self.stats.late += len(due)
                 return None
             self.stats.late += len(due) - 1

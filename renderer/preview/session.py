@@ -8,6 +8,7 @@ CLI, the tests and ``bench/bench_preview.py`` drive the same code the window doe
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import sys
@@ -23,7 +24,7 @@ from bridge.clock import TransportSnapshot
 from bridge.receiver import Receiver
 from renderer.preview.hud import Hud, PreviewStats, build_hud
 from renderer.preview.live import LiveFeatures
-from renderer.preview.schedule import DisplayClock, FrameBuffer, PreviewFrame
+from renderer.preview.schedule import DisplayClock, FrameBuffer, PreviewFrame, RenderTarget
 from renderer.preview.status import LOST, PreviewStatus, preview_status
 from renderer.preview.worker import RenderWorker, bar_beat_label
 
@@ -54,11 +55,14 @@ class PreviewOptions:
 
 @dataclass(frozen=True)
 class Shown:
-    """One frame put on screen: at tick ``tick_seconds``, rendered for ``frame.target``; the clock then said
-    ``audible_beat`` would be heard when it reaches the eye (for tests and the sync benchmark)."""
+    """One frame put on screen at tick ``tick_seconds``: what it was rendered for (``target``, ``label``,
+    ``preset``) and what the clock then said is audible when it reaches the eye (``audible_beat``,
+    ``audible_label``). No pixels: a long session keeps thousands (for tests and the sync benchmark)."""
 
     tick_seconds: float
-    frame: PreviewFrame
+    target: RenderTarget
+    label: str
+    preset: str
     audible_beat: float
     audible_label: str
     generation: int
@@ -118,6 +122,7 @@ class PreviewSession:
             except BaseException:
                 self.receiver.stop()
                 raise
+        gc.freeze()  # the model's objects live as long as the preview: no collection pauses walking them
         self.worker.start()
         return self
 
@@ -164,7 +169,8 @@ class PreviewSession:
             self.current = frame
             self._shown_times.append(now)
             audible = snapshot.beat_at(now + self.options.display_latency_seconds)
-            self.shown.append(Shown(now, frame, audible, _label(snapshot, audible), snapshot.generation))
+            self.shown.append(Shown(now, frame.target, frame.label, frame.preset, audible, _label(snapshot, audible),
+                                    snapshot.generation))
         return Tick(frame, self.status, snapshot)
 
     def stats(self, now_seconds: float | None = None) -> PreviewStats:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QRectF, Qt, QTimer
@@ -56,10 +57,12 @@ class FrameView(QWidget):
         self.blackout = False
         self.idle_dim = 0.0  #: 0..1 darkening while the transport is stopped (breathes gently)
         self.paints = 0
+        self.paint_seconds: deque[float] = deque(maxlen=2000)  #: how long each paint took (GUI thread work)
         self.setMinimumSize(160, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.perf_counter()
         self.paints += 1
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
@@ -77,6 +80,7 @@ class FrameView(QWidget):
         if self.hud_visible and self.hud is not None:
             self._hud(painter, self.hud)
         painter.end()
+        self.paint_seconds.append(time.perf_counter() - started)
 
     def _message(self, painter: QPainter, status: PreviewStatus) -> None:
         lines = (status.headline, *status.detail)
@@ -148,6 +152,7 @@ class PreviewWindow(QWidget):
         self._note_until = 0.0
         self.preset_file = preset_file
         self.frames_shown = 0
+        self.tick_seconds: deque[float] = deque(maxlen=2000)  #: how long each tick's work took
 
         self.presets = QComboBox()
         self.presets.addItems(presets)
@@ -211,6 +216,7 @@ class PreviewWindow(QWidget):
         self.timer.start()
 
     def on_tick(self) -> None:
+        started = time.perf_counter()
         now = time.monotonic()
         tick = self.session.tick(now)
         if tick.frame is not None:
@@ -225,6 +231,7 @@ class PreviewWindow(QWidget):
         if self.view.hud_visible or tick.status.state == WAITING:
             self.view.hud = self.session.hud(now, self.note if now < self._note_until else "")
         self.view.update()
+        self.tick_seconds.append(time.perf_counter() - started)
 
     def say(self, note: str) -> None:
         """Show ``note`` on the HUD for a few seconds."""
@@ -287,6 +294,18 @@ class PreviewWindow(QWidget):
     def screenshot(self) -> Path | None:
         path = self.session.screenshot()
         self.say(f"screenshot saved: {path}" if path else "no frame to save yet")
+        return path
+
+    def save_grab(self) -> Path:
+        """Save a picture of the whole window (frame, HUD, controls) into the screenshots folder, atomically."""
+        folder = Path(self.session.options.screenshots_folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.grabs = getattr(self, "grabs", 0) + 1
+        path = folder / f"window-{os.getpid()}-{self.grabs:04d}.png"
+        part = path.with_name(path.name + ".part")
+        if not self.grab().save(os.fspath(part), "PNG"):
+            raise OSError(f"cannot write {part}")
+        os.replace(part, path)
         return path
 
     def show_fullscreen(self, screen_index: int | None = None) -> None:

@@ -83,6 +83,7 @@ class RenderWorker:
         idle_key: tuple | None = None
         idle_at = -math.inf
         renderer = self.renderer
+        self._warm_up(renderer)
         while self._running.is_set():
             snapshot, now, display = self._snapshot(), self._now(), self._display()
             if self.frozen or not snapshot.valid:
@@ -121,6 +122,13 @@ class RenderWorker:
             self.meter.add(self._now() - started)
             self.buffer.put(frame[0])
             self.rendered += 1
+
+    def _warm_up(self, renderer: Renderer) -> None:
+        """One throwaway render: the first call pays for lazy setup, which must not count as render latency."""
+        try:
+            renderer.render(live_moment(TransportSnapshot(), self._now()))
+        except Exception as err:
+            self.error = f"{type(err).__name__}: {err}"
 
     def _render(self, renderer: Renderer, snapshot: TransportSnapshot, target: RenderTarget,
                 state: RenderState | None) -> tuple[PreviewFrame, RenderState]:

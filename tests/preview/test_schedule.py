@@ -101,6 +101,14 @@ def test_buffer_does_not_show_a_frame_due_long_ago():
     assert buffer.stats.late == 1 and len(buffer) == 0
 
 
+def test_a_stopped_frame_is_never_too_late():
+    buffer = FrameBuffer(max_late_seconds=0.1)
+    held = frame(1.0)
+    held = PreviewFrame(held.image, RenderTarget(1.0, 1.0, 4.0, 1, False, "s"), "2.1", None, 0.3, 1.3)
+    buffer.put(held)
+    assert buffer.take(1.5, 0.02) is held
+
+
 def test_buffer_keeps_at_most_capacity_frames():
     buffer = FrameBuffer(capacity=3)
     for i in range(5):

@@ -1,0 +1,139 @@
+"""``barlight preview`` — a window showing the visuals locked to the DAW, live, recording the session."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
+
+HELP = "open the live preview: visuals rendered ahead of the DAW's transport, recorded for export"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listen", default=f"{DEFAULT_HOST}:{DEFAULT_PORT}", metavar="HOST:PORT",
+                        help=f"where senders reach this preview (default {DEFAULT_HOST}:{DEFAULT_PORT}; "
+                             "0.0.0.0:9420 for a DAW on another machine)")
+    parser.add_argument("--allow", metavar="IP[,IP…]",
+                        help="with a non-loopback --listen, who may send (IPs or networks, or 'any'; "
+                             "default: loopback, private and link-local addresses)")
+    parser.add_argument("--preset", help="preset name or .toml path (hot-reloaded when the file changes)")
+    parser.add_argument("--backend", help="override the preset's backend (embedded, diffusers)")
+    parser.add_argument("--model", help="override the preset's model (diffusers folder or hub id)")
+    parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
+    parser.add_argument("--size", help="render WIDTHxHEIGHT, multiples of 8 (default: the preset's)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
+                        help="latency offset: positive shows the visuals later (default 0; a slider in the window)")
+    parser.add_argument("--display-latency-ms", type=float, default=0.0, metavar="MS",
+                        help="how long the screen or projector takes to show a frame (default 0)")
+    parser.add_argument("--no-record", action="store_true",
+                        help="don't record the session (default: record into $BARLIGHT_SESSIONS or ./sessions)")
+    parser.add_argument("--fullscreen", nargs="?", const=-1, type=int, metavar="SCREEN",
+                        help="start fullscreen (on screen number SCREEN: 0 is the primary)")
+    parser.add_argument("--screenshots", default="screenshots", metavar="DIR",
+                        help="where the S key saves frames (default ./screenshots)")
+    parser.add_argument("--fps", type=float, metavar="HZ", help="display refresh (default: the screen's, else 60)")
+    parser.add_argument("--seconds", type=float, metavar="S", help="close after S seconds (scripted runs)")
+    parser.add_argument("--grab-every", type=float, metavar="S",
+                        help="also save a picture of the whole window every S seconds into --screenshots")
+
+
+def _check_display() -> None:
+    from bridge.errors import InputError
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                                                 or os.environ.get("QT_QPA_PLATFORM")):
+        raise InputError("display", "no display found: run it on a desktop session, "
+                                    "or set QT_QPA_PLATFORM=offscreen to run without one")
+
+
+def _renderer(args: argparse.Namespace):
+    from barlight.commands.export import default_preset
+    from bridge.errors import InputError
+    from renderer.export.timing import parse_size
+    from renderer.renderer import Renderer
+
+    size = None
+    if args.size:
+        size = parse_size(args.size)
+        if any(v % 8 for v in size):
+            raise InputError("--size", f"width and height must be multiples of 8, got {args.size}")
+    return Renderer.from_preset(args.preset or default_preset(), backend=args.backend, size=size,
+                                device=args.device, model=args.model)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bridge.errors import InputError
+    from bridge.receiver import parse_allow, parse_listen
+    from bridge.recording import sessions_dir
+
+    listen = parse_listen(args.listen)
+    allow = parse_allow(args.allow)
+    for name, value in (("--seconds", args.seconds), ("--grab-every", args.grab_every), ("--fps", args.fps)):
+        if value is not None and not value > 0:
+            raise InputError(name, f"must be positive, got {value:g}")
+    if not -2000.0 <= args.latency_ms <= 2000.0:
+        raise InputError("--latency-ms", f"must be -2000..2000, got {args.latency_ms:g}")
+    _check_display()
+    from barlight.commands.export import default_preset
+    from renderer.presets import builtin_presets
+
+    print("loading the renderer…", file=sys.stderr, flush=True)
+    renderer = _renderer(args)
+    preset_file = Path(renderer.preset.source)
+
+    import signal
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from renderer.preview.session import PreviewOptions, PreviewSession
+    from renderer.preview.window import PreviewWindow
+
+    app = QApplication.instance() or QApplication(["barlight preview"])
+    screens = QGuiApplication.screens()
+    if args.fullscreen is not None and args.fullscreen != -1 and not 0 <= args.fullscreen < len(screens):
+        raise InputError("--fullscreen", f"no screen {args.fullscreen}: there {'is' if len(screens) == 1 else 'are'} "
+                                         f"{len(screens)} (0..{len(screens) - 1})")
+    refresh = args.fps or (screens[0].refreshRate() if screens else 0.0) or 60.0
+    options = PreviewOptions(listen=listen, allow=allow, latency_ms=args.latency_ms, record=not args.no_record,
+                             screenshots_folder=Path(args.screenshots), refresh_hz=float(refresh),
+                             display_latency_seconds=args.display_latency_ms / 1000.0)
+    session = PreviewSession(renderer, options).start()
+    shipped = list(builtin_presets())
+    current = args.preset or default_preset()
+    window = PreviewWindow(session, shipped if current in shipped else [current, *shipped], current,
+                           preset_file if preset_file.is_file() else None)
+    host, port = session.listen
+    target = "" if (host, port) == (DEFAULT_HOST, DEFAULT_PORT) else f" --to {host}:{port}"
+    print(f"preview listening on {host}:{port} — start a sender: barlight send file song.wav --bpm 120{target}"
+          f" (or the Live device)", file=sys.stderr)
+    if session.recorder is not None:
+        print(f"recording to {session.recorder.part_path} (in {sessions_dir()})", file=sys.stderr)
+    try:
+        if args.fullscreen is not None:
+            window.show_fullscreen(None if args.fullscreen == -1 else args.fullscreen)
+        else:
+            window.show()
+        window.start()
+        signal.signal(signal.SIGINT, lambda *_: app.quit())
+        wake = QTimer(window, interval=200)  # lets Python see Ctrl-C while Qt waits
+        wake.timeout.connect(lambda: None)
+        wake.start()
+        if args.seconds is not None:
+            QTimer.singleShot(int(args.seconds * 1000), app.quit)
+        if args.grab_every is not None:
+            grabber = QTimer(window, interval=int(args.grab_every * 1000))
+            grabber.timeout.connect(lambda: print(f"saved {window.save_grab()}", file=sys.stderr))
+            grabber.start()
+        app.exec()
+    finally:
+        window.close()
+        path = session.stop()
+    if path is not None:
+        print(f"recorded the session to {path}\n"
+              f"export it: barlight export AUDIO --session latest --out DIR", file=sys.stderr)
+    return 0

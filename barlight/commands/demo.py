@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-HELP = "synthesise a ~24 s demo piece (tempo change, 7/8 bars, two markers) and export it into ./barlight-demo/"
+HELP = "synthesise a 24 s demo piece (tempo change, 7/8 bars, two markers) and export it into ./barlight-demo/"
 
 DEMO_FPS = "24"
 DEMO_SIZE = "256x256"

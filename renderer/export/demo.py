@@ -1,4 +1,4 @@
-"""The demo piece of ``barlight demo``: a ~24 s arrangement synthesised with numpy, plus its MIDI tempo map.
+"""The demo piece of ``barlight demo``: a 24 s arrangement synthesised with numpy, plus its MIDI tempo map.
 
 Bars 1-4 "intro" in 4/4 at 100 BPM; a tempo step to 125 BPM and the marker "drop" at bar 5;
 a meter change to 7/8 at bar 9 (bars 9-12). Kick on every counted beat (harder on
@@ -19,7 +19,7 @@ from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 SAMPLE_RATE = 44100
 TICKS_PER_BEAT = 480
 LAST_BAR = 12
-TAIL_SECONDS = 0.5
+TAIL_SECONDS = 0.0  # the piece ends on the downbeat of bar 13 (24.0 s)
 
 
 def demo_tempo_map() -> TempoMap:

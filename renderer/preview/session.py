@@ -92,7 +92,7 @@ class PreviewSession:
                                  latency_seconds=options.latency_ms / 1000.0)
         self.features = LiveFeatures()
         self.buffer = FrameBuffer()
-        self.period_seconds = 1.0 / options.refresh_hz
+        self.period_seconds = max(1, round(1000.0 / options.refresh_hz)) / 1000.0  # the window timer's whole ms
         self.display = DisplayClock(self.period_seconds, now(), options.display_latency_seconds)
         self.worker = RenderWorker(renderer, self.receiver.snapshot, self.features, self.buffer,
                                    lambda: self.display, max_fps=options.max_fps, now=now)

@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="barlight-demo", metavar="DIR", help="output folder (default ./barlight-demo)")
     parser.add_argument("--preset", help="preset (default: the shipped default)")
     parser.add_argument("--backend", help="override the preset's backend (default: embedded)")
+    parser.add_argument("--model", help="override the preset's model (an embedded model folder, a diffusers model)")
     parser.add_argument("--fps", default=DEMO_FPS, help=f"frame rate (default {DEMO_FPS})")
     parser.add_argument("--size", default=DEMO_SIZE, help=f"WIDTHxHEIGHT (default {DEMO_SIZE})")
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"timeline   {mid}")
     request = ExportRequest(audio=wav, out_dir=out, tempo_map=tempo_map, timeline_source=str(mid),
                             preset=args.preset or default_preset(), backend=args.backend, fps=fps, size=size,
-                            device=args.device)
+                            device=args.device, model=args.model)
     started = time.monotonic()
     result = run_export(request, progress=not args.quiet)
     elapsed = time.monotonic() - started

@@ -97,3 +97,27 @@ def test_the_demo_piece_and_its_midi_tempo_map_agree(tmp_path):
     data, rate = soundfile.read(str(wav))
     assert rate == piece.sample_rate and data.shape == (piece.samples.shape[1], 2)
     assert 0.5 < abs(data).max() <= 1.0
+
+
+def test_export_from_the_latest_session_as_prores(tmp_path, build, tiny_model, monkeypatch, capsys):
+    from bridge.timeline.tempo_map import Meter, TempoPoint
+
+    truth = TempoMap((TempoPoint(0, 200), TempoPoint(4, 250)), (Meter(0, 4, 4), Meter(4, 3, 4)))
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    build.write_recording(sessions / "20260101-120000.jsonl", truth, 2.5)
+    monkeypatch.setenv("BARLIGHT_SESSIONS", str(sessions))
+    audio = build.write_clicks(tmp_path / "mix.wav", build.click_times(truth, 2.0), 2.0)
+    out = tmp_path / "out"
+    code = main(["export", str(audio), "--session", "latest", "--out", str(out), "--fps", "10", "--size", "64x64",
+                 "--model", str(tiny_model), "--prores", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    import av
+
+    with av.open(str(out / "mix.mov")) as container:
+        assert container.streams.video[0].codec_context.name == "prores"
+        assert container.streams.video[0].frames == 20
+    sheet = json.loads((out / "keyframes.json").read_text())
+    recorded = load_timeline(sessions / "20260101-120000.jsonl")
+    assert [b["seconds"] for b in sheet["bars"]] == [row.seconds for row in recorded.bars(1, len(sheet["bars"]))]
+    assert sheet["timeline"]["source"].endswith("20260101-120000.jsonl")

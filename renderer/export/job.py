@@ -9,8 +9,10 @@ Timing contract (docs/export.md):
   ``frame = round((seconds - start_seconds) * fps)``, so with bars from 1, ``round(seconds * fps)``.
 
 Rendering checkpoints every frame (PNG) and the renderer state about once a second (and on
-Ctrl-C or a crash), so a rerun resumes; the video, keyframe images and keyframe files are
-written only after the last frame, each under a temporary name and then renamed.
+Ctrl-C or a crash), so a rerun resumes. A worker thread writes the checkpoints and feeds the
+encoder in frame order while the next frame renders (a resumed run first re-feeds the kept
+frames). The video is encoded into a hidden temporary file; the keyframe images and files are
+written after the last frame, and the video is renamed into place last.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -140,6 +142,14 @@ def _audio_digest(clip: AudioClip) -> str:
     return digest.hexdigest()[:32]
 
 
+def _file_digest(path: str) -> str | None:
+    """Hash of a preset file's bytes (an edited preset must not resume from old frames)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
+    except OSError:
+        return None
+
+
 def build_renderer(request: ExportRequest):
     """The Renderer for ``request``: its preset, backend, size and seed (per-bar seeds are applied by run_export)."""
     from renderer.renderer import Renderer
@@ -198,6 +208,7 @@ def run_export(
         "frame_count": plan.frame_count,
         "preset": renderer.preset.name,
         "preset_source": str(renderer.preset.source),
+        "preset_digest": _file_digest(renderer.preset.source),
         "backend": renderer.backend.describe(),
         "seed": renderer.seed,
         "bar_seeds": {str(b.bar): renderer.seed_for_bar(b.bar) for b in plan.bars},

@@ -73,12 +73,16 @@ class LiveFeatures:
         """The session's latest macro values (zeros before any ``/daw/macros``)."""
         return self._macros.get(session_id, (0.0,) * MACRO_COUNT)
 
-    def track(self, session_id: str | None, until_seconds: float | None = None) -> FeatureTrack | None:
-        """The session's kept frames up to ``until_seconds`` (host arrival) as a track, None without any."""
+    def track(self, session_id: str | None, until_seconds: float | None = None,
+              since_seconds: float | None = None) -> FeatureTrack | None:
+        """The session's kept frames that arrived in ``[since_seconds, until_seconds]`` (host) as a track,
+        None without any."""
         from bridge.features import FeatureTrack
 
         with self._lock:
-            frames = [f for f in self._frames.get(session_id, ()) if until_seconds is None or f.seconds <= until_seconds]
+            frames = [f for f in self._frames.get(session_id, ())
+                      if (until_seconds is None or f.seconds <= until_seconds)
+                      and (since_seconds is None or f.seconds >= since_seconds)]
         return FeatureTrack.from_frames(frames) if frames else None
 
     def latest(self, session_id: str | None) -> FeatureFrame | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bridge.clock import TransportSnapshot
+from renderer.moment import MIN_WINDOW_SECONDS
 from renderer.preview.live import LiveFeatures, live_moment
 from renderer.preview.schedule import DisplayClock, FrameBuffer, LatencyMeter, PreviewFrame, RenderTarget, plan_target
 
@@ -134,7 +135,9 @@ class RenderWorker:
                 state: RenderState | None) -> tuple[PreviewFrame, RenderState]:
         session = snapshot.session_id
         started = self._now()
-        moment = live_moment(snapshot, target.host_seconds, self._features.track(session, started),
+        window_seconds = max(renderer.preset.window_beats * 60.0 / snapshot.bpm, MIN_WINDOW_SECONDS)
+        since = target.host_seconds - snapshot.latency_seconds - window_seconds - 0.1
+        moment = live_moment(snapshot, target.host_seconds, self._features.track(session, started, since),
                              self._features.macros(session), renderer.preset.window_beats)
         result = renderer.render(moment, state)
         ready = self._now()

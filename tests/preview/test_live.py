@@ -66,6 +66,7 @@ def test_live_features_keep_audio_and_macros_per_session_over_loopback():
             assert track is not None and len(track) == 5
             assert list(track.rms) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
             assert features.track("someone else") is None
+            assert len(features.track(sender.session_id, since_seconds=track.seconds[3])) == 2
             assert features.track(sender.session_id, until_seconds=track.seconds[1]).rms.tolist() == \
                 pytest.approx([0.1, 0.2])
         features.close()

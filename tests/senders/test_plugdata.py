@@ -28,7 +28,7 @@ needs_pd = pytest.mark.skipif(PD is None, reason="Pd vanilla (`pd`, Debian pured
 #: Objects the patch may use: Pd vanilla classes plus plugdata's [playhead].
 ALLOWED = {"loadbang", "t", "list", "netsend", "r", "playhead", "f", "change", "unpack", "pack", "metro", "+",
            "mod", "expr", "sel", "oscformat", "makefilename", "adc~", "+~", "*~", "catch~", "env~", "dbtorms",
-           "max", "abs~", "tabsend~", "table", "bang~", "array", "samplerate~", "biquad~"}
+           "max", "abs~", "tabsend~", "table", "bang~", "array", "samplerate~", "biquad~", "dac~"}
 
 
 def records(path: Path) -> list[str]:

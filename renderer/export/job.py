@@ -84,6 +84,17 @@ def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bar
 
 # -- features in song time ---------------------------------------------------------------
 
+def analyze_audio(audio: AudioClip, where: os.PathLike[str] | str) -> Any:
+    """The FeatureTrack of the decoded AUDIO (``bridge.features``' extractor; any format FFmpeg reads)."""
+    from bridge.features import FeatureExtractor
+
+    try:
+        extractor = FeatureExtractor(audio.sample_rate)
+    except ValueError as err:
+        raise InputError(where, str(err)) from None
+    return extractor.analyze(audio.samples.T)
+
+
 def song_track(track: Any, offset_seconds: float) -> Any:
     """``track`` (a FeatureTrack on the audio's clock) moved onto the song's clock: frame times + ``offset_seconds``.
 
@@ -184,9 +195,7 @@ def run_export(
     plan = plan_export(request.tempo_map, audio.duration_seconds, request.fps, request.bars)
     clip = audio.cut(Fraction(0), plan.duration_seconds)
     if features is None:
-        from bridge.features import analyze_file
-
-        features = analyze_file(request.audio)
+        features = analyze_audio(audio, request.audio)
     song_features = song_track(features, plan.start_seconds)
     renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)
     window_beats = renderer.preset.window_beats

@@ -221,6 +221,35 @@ def test_an_interrupted_export_resumes_to_the_same_output(tmp_path, make_rendere
         assert (whole.video.parent / kf["image"]).read_bytes() == (out / kf["image"]).read_bytes()
 
 
+def test_a_killed_export_resumes_from_its_last_periodic_checkpoint(tmp_path, make_renderer, build):
+    """A hard kill saves nothing on the way out: the rerun starts after the last periodic state."""
+    tempo_map = TempoMap.constant(180.0, 3, 4)
+    audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 1.6), 1.6)
+    fps = Fraction(25)
+    whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole")
+
+    class Crash(KeyboardInterrupt):
+        pass
+
+    def crash_at(k):
+        if k == 23:
+            raise Crash
+
+    out = tmp_path / "killed"
+    request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, state_every=10)
+    with pytest.raises(Crash):
+        run_export(request, renderer=make_renderer(), progress=False, on_frame=crash_at)
+    states = sorted((out / ".barlight-work" / "state").glob("*.pkl"))
+    assert [p.stem for p in states] == ["000019", "000023"]
+    states[-1].unlink()  # as if killed before the exit handler ran
+    (out / ".barlight-work" / "frames" / "000023.png").unlink()  # and mid-write of the last frame
+    resumed = run_export(request, renderer=make_renderer(), progress=False)
+    assert resumed.resumed_from == 20
+    a, _ = decoded_video(whole.video)
+    b, _ = decoded_video(resumed.video)
+    assert len(a) == len(b) and all(np.array_equal(fa, fb) for (_, _, fa), (_, _, fb) in zip(a, b))
+
+
 def test_rerendering_from_keyframes_keeps_bars_sections_and_seeds(tmp_path, make_renderer, build):
     from barlight.commands.export import resolve_request
     from barlight.cli import build_parser

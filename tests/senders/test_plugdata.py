@@ -52,6 +52,10 @@ def test_the_patch_is_a_valid_pd_file() -> None:
         source, outlet, sink, inlet = (int(v) for v in row.split()[2:6])
         assert 0 <= source < len(boxes) and 0 <= sink < len(boxes)
         assert boxes[source].split()[1] in ("obj", "msg") and boxes[sink].split()[1] in ("obj", "msg")
+    # the track's audio passes through: adc~ 1 2 -> dac~ 1 2, both channels
+    adc = next(i for i, b in enumerate(boxes) if b.split()[4:] == ["adc~", "1", "2"])
+    dac = next(i for i, b in enumerate(boxes) if b.split()[4:] == ["dac~", "1", "2"])
+    assert {f"#X connect {adc} {ch} {dac} {ch}" for ch in (0, 1)} <= set(connects)
     formats = {b.split()[6]: b.split()[7:] for b in boxes if "oscformat" in b}
     assert formats == {"iffiifi": ["daw", "transport"], "sss": ["daw", "hello"], "iff": ["daw", "loop"],
                        "ffffffffff": ["daw", "audio"]}

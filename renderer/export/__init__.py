@@ -6,6 +6,7 @@
 - :mod:`renderer.export.keyframes` — ``keyframes.json`` / ``.csv`` / Parseq, and reading them back.
 - :mod:`renderer.export.checkpoint` — :class:`FrameStore`: frames and renderer state for resume.
 - :mod:`renderer.export.job` — :func:`plan_export` and :func:`run_export`, which tie them together.
+- :mod:`renderer.export.beats` — no timeline given: a constant tempo from librosa's beat tracker.
 - :mod:`renderer.export.demo` — the synthesised demo piece of ``barlight demo``.
 
 Nothing heavy is imported here; each module imports what it needs.

@@ -17,7 +17,8 @@ Logic Pro in five steps (details: docs/logic.md):
      barlight send midi --port IAC --meter 4/4   (or --timeline song.mid exported from Logic)
   5. Press Play in Logic.
 Bars come from --meter or --timeline: MIDI clock carries no meter.
-No MIDI from your DAW? barlight send audio --device DEVICE streams a loopback input alone.
+Other routes: barlight send plugdata (a plugin patch reading the DAW's playhead and audio),
+barlight send audio --device DEVICE (a loopback input alone).
 """
 
 

@@ -9,7 +9,8 @@ HELP = "show or copy the plugdata patch that sends the DAW playhead from inside 
 
 STEPS = """\
 1. Install plugdata (free, plugdata.org): AU / VST3 / CLAP / LV2 in Logic, Bitwig, Reaper, Cubase, FL Studio...
-2. Insert "plugdata" (the effect, "plugdata-fx") on any track, e.g. the master.
+2. Insert "plugdata" (the effect, "plugdata-fx") last on the master / Stereo Out: it passes the
+   audio through and also sends its levels and bands (/daw/audio).
 3. In plugdata: File > Open, choose {patch}
    (or copy it somewhere first: barlight send plugdata --copy ~/Documents).
 4. Start the renderer (barlight preview) and press Play in the DAW.

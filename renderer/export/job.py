@@ -273,9 +273,10 @@ def run_export(
         for row in plan.bars:
             bar_moment = moment(row.seconds)
             description = renderer.describe(bar_moment)
-            frame = min(plan.frame_of(row.seconds), plan.frame_count - 1)
+            frame = plan.frame_of(row.seconds)
             image = image_name(row.bar)
-            _copy_atomic(store.frame_path(frame), out / image)
+            # A bar starting in the last half frame rounds to one past the end: show the last frame.
+            _copy_atomic(store.frame_path(min(frame, plan.frame_count - 1)), out / image)
             images.append(out / image)
             keyframes.append(BarKeyframe(
                 bar=row.bar, beat=row.beat, seconds=row.seconds,

@@ -84,3 +84,23 @@ def test_wrong_frame_shape_is_refused(tmp_path):
     with pytest.raises(ValueError, match="64, 64, 3"):
         writer.write(np.zeros((32, 32, 3), np.uint8))
     writer.abort()
+
+
+def test_a_long_ntsc_video_has_no_drift_at_its_end(tmp_path):
+    """Two minutes at 29.97 fps: the last frame's time and the audio at the very end are exact."""
+    fps = Fraction(30000, 1001)
+    audio = noise(120.0, rate=48000, seed=2)
+    count = frame_count(audio.duration_seconds, fps)
+    assert count == 3597  # 120 s * 29.97 = 3596.4 -> 3597
+    path = tmp_path / "long.mp4"
+    frame = np.zeros((16, 16, 3), np.uint8)
+    with VideoWriter(path, fps, (16, 16), audio) as writer:
+        for _ in range(count):
+            writer.write(frame)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        pts = [f.pts * f.time_base for f in container.decode(stream)]
+    assert len(pts) == count and pts[-1] == Fraction(count - 1) / fps == Fraction(3596 * 1001, 30000)
+    decoded = decode_audio(path)
+    tail = 48000  # the last second: any drift would show as a lag here
+    assert lag_samples(decoded[0, audio.frames - tail:audio.frames], audio.samples[0, -tail:]) == 0

@@ -225,3 +225,42 @@ def test_send_plugdata_copies_the_patch(tmp_path, capsys) -> None:
     assert (tmp_path / "barlight-sender.pd").read_bytes() == PATCH.read_bytes()
     assert str(tmp_path / "barlight-sender.pd") in capsys.readouterr().out
     assert main(["send", "plugdata", "--copy", str(tmp_path / "missing")]) == 2
+
+
+def test_the_renderer_receiver_follows_the_midi_sender(listener) -> None:
+    # MIDI sync in, protocol v1 over real UDP, the renderer's Receiver/TransportClock out
+    from bridge.receiver import Receiver
+
+    grid = TempoMap((TempoPoint(0.0, 110.0), TempoPoint(32.0, 128.0)), (Meter(0.0, 4, 4),),
+                    (Marker("intro", 0.0), Marker("drop", 32.0)))
+    script = DawScript(grid, [Play(0.5, 0.0, 40.0)])
+    arrivals = script.received(0.001, seed=9)
+    clock = {"now": 0.0}
+    receiver = Receiver("127.0.0.1", 0, now=lambda: clock["now"], send_acks=False)
+    errors_ms = []
+    with ProtocolSender("127.0.0.1", listener.getsockname()[1], source="midi") as osc:
+        sender = MidiSender(MidiSync(grid, grid_has_tempo=True), osc, rate_hz=50.0)
+        listener.setblocking(False)
+        i = 0
+        for seconds in np.arange(0.0, 20.0, 0.005):
+            clock["now"] = seconds
+            while i < len(arrivals) and arrivals[i].seconds <= seconds:
+                sender.receive(arrivals[i].message, arrivals[i].seconds)
+                i += 1
+            sender.step(seconds)
+            while True:
+                try:
+                    datagram, address = listener.recvfrom(65536)
+                except BlockingIOError:
+                    break
+                assert receiver.handle_datagram(datagram, address, seconds)
+            playing, beat, bpm = script.true_state(seconds)
+            snapshot = receiver.snapshot()
+            if playing and seconds > 2.0 and abs(seconds - (0.5 + grid.seconds_at(32.0))) > 0.6:
+                errors_ms.append((snapshot.beat_at(seconds) - beat) * 60000.0 / bpm)
+    snapshot = receiver.snapshot()
+    assert snapshot.playing and snapshot.bpm == pytest.approx(128.0)
+    assert [m.name for m in snapshot.markers] == ["intro", "drop"]
+    assert snapshot.section_at(clock["now"]).name == "drop"
+    # delays of 0..1 ms (mean 0.5 ms) are all the error there is
+    assert np.max(np.abs(errors_ms)) < 1.0

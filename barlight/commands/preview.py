@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
 
     print("loading the renderer…", file=sys.stderr, flush=True)
     renderer = _renderer(args)
+    if renderer.backend.device == "cpu":  # leave a core to the display and the receiver
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     preset_file = Path(renderer.preset.source)
 
     import signal

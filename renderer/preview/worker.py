@@ -107,9 +107,11 @@ class RenderWorker:
             estimate = self.meter.estimate_seconds()
             target = plan_target(snapshot, now, estimate, display, not_before)
             wait = target.tick_seconds - estimate - self._now()
-            if wait > 0.002:  # too early: sleep (in short naps), then plan again with a fresher snapshot
-                self._sleep(wait)
+            if wait > display.period_seconds:  # more than a refresh early: nap, then plan again, fresher
+                self._sleep(wait - 0.5 * display.period_seconds)
                 continue
+            # less than a refresh early: render now and let the frame wait in the buffer for its tick;
+            # a busy machine wakes sleepers late, and a late wake-up would cost the frame
             previous = target
             started = self._now()
             try:

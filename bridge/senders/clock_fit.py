@@ -7,8 +7,9 @@ fits ``seconds = origin + period * n`` by least squares over the last ``max_tick
 ticks, drops late outliers (a scheduler stall delays a tick, it never hurries one),
 and watches each new tick against the line: three ticks in a row off the line on the
 same side beyond the jitter means a real tempo change, and the window restarts at the
-change point found by a two-segment fit. A restart after a gap (the clock stopped)
-keeps the last tempo as a prior while the new window is still short.
+change point found by a two-segment fit; a parabola over the recent ticks follows ramps.
+A restart after a gap (the clock stopped) keeps the last tempo as a prior while the new
+window is still short; ticks delivered in a burst (a stalled driver) are counted, not fitted.
 
 Pure: no clock, no ports; the caller passes every timestamp (seconds, any origin).
 """
@@ -22,6 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 TICKS_PER_BEAT = 24
+#: Fits outside this tempo range are not a clock but a burst of queued ticks or a stall (Link clamps to 20..999).
+MIN_BPM, MAX_BPM = 20.0, 999.0
+_MIN_SECONDS_PER_TICK = 60.0 / (TICKS_PER_BEAT * MAX_BPM)
+_MAX_SECONDS_PER_TICK = 60.0 / (TICKS_PER_BEAT * MIN_BPM)
+#: A tick this soon after the previous one (seconds) was queued, not timed: 999 BPM ticks are 2.5 ms apart.
+BURST_SECONDS = 0.001
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,8 @@ class ClockFit:
         self.step_ratio = step_ratio
         self.count = -1  # running tick count of the last tick
         self.changes = 0  # tempo changes detected
+        self.bursts = 0  # ticks that arrived on top of the previous one (not fitted)
+        self._last_arrival: float | None = None
         self._window: deque[tuple[int, float]] = deque(maxlen=max_ticks)
         self._line: ClockLine | None = None
         self._prior: ClockLine | None = None
@@ -144,6 +153,13 @@ class ClockFit:
 
     def tick(self, seconds: float) -> int:
         """Record a clock tick at ``seconds``; returns its running count."""
+        last_arrival, self._last_arrival = self._last_arrival, float(seconds)
+        if last_arrival is not None and 0.0 <= seconds - last_arrival < BURST_SECONDS:
+            # ticks queued by a stalled driver arrive together: count them, fit none of them
+            self.count += 1
+            self.bursts += 1
+            self.restart()
+            return self.count
         line = self._line
         if self._window:
             last_seconds = self._window[-1][1]
@@ -214,7 +230,7 @@ class ClockFit:
                     a, b, sigma = _fit(ticks[keep], seconds[keep])
                 else:
                     keep = np.ones(n, dtype=bool)
-        if b <= 0:
+        if not _MIN_SECONDS_PER_TICK <= b <= _MAX_SECONDS_PER_TICK:
             self._line = None
             return
         pivot = float(ticks[-1])
@@ -233,7 +249,7 @@ class ClockFit:
         if ramp is not None:
             # the quadratic's slope at the newest tick is the tempo now
             a0, b0, c0, b0_error, _ = ramp
-            if b0 > 0:
+            if _MIN_SECONDS_PER_TICK <= b0 <= _MAX_SECONDS_PER_TICK:
                 bpm = 60.0 / (TICKS_PER_BEAT * b0)
                 self._line = ClockLine(pivot, a0, b0, n, bpm * b0_error / b0, max(sigma, 1e-4), c0)
                 self._prior = None

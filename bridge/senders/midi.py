@@ -18,6 +18,7 @@ from typing import Any
 from bridge.errors import BarlightError, InputError
 from bridge.protocol.messages import TransportMessage
 from bridge.senders.audio_in import AudioInput, audio_args
+from bridge.senders.clock_fit import MAX_BPM, MIN_BPM
 from bridge.senders.midi_sync import MidiSync
 from bridge.senders.osc_out import ProtocolSender
 
@@ -106,7 +107,8 @@ class MidiSender:
         beat = state.beat + (self.offset_seconds * state.bpm / 60.0 if state.playing else 0.0)
         position = self.sync.position(beat)
         bar_start = self.sync.grid.bar_start_beat(position.bar)
-        return TransportMessage(state.playing, beat, state.bpm, position.numerator, position.denominator,
+        bpm = min(max(state.bpm, MIN_BPM), MAX_BPM)  # never put an invalid tempo on the wire
+        return TransportMessage(state.playing, beat, bpm, position.numerator, position.denominator,
                                 bar_start, position.bar)
 
     def hello(self) -> None:

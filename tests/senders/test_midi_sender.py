@@ -264,3 +264,38 @@ def test_the_renderer_receiver_follows_the_midi_sender(listener) -> None:
     assert snapshot.section_at(clock["now"]).name == "drop"
     # delays of 0..1 ms (mean 0.5 ms) are all the error there is
     assert np.max(np.abs(errors_ms)) < 1.0
+
+
+def test_cli_send_midi_runs_with_a_stand_in_port(listener, monkeypatch, capsys) -> None:
+    # the MIDI system is the only thing mocked: a port object that delivers Start and clock at once
+    import bridge.senders.midi as midi_module
+
+    class StandInPort:
+        name = "IAC Driver Bus 1"
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    ports = []
+
+    def open_input(port, virtual, callback):
+        assert port == "IAC" and virtual is None
+        callback(mido.Message("songpos", pos=16))
+        callback(mido.Message("continue"))
+        for _ in range(30):
+            callback(mido.Message("clock"))
+        ports.append(StandInPort())
+        return ports[-1]
+
+    monkeypatch.setattr(midi_module, "open_input", open_input)
+    target = f"127.0.0.1:{listener.getsockname()[1]}"
+    assert main(["send", "midi", "--port", "IAC", "--meter", "3/4", "--to", target, "--seconds", "0.3"]) == 0
+    assert ports[0].closed
+    received = drain(listener)
+    assert isinstance(received[0], HelloMessage) and received[0].source == "midi"
+    transports = [m for m in received if isinstance(m, TransportMessage)]
+    assert transports and all(m.playing and (m.numerator, m.denominator) == (3, 4) for m in transports)
+    assert transports[0].beat >= 4.0  # SPP 16 sixteenths = beat 4
+    assert type(received[-1]).__name__ == "ByeMessage"
+    assert "received 30 clock, 1 continue, 1 songpos" in capsys.readouterr().err

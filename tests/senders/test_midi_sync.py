@@ -291,3 +291,17 @@ def test_full_frame_locate_while_stopped_sets_the_beat() -> None:
     assert not state.playing
     assert state.beat == pytest.approx(12.0 * 100.0 / 60.0)
     assert state.seeks == 1
+
+
+def test_a_burst_of_queued_ticks_never_reports_an_impossible_tempo() -> None:
+    # a stalled driver hands over 30 ticks at once, then the clock runs normally at 120 BPM
+    fit = ClockFit()
+    for _ in range(30):
+        fit.tick(1.0)
+        assert fit.bpm is None or 20.0 <= fit.bpm <= 999.0
+    seconds = 1.0
+    for k in range(6 * 24):
+        seconds += 0.5 / 24
+        fit.tick(seconds + (k % 3) * 0.0005)
+        assert fit.bpm is None or 20.0 <= fit.bpm <= 999.0
+    assert fit.bpm == pytest.approx(120.0, abs=0.1)

@@ -4,7 +4,7 @@
 
 A separate process (``bridge.senders.scripted``) plays a DAW over loopback UDP: 120 BPM, a jump
 to 150 BPM, loop wraps at beat 8 -> 4, a stop and a start, and a seek back to bar 1 every 6.5 s,
-each /daw/transport stamped with the true beat +- jitter. The real preview (receiver, render
+each /daw/transport stamped with the true beat +- jitter (loop wraps compare loop phases). The real preview (receiver, render
 worker, frame buffer, the PySide6 window offscreen with its display timer) renders the embedded
 model's tiny architecture ahead of the clock. For every frame put on screen while playing:
 
@@ -33,6 +33,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 UNANNOUNCED = (0.0, 1.5, 4.3, 5.0)  #: seconds into a scripted cycle: seek to 0, tempo, stop, start
 AFTER_JUMP_SECONDS = 0.15
+
+
+def beat_difference(rendered: float, audible: float) -> float:
+    """rendered - audible in beats; inside the loop both are loop phases (a frame for just after the wrap,
+    shown just before it, is a few ms early, not a loop length)."""
+    from bridge.senders.scripted import LOOP
+
+    start, end = LOOP
+    difference = rendered - audible
+    if start <= rendered < end and start <= audible < end:
+        length = end - start
+        difference = (difference + length / 2) % length - length / 2
+    return difference
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -99,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         if not truth.playing or song_seconds > args.seconds:
             continue
         ms_per_beat = 60_000.0 / truth.bpm
-        error = (shown.target.beat - truth.beat) * ms_per_beat
+        error = beat_difference(shown.target.beat, truth.beat) * ms_per_beat
         truth_all.append(error)
-        clock_all.append((shown.target.beat - shown.audible_beat) * ms_per_beat)
+        clock_all.append(beat_difference(shown.target.beat, shown.audible_beat) * ms_per_beat)
         if not any(0.0 <= song_seconds - j < AFTER_JUMP_SECONDS for j in jumps):
             truth_steady.append(error)
     buffer = session.buffer.stats

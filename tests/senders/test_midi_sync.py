@@ -305,3 +305,28 @@ def test_a_burst_of_queued_ticks_never_reports_an_impossible_tempo() -> None:
         fit.tick(seconds + (k % 3) * 0.0005)
         assert fit.bpm is None or 20.0 <= fit.bpm <= 999.0
     assert fit.bpm == pytest.approx(120.0, abs=0.1)
+
+
+def test_mtc_only_master_with_full_frame_locates_and_no_transport_messages() -> None:
+    # a timecode master: quarter frames while rolling, a full frame on each locate, nothing else
+    plays = [Play(0.5, 4.0, 8.0), Play(6.0, 40.0, 8.0)]
+    script = DawScript(SONG, plays, clock=False, mtc=True, mtc_start_seconds=3600.0)
+    stream = [e for e in script.received(0.002, seed=11, symmetric=True)
+              if e.message.type in ("quarter_frame", "sysex")]
+    assert any(e.message.type == "sysex" for e in stream)
+    sync = MidiSync(SONG, grid_has_tempo=True, mtc_start_seconds=3600.0)
+    rows, i = [], 0
+    for seconds in np.arange(0.0, 12.0, 0.005):
+        while i < len(stream) and stream[i].seconds <= seconds:
+            sync.feed(stream[i].message, stream[i].seconds)
+            i += 1
+        state = sync.state_at(seconds)
+        rows.append((seconds, state.playing, state.beat, state.bpm, *script.true_state(seconds)))
+    rolling = [r for r in rows if r[4] and any(p.wall_seconds + 0.3 <= r[0] for p in plays)
+               and not any(p.wall_seconds <= r[0] < p.wall_seconds + 0.3 for p in plays)]
+    assert rolling and all(r[1] for r in rolling)
+    assert np.max(np.abs(position_errors_ms(rolling))) < 2.0
+    located = [r for r in rows if 5.98 <= r[0] < 6.0]  # after the full frame, before rolling
+    frame_beat = SONG.beat_at(np.floor(SONG.seconds_at(40.0) * 25) / 25)  # a full frame names a whole frame
+    assert located and not located[-1][1] and located[-1][2] == pytest.approx(frame_beat, abs=1e-9)
+    assert located[-1][2] == pytest.approx(40.0, abs=138 / 60 / 25)  # within one frame of the locate

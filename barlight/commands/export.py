@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", help=f"frame rate: 24, 25, 29.97, 30000/1001 ... (default {DEFAULT_FPS})")
     parser.add_argument("--size", help=f"WIDTHxHEIGHT (default {DEFAULT_SIZE})")
     parser.add_argument("--bars", metavar="A:B", help="export bars A through B only (AUDIO then starts at bar A)")
+    parser.add_argument("--full-bounce", action="store_true",
+                        help="with --bars: AUDIO is the whole song from bar 1; the range is cut out of it")
     parser.add_argument("--seed", type=int, help="base seed (default: the preset's)")
     parser.add_argument("--prores", action="store_true", help="write ProRes 422 HQ + PCM .mov instead of H.264 + AAC .mp4")
     parser.add_argument("--keep-work", action="store_true", help="keep DIR/.barlight-work (frame checkpoints) afterwards")
@@ -96,6 +98,7 @@ def resolve_request(args: argparse.Namespace, say=print):
         timeline_source = str(sheet.timeline.get("source", "")) or os.fspath(args.keyframes)
         bars = BarRange(sheet.start_bar, sheet.bars[-1].bar if sheet.bars else None)
         seeds = sheet.seeds()
+        full_bounce = sheet.start_bar > 1 and sheet.audio_start_seconds == 0.0
         seed = sheet.base_seed if seed is None else seed
         preset = preset or sheet.preset or None
         backend = backend or sheet.backend or None
@@ -108,6 +111,7 @@ def resolve_request(args: argparse.Namespace, say=print):
             raise InputError("AUDIO", "give the audio file to export (the bounce starting at bar 1)")
         audio = Path(args.audio)
         bars = parse_bars(args.bars)
+        full_bounce = args.full_bounce
         if args.timeline:
             extra = {"ramps": args.ramps} if args.ramps else {}
             tempo_map = load_timeline(args.timeline, meter=args.meter, **extra)
@@ -134,6 +138,7 @@ def resolve_request(args: argparse.Namespace, say=print):
         preset=preset or default_preset(), backend=backend, fps=parse_fps(fps_text or DEFAULT_FPS),
         size=parse_size(size_text or DEFAULT_SIZE), bars=bars, video_format=PRORES if args.prores else H264,
         seed=seed, seeds=seeds, device=args.device, keep_work=args.keep_work, model=args.model,
+        audio_from_bar_1=full_bounce,
     )
 
 

@@ -127,6 +127,7 @@ class ExportRequest:
     seeds: dict[int, int] = field(default_factory=dict)  # bar -> seed overrides (from a keyframes file)
     device: str | None = None
     model: str | None = None
+    audio_from_bar_1: bool = False  # AUDIO is the whole song from bar 1 even with ``bars`` (cut here)
     keep_work: bool = False
     state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
 
@@ -192,11 +193,16 @@ def run_export(
     out = Path(request.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     audio = read_audio(request.audio)
-    plan = plan_export(request.tempo_map, audio.duration_seconds, request.fps, request.bars)
-    clip = audio.cut(Fraction(0), plan.duration_seconds)
+    # Song time of AUDIO's first sample: the first exported bar's, unless AUDIO is the whole song.
+    audio_start = 0.0 if request.audio_from_bar_1 else request.tempo_map.bar_start_seconds(request.bars.first)
+    skip = Fraction(request.tempo_map.bar_start_seconds(request.bars.first)) - Fraction(audio_start)
+    if skip >= audio.duration_seconds:
+        raise InputError(request.audio, f"the audio ends before bar {request.bars.first}")
+    plan = plan_export(request.tempo_map, audio.duration_seconds - skip, request.fps, request.bars)
+    clip = audio.cut(skip, skip + plan.duration_seconds)
     if features is None:
         features = analyze_audio(audio, request.audio)
-    song_features = song_track(features, plan.start_seconds)
+    song_features = song_track(features, audio_start)
     renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)
     window_beats = renderer.preset.window_beats
     video_format = request.video_format or video_format_for(request.video_path)
@@ -214,6 +220,7 @@ def run_export(
         "fps": [plan.fps.numerator, plan.fps.denominator],
         "size": list(request.size),
         "start_bar": plan.start_bar,
+        "audio_start_seconds": audio_start,
         "frame_count": plan.frame_count,
         "preset": renderer.preset.name,
         "preset_source": str(renderer.preset.source),
@@ -265,7 +272,7 @@ def run_export(
         raise RuntimeError(f"encoded {video.frames_written} of {plan.frame_count} frames")
 
     try:
-        summaries = bar_features(features, plan)
+        summaries = bar_features(features, plan, audio_start)
         keyframes = []
         images = []
         image_dir = out / "keyframes"
@@ -293,6 +300,7 @@ def run_export(
             bars=tuple(keyframes), frame_count=plan.frame_count, duration_seconds=float(plan.duration_seconds),
             start_bar=plan.start_bar, start_seconds=plan.start_seconds, preset=request.preset,
             backend=renderer.backend.name or "", video=video_path.name, base_seed=renderer.seed,
+            audio_start_seconds=audio_start,
         )
         written = write_keyframes(sheet, out)
         video.close()  # the video appears last, when everything else is in place
@@ -310,7 +318,7 @@ def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:
     return data
 
 
-def bar_features(track: Any, plan: ExportPlan) -> dict[int, dict[str, Any]]:
+def bar_features(track: Any, plan: ExportPlan, audio_start_seconds: float) -> dict[int, dict[str, Any]]:
     """Bar number -> its feature summary (``bridge.features.summary``: mean/max per feature, onsets
     in AUDIO seconds, dominant pitch class, ``end_seconds`` in song time)."""
     from bridge.features.summary import summarize_bars
@@ -318,7 +326,7 @@ def bar_features(track: Any, plan: ExportPlan) -> dict[int, dict[str, Any]]:
     if not plan.bars or track is None or not len(track):
         return {}
     summaries = summarize_bars(track, plan.tempo_map, plan.bars[0].bar, plan.bars[-1].bar,
-                               audio_start_seconds=plan.start_seconds)
+                               audio_start_seconds=audio_start_seconds)
     return {s.bar: {"end_seconds": s.end_seconds, **s.stats.to_dict()} for s in summaries}
 
 

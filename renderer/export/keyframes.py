@@ -95,6 +95,7 @@ class KeyframeSheet:
     backend: str = ""
     video: str = ""
     base_seed: int | None = None
+    audio_start_seconds: float | None = None  # song time of AUDIO's first sample (None: start_seconds)
 
     @property
     def tempo_map(self) -> TempoMap:
@@ -116,6 +117,7 @@ class KeyframeSheet:
             "duration_seconds": self.duration_seconds,
             "start_bar": self.start_bar,
             "start_seconds": self.start_seconds,
+            "audio_start_seconds": self.start_seconds if self.audio_start_seconds is None else self.audio_start_seconds,
             "audio": self.audio,
             "video": self.video,
             "preset": self.preset,
@@ -140,6 +142,8 @@ class KeyframeSheet:
                 preset=str(data.get("preset", "")), backend=str(data.get("backend", "")),
                 video=str(data.get("video", "")),
                 base_seed=None if data.get("base_seed") is None else int(data["base_seed"]),
+                audio_start_seconds=None if data.get("audio_start_seconds") is None
+                else float(data["audio_start_seconds"]),
             )
             sheet.tempo_map  # noqa: B018 - validates the timeline now, not mid-render
         except InputError:

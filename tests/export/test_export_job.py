@@ -164,6 +164,25 @@ def test_a_bar_range_starts_the_video_at_its_first_bar(tmp_path, make_renderer, 
     assert abs(audio_lag(result.video, audio)) <= 1
 
 
+def test_a_full_bounce_is_cut_to_the_bar_range(tmp_path, make_renderer, build):
+    tempo_map = TempoMap((TempoPoint(0, 240), TempoPoint(8, 200)), (Meter(0, 4, 4), Meter(12, 3, 4)))
+    start = tempo_map.bar_start_seconds(3)
+    end = tempo_map.bar_start_seconds(5)
+    audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, end + 1), end + 1)
+    fps = Fraction(25)
+    result = export(tmp_path, make_renderer, tempo_map, audio, fps, bars=BarRange(3, 4), audio_from_bar_1=True)
+    duration = Fraction(end) - Fraction(start)
+    sheet = check_keyframes(result.video.parent, tempo_map, fps, duration, first_bar=3)
+    assert sheet.audio_start_seconds == 0.0 and sheet.start_seconds == start
+    check_video(result.video, fps, duration)
+    original, rate = soundfile.read(str(audio), dtype="float32", always_2d=True)
+    part = original[round(start * rate):, 0]
+    decoded = decoded_audio(result.video)[0]
+    n = min(len(decoded), round(float(duration) * rate))
+    cc = correlate(decoded[:n], part[:n], mode="full", method="fft")
+    assert abs(int(np.argmax(cc)) - (n - 1)) <= 1
+
+
 def test_a_click_track_flashes_on_the_frames_nearest_the_clicks(tmp_path, make_renderer, flash_preset, build):
     # 96 BPM at 24 fps: a beat every 15 frames. Clicks sit 6 ms before or 4 ms after a frame, so the
     # nearest frame is unambiguous even though the feature extractor stamps onsets up to one hop

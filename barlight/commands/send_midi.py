@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mtc-start", default=None, metavar="HH:MM:SS:FF",
                         help="SMPTE time at song start, for MTC without clock (Logic: Project Settings > "
                              "Synchronization > General, 'Bar Position 1 1 1 1 plays at SMPTE', often "
-                             "01:00:00:00); default: learned while clock and MTC run together")
+                             "01:00:00:00; frames count at 25 fps); default: learned while clock and MTC run together")
     parser.add_argument("--offset-ms", type=float, default=0.0, metavar="MS",
                         help="send the playhead this much ahead (+) or behind (-) (default 0)")
     parser.add_argument("--audio-in", metavar="DEVICE", help="also capture this audio input (index or name) and "

@@ -87,7 +87,7 @@ def open_link(bpm: float = 120.0, quantum_beats: float = 4.0) -> Any:
 
 
 class LinkSender:
-    """Reads a Link session and sends ``/daw/transport`` at ``rate_hz`` (and at once on start/stop/tempo).
+    """Reads a Link session and sends ``/daw/transport`` at ``rate_hz`` while playing, 4 Hz stopped.
 
     ``assume_playing``: treat the session as playing even though no peer shares start/stop.
     """
@@ -107,14 +107,16 @@ class LinkSender:
         self.acked = False
         self._next_hello = -math.inf
         self._last_key: tuple[bool, int, float] | None = None
+        self._next_stopped_send = -math.inf
 
     def read(self) -> LinkReading:
         link = self.link
         return LinkReading(float(link.beat), float(link.tempo), bool(link.playing) or self.assume_playing,
                            int(link.num_peers))
 
-    def step(self, seconds: float | None = None) -> TransportMessage:
-        """Read the session and send its transport (plus hello every 2 s); returns what was sent."""
+    def step(self, seconds: float | None = None) -> TransportMessage | None:
+        """Read the session; send its transport when due (every step while playing, 4 Hz stopped,
+        at once on start, stop or a tempo change) plus hello every 2 s; returns what was sent."""
         now = self.now() if seconds is None else seconds
         if now >= self._next_hello:
             self.osc.hello()
@@ -122,6 +124,11 @@ class LinkSender:
         self.acked = self.acked or bool(self.osc.poll_acks())
         reading = self.read()
         playing, beat = self.transport.update(reading)
+        key = (playing, self.transport.starts, round(reading.bpm, 3))
+        if not playing and key == self._last_key and now < self._next_stopped_send:
+            return None
+        self._last_key = key
+        self._next_stopped_send = now + 0.25
         if playing:
             beat += self.offset_seconds * reading.bpm / 60.0
         position = self.grid.position_at(beat)
@@ -132,13 +139,13 @@ class LinkSender:
 
     async def run(self, seconds: float | None = None,
                   on_send: Callable[[LinkSender, TransportMessage, LinkReading], None] | None = None) -> None:
-        """Step at ``rate_hz`` (stopped: 4 Hz) until ``seconds`` have passed; ends with ``/daw/bye``."""
+        """Step at ``rate_hz`` until ``seconds`` have passed; ends with ``/daw/bye``."""
         started = self.now()
         try:
             while seconds is None or self.now() - started < seconds:
                 message = self.step()
-                if on_send is not None:
+                if message is not None and on_send is not None:
                     on_send(self, message, self.read())
-                await asyncio.sleep(1.0 / (self.rate_hz if message.playing else 4.0))
+                await asyncio.sleep(1.0 / self.rate_hz)
         finally:
             self.osc.bye()

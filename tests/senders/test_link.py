@@ -46,12 +46,17 @@ def test_link_sender_streams_transport_over_udp() -> None:
             sent = [sender.step(0.0)]
             session.beat = 18.5
             sent.append(sender.step(0.1))
-        received = [decode(sock.recv(65536)) for _ in range(3)]
+            session.playing = False
+            sent.append(sender.step(0.11))  # a stop goes at once
+            assert sender.step(0.2) is None  # stopped: 4 Hz
+            sent.append(sender.step(0.37))
+        received = [decode(sock.recv(65536)) for _ in range(5)]
     finally:
         sock.close()
     assert isinstance(received[0], HelloMessage) and received[0].source == "link"
     assert received[1:] == sent
     assert sent[1] == TransportMessage(True, 2.5, 128.0, 4, 4, 0.0, 1)  # started in the bar at Link beat 16
+    assert not sent[2].playing and sent[2].beat == 2.5 and sent[3] == sent[2]
 
 
 def test_missing_aalink_is_a_one_line_error(monkeypatch, capsys) -> None:

@@ -77,23 +77,6 @@ class _Player:
         self._stream.close()
 
 
-def open_audio(path: str | os.PathLike[str]) -> Any:
-    """A soundfile.SoundFile for ``path``; InputError naming the file if it is missing or unreadable."""
-    import soundfile
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such audio file")
-    try:
-        audio = soundfile.SoundFile(path)
-    except (RuntimeError, soundfile.SoundFileError) as err:
-        raise InputError(path, f"cannot read audio ({str(err).split(':')[-1].strip() or 'unknown format'})") from None
-    if audio.frames == 0:
-        audio.close()
-        raise InputError(path, "no audio samples (zero-length file)")
-    return audio
-
-
 class FileSender:
     """Streams ``audio_path`` on ``tempo_map`` from bar ``start_bar`` through ``sender`` in real time.
 
@@ -105,13 +88,14 @@ class FileSender:
                  start_bar: int = 1, rate_hz: float = 50.0, play: bool = False,
                  now: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         from bridge.features import FeatureExtractor
+        from bridge.features.audio_file import open_audio_file
 
         self.path = Path(audio_path)
         self.tempo_map = tempo_map
         self.sender = sender
         self.rate_hz = float(rate_hz)
         self._now, self._sleep = now, sleep
-        self._audio = open_audio(self.path)
+        self._audio = open_audio_file(self.path)
         self.sample_rate = int(self._audio.samplerate)
         self.duration_seconds = self._audio.frames / self.sample_rate
         self.start_seconds = max(0.0, tempo_map.bar_start_seconds(int(start_bar)))

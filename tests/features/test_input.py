@@ -98,23 +98,37 @@ def test_long_file_read_in_blocks_equals_whole_analysis(tmp_path, signals, monke
     np.testing.assert_array_equal(track.onset, reference.onset)
 
 
+def _send_file(path):
+    """``barlight send file``'s reader: the same checks as analyze_file (one opener, open_audio_file)."""
+    from bridge.senders.file import FileSender
+    from bridge.senders.osc_out import ProtocolSender
+    from bridge.timeline.tempo_map import TempoMap
+
+    with ProtocolSender("127.0.0.1", 9, session_id="x") as osc:
+        FileSender(path, TempoMap.constant(120.0), osc)
+
+
+@pytest.mark.parametrize("read", [analyze_file, _send_file], ids=["analyze_file", "FileSender"])
 @pytest.mark.parametrize("content,problem", [
-    (None, "no such file"),
+    (None, "no such audio file"),
     (b"", "empty file"),
     (b"this is not audio at all" * 10, "cannot read audio"),
     ("zero", "zero-length"),
     ("dir", "directory"),
+    ("4 kHz", "sample rate 4000 Hz outside 8000..192000 Hz"),
 ])
-def test_bad_files_raise_one_line_input_errors(tmp_path, content, problem):
+def test_bad_files_raise_one_line_input_errors(tmp_path, content, problem, read):
     path = tmp_path / "bad.wav"
     if content == "zero":
         sf.write(path, np.zeros((0, 2), np.float32), 44100)
+    elif content == "4 kHz":
+        sf.write(path, np.zeros(4000, np.float32), 4000)
     elif content == "dir":
         path.mkdir()
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(InputError) as err:
-        analyze_file(path)
+        read(path)
     assert problem in str(err.value) and str(path) in str(err.value) and "\n" not in str(err.value)
 
 

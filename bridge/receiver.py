@@ -33,6 +33,7 @@ from bridge.errors import InputError
 from bridge.protocol.checks import DROP_REASONS, ProtocolError
 from bridge.protocol.decode import decode
 from bridge.protocol.encode import encode
+from bridge.protocol.endpoints import parse_host_port
 from bridge.protocol.messages import (
     AckMessage,
     ByeMessage,
@@ -54,18 +55,8 @@ LOG_INTERVAL_SECONDS = 5.0
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[v6]:PORT`` -> (host, port); InputError if malformed."""
-    host, _, port_text = text.rpartition(":")
-    if not _:
-        host, port_text = "", text
-    host = host.strip("[]") or DEFAULT_HOST
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise InputError("--listen", f"expected HOST:PORT, got {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise InputError("--listen", f"port must be 0..65535, got {port}")
-    return host, port
+    """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[v6]:PORT`` -> (host, port); InputError if malformed. Port 0: any free one."""
+    return parse_host_port(text, "--listen", lowest_port=0)
 
 
 def parse_allow(text: str | None) -> tuple[str, ...] | None:

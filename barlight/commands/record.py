@@ -36,10 +36,13 @@ def status_line(receiver, recorder) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bridge.errors import InputError
     from bridge.receiver import Receiver, parse_allow, parse_listen
     from bridge.recording import Recorder, new_session_path
 
     host, port = parse_listen(args.listen)
+    if args.seconds is not None and not args.seconds > 0:
+        raise InputError("--seconds", f"must be a number of seconds > 0, got {args.seconds:g}")
     out = args.out or new_session_path()
     receiver = Receiver(host, port, allow=parse_allow(args.allow)).start()
     tty = sys.stderr.isatty()

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("send file", "give --timeline SOURCE or --bpm N")
     if args.start_bar < 1:
         raise InputError("--start-bar", f"bars are 1-based, got {args.start_bar}")
+    if args.seconds is not None and not args.seconds > 0:
+        raise InputError("--seconds", f"must be a number of seconds > 0, got {args.seconds:g}")
     if not 1.0 <= args.rate <= 200.0:
         raise InputError("--rate", f"must be 1..200 Hz, got {args.rate:g}")
     host, port = parse_target(args.to)

@@ -6,10 +6,10 @@ import secrets
 import socket
 from collections.abc import Iterable, Sequence
 
-from bridge.errors import InputError
 from bridge.protocol.checks import ProtocolError
 from bridge.protocol.decode import RENDERER_TO_SENDER, decode
 from bridge.protocol.encode import encode
+from bridge.protocol.endpoints import parse_host_port, resolve_udp
 from bridge.protocol.messages import (
     AckMessage,
     AudioMessage,
@@ -27,16 +27,7 @@ from bridge.timeline.tempo_map import Marker
 
 def parse_target(text: str) -> tuple[str, int]:
     """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[v6]:PORT`` for ``--to`` -> (host, port); InputError if malformed."""
-    host, colon, port_text = text.rpartition(":")
-    if not colon:
-        host, port_text = "", text
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise InputError("--to", f"expected HOST:PORT, got {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise InputError("--to", f"port must be 1..65535, got {port}")
-    return host.strip("[]") or DEFAULT_HOST, port
+    return parse_host_port(text, "--to")
 
 
 def new_session_id() -> str:
@@ -58,7 +49,7 @@ class ProtocolSender:
         self.port = int(port)
         self.source = source
         self.session_id = session_id or new_session_id()
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        family, self._sockaddr = resolve_udp(host, self.port)
         self._socket = socket.socket(family, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
         self.sent = 0
@@ -98,7 +89,7 @@ class ProtocolSender:
     def send(self, message: Message) -> None:
         """Encode and send one message; a full socket buffer or an unreachable port drops it silently (UDP)."""
         try:
-            self._socket.sendto(encode(message), (self.host, self.port))
+            self._socket.sendto(encode(message), self._sockaddr)
             self.sent += 1
         except (BlockingIOError, ConnectionRefusedError):
             pass

@@ -44,6 +44,8 @@ def test_record_a_file_sender_then_stop_with_ctrl_c(tmp_path, capsys):
 def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
     audio = tmp_path / "a.wav"
     soundfile.write(audio, np.zeros(1600, np.float32), 16000)
+    low_rate = tmp_path / "low.wav"
+    soundfile.write(low_rate, np.zeros(4000, np.float32), 4000)
     cases = [
         (["send", "file", str(audio)], "--timeline SOURCE or --bpm"),
         (["send", "file", str(tmp_path / "nope.wav"), "--bpm", "120"], "no such audio file"),
@@ -52,12 +54,20 @@ def test_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
         (["record", str(tmp_path / "x.jsonl"), "--listen", "nohost:port"], "--listen"),
         (["record", str(tmp_path / "x.jsonl"), "--allow", "10.0.0.1,bad"], "--allow"),
         (["record", str(tmp_path / "x.txt"), "--listen", "127.0.0.1:0"], ".jsonl"),
+        # a host that can't be found, a rate the feature extractor can't take, no time to run
+        (["send", "file", str(audio), "--bpm", "120", "--to", "nohost.invalid:9420"],
+         "nohost.invalid:9420: cannot find this host"),
+        (["send", "file", str(low_rate), "--bpm", "120"], "sample rate 4000 Hz outside"),
+        (["send", "file", str(audio), "--bpm", "120", "--seconds", "0"], "--seconds: must be a number of seconds > 0"),
+        (["record", str(tmp_path / "x.jsonl"), "--listen", "127.0.0.1:0", "--seconds", "-1"],
+         "--seconds: must be a number of seconds > 0"),
     ]
     for argv, text in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and text in err and "Traceback" not in err, err
     assert main(["send"]) == 2  # no source: help
+    assert not (tmp_path / "x.jsonl").exists() and not (tmp_path / "x.jsonl.part").exists()
 
 
 def test_record_status_line_shows_messages_sessions_and_position(tmp_path):

@@ -11,7 +11,7 @@ from bridge.errors import InputError
 from bridge.protocol.encode import encode
 from bridge.protocol.messages import AudioMessage, HelloMessage, LoopMessage, MarkersMessage, TransportMessage
 from bridge.receiver import Receiver, Received, parse_allow, parse_listen
-from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.osc_out import ProtocolSender, parse_target
 from bridge.timeline.tempo_map import Marker
 
 
@@ -51,6 +51,16 @@ def test_messages_from_a_sender_reach_clock_subscribers_and_stats(receiver):
         "HelloMessage", "MarkersMessage", "LoopMessage", "TransportMessage", "AudioMessage"]
     assert received[-1].beat == pytest.approx(4.0, abs=0.1) and received[0].beat is None
     assert {e.kind for e in events if isinstance(e, Discontinuity)} == {"connect", "source"}
+
+
+def test_a_sender_finds_its_host_by_name_once_and_says_so_when_it_cannot(receiver):
+    with ProtocolSender("localhost", receiver.port, source="file", session_id="by-name") as tx:
+        for _ in range(3):
+            tx.hello()
+        wait_for(lambda: receiver.stats().accepted == 3)  # "localhost" is the IPv4 loopback receivers bind
+    # an unknown host is a one-line error when the sender is made, not a traceback on its first datagram
+    with pytest.raises(InputError, match=r"^nohost\.invalid:9420: cannot find this host"):
+        ProtocolSender("nohost.invalid", 9420)
 
 
 def test_bad_datagrams_are_counted_and_the_receiver_keeps_going(receiver):
@@ -131,6 +141,13 @@ def test_listen_and_allow_parsing():
     assert parse_listen("[::1]:9003") == ("::1", 9003)
     with pytest.raises(InputError, match="--listen"):
         parse_listen("host:port")
+    assert parse_listen("0") == ("127.0.0.1", 0)  # any free port
+    # senders share the parser; --to needs a real port
+    assert parse_target("[::1]:9003") == ("::1", 9003) and parse_target("9004") == ("127.0.0.1", 9004)
+    with pytest.raises(InputError, match="--to: port must be 1..65535, got 0"):
+        parse_target("0")
+    with pytest.raises(InputError, match="--listen: port must be 0..65535, got 65536"):
+        parse_listen("65536")
     with pytest.raises(InputError, match="--allow"):
         parse_allow("10.0.0.1,nonsense")
     assert parse_allow(None) is None

@@ -76,6 +76,20 @@ def _marker_name(name: str) -> str:
     return name if name else "(unnamed)"
 
 
+def default_last_bar(tempo_map, source, end_beat: float | None) -> int:
+    """Where the bar table ends without --bars: a recording's last bar played; else the bar of the last
+    tempo/meter/marker event plus 8, or a MIDI file's last bar with notes in it when that is later."""
+    after_events = tempo_map.bar_at(tempo_map.last_event_beat) + 8
+    if end_beat is None:
+        return after_events
+    end_bar = tempo_map.bar_at(end_beat)
+    if str(source).lower().endswith(".jsonl"):
+        return max(1, end_bar)
+    if end_bar > 1 and tempo_map.bar_start_beat(end_bar) == end_beat:
+        end_bar -= 1  # music that stops on a bar line ends in the bar before it
+    return max(after_events, end_bar)
+
+
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.timeline.sources import load_timeline, timeline_end_beat
@@ -93,11 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     last_bar = args.bars
     if last_bar is None:
-        end_beat = timeline_end_beat(source)
-        if end_beat is None:
-            last_bar = tempo_map.bar_at(tempo_map.last_event_beat) + 8
-        else:
-            last_bar = max(1, tempo_map.bar_at(end_beat))
+        last_bar = default_last_bar(tempo_map, source, timeline_end_beat(source))
         if last_bar > MAX_DEFAULT_BARS:
             raise InputError(source if source is not None else "timeline",
                              f"its last event is in bar {last_bar - 8}; pass --bars N for a table that long")

@@ -103,3 +103,12 @@ def tempo_map_from_midi(
 ) -> TempoMap:
     """Read the tempo map, meters and markers of the Standard MIDI File at ``path``."""
     return tempo_map_from_midifile(read_midi_file(path), path, default_bpm, default_meter)
+
+
+def midi_end_beat(path: str | os.PathLike[str]) -> float:
+    """The beat where the Standard MIDI File at ``path`` ends: its last event on any track (notes included,
+    ``end_of_track`` too), in quarter notes. Where the tempo map says nothing about how long a song is, this does."""
+    midifile = read_midi_file(path)
+    ticks_per_beat = midifile.ticks_per_beat
+    last_tick = max((sum(message.time for message in track) for track in midifile.tracks), default=0)
+    return float(Fraction(last_tick, ticks_per_beat)) if isinstance(ticks_per_beat, int) and ticks_per_beat > 0 else 0.0

@@ -108,9 +108,17 @@ def _load_recording(path: Path) -> TempoMap:
 
 
 def timeline_end_beat(source: str | os.PathLike[str] | None) -> float | None:
-    """Where a timeline ends, when the source knows it: a recording's last beat played
-    (``bridge.recording.recording_end_beat``); None for sources without an end."""
-    if source is None or Path(os.fspath(source)).suffix.lower() not in RECORDING_SUFFIXES:
+    """Where a timeline's music ends, when the source knows it: a recording's last beat played
+    (``bridge.recording.recording_end_beat``), a MIDI file's last event, notes included
+    (``bridge.timeline.midi.midi_end_beat``); None for sources without an end (a Live set, a constant tempo)."""
+    if source is None:
+        return None
+    suffix = Path(os.fspath(source)).suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        from bridge.timeline.midi import midi_end_beat
+
+        return midi_end_beat(source)
+    if suffix not in RECORDING_SUFFIXES:
         return None
     try:
         from bridge.recording import recording_end_beat

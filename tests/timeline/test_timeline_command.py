@@ -59,6 +59,20 @@ def test_constant_tempo_without_a_source(capsys):
     assert data["meters"] == [{"beat": 0.0, "bar": 1, "numerator": 7, "denominator": 8}]
 
 
+def test_a_midi_songs_bar_table_runs_through_its_last_note(capsys, write_midi):
+    """A 20-bar song whose tempo map ends in bar 5 shows all 20 bars, not 5 + 8."""
+    tempo = [(0, mido.MetaMessage("set_tempo", tempo=500_000)), (480 * 16, mido.MetaMessage("set_tempo", tempo=400_000))]
+    notes = []
+    for beat in range(20 * 4):  # a note on every beat of 20 bars: the last one ends on bar 21's line
+        notes += [(480 * beat, mido.Message("note_on", note=60, velocity=90)),
+                  (480 * (beat + 1), mido.Message("note_off", note=60, velocity=0))]
+    code, out, _err = run_cli(capsys, str(write_midi([tempo, notes])), "--json")
+    assert code == 0 and [b["bar"] for b in json.loads(out)["bars"]] == list(range(1, 21))
+    # a tempo-map-only file (a DAW's tempo export) still gets 8 bars past its last event
+    code, out, _err = run_cli(capsys, str(write_midi([tempo], name="map.mid")), "--json")
+    assert code == 0 and json.loads(out)["bars"][-1]["bar"] == 5 + 8
+
+
 def test_als_source_and_bars_option(capsys, write_als):
     path = write_als("12", tempo_events=[(-63072000, 120), (0, 120), (8, 180)], locators=[(4, ""), (0, "Start")])
     code, out, _err = run_cli(capsys, str(path), "--bars", "3")

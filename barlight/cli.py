@@ -1,13 +1,15 @@
 """``barlight`` — dispatches to the subcommand modules in :mod:`barlight.commands`.
 
 Errors the user can fix (:class:`bridge.errors.BarlightError`) print one line
-and exit with status 2; Ctrl-C exits with 130. Neither prints a traceback.
+and exit with status 2; Ctrl-C exits with 130; output cut short by a closed pipe (``| head``)
+exits with 141, as SIGPIPE would. None prints a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -64,3 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"barlight {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`barlight timeline … | head`): stop quietly, like any pipeline tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's final flush finds nowhere to fail
+        return 141

@@ -50,7 +50,11 @@ def read_midi_file(path: str | os.PathLike[str]):
         return mido.MidiFile(os.fspath(path))
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as err:
+    except EOFError:
+        empty = os.path.isfile(path) and os.path.getsize(path) == 0
+        raise InputError(path, "empty file (0 bytes)" if empty else
+                         "truncated Standard MIDI File (it ends in the middle of a chunk)") from None
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
         detail = str(err) or type(err).__name__
         raise InputError(path, f"not a readable Standard MIDI File ({detail})") from None
 

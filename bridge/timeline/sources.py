@@ -77,7 +77,7 @@ def load_timeline(
     path = Path(os.fspath(source))
     suffix = path.suffix.lower()
     if suffix not in MIDI_SUFFIXES + ALS_SUFFIXES + RECORDING_SUFFIXES:
-        raise InputError(path, f"unknown timeline type {suffix or '(no extension)'!r}: use .mid, .midi, .als or .jsonl")
+        raise InputError(path, f"unknown timeline type {suffix or '(no extension)'!r}: use .mid, .midi, .smf, .als or .jsonl")
     if not path.exists():
         raise InputError(path, "no such file")
     if path.is_dir():

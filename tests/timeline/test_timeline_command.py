@@ -101,12 +101,18 @@ def _bad_inputs(tmp_path, write_als):
     no_tempo.write_bytes(gzip.compress(b"<Ableton><LiveSet /></Ableton>"))
     wav = tmp_path / "song.wav"
     wav.write_bytes(b"RIFF")
+    empty_midi = tmp_path / "empty.mid"
+    empty_midi.write_bytes(b"")
+    cut_midi = tmp_path / "cut.mid"
+    cut_midi.write_bytes(example_path().read_bytes()[:60])
     return [
+        ([str(empty_midi)], str(empty_midi), "empty file (0 bytes)"),
+        ([str(cut_midi)], str(cut_midi), "truncated Standard MIDI File"),
         ([str(truncated)], str(truncated), "truncated"),
         ([str(plain)], str(plain), "gzip"),
         ([str(garbage)], str(garbage), "MIDI"),
         ([str(no_tempo)], str(no_tempo), "no tempo"),
-        ([str(wav)], str(wav), "unknown timeline type"),
+        ([str(wav)], str(wav), "use .mid, .midi, .smf, .als or .jsonl"),
         ([str(tmp_path / "missing.mid")], "missing.mid", "no such file"),
         (["--bpm", "0"], "--bpm", "BPM > 0"),
         (["--bpm", "-120"], "--bpm", "BPM > 0"),
@@ -145,3 +151,14 @@ def test_shipped_example_is_what_the_generator_builds():
     build_example().save(file=buffer)
     assert example_path().read_bytes() == buffer.getvalue()
     assert mido.MidiFile(str(example_path())).type == 1
+
+
+def test_a_table_cut_short_by_a_closed_pipe_ends_quietly(tmp_path):
+    """``barlight timeline … | head``: the reader goes away; no BrokenPipeError traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "barlight", "timeline", "--example", "--bars", "20000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().strip()
+    process.stdout.close()
+    _out, err = process.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert process.returncode == 141

@@ -109,7 +109,7 @@ def write_device(out: Path, *, external_js: bool = False) -> list[Path]:
     if out.suffix.lower() != ".amxd":
         raise InputError(out, "the device file name must end in .amxd")
     if not out.parent.is_dir():
-        raise InputError(out.parent, "no such folder")
+        raise InputError(out.parent, "no such folder: create it first (e.g. mkdir -p), or pick another --out")
     written = [_write_atomic(out, amxd_bytes(build_patcher(external_js=external_js)))]
     if external_js:
         written.append(_write_atomic(out.parent / SCRIPT_FILENAME, SCRIPT_SOURCE.read_bytes()))

@@ -261,6 +261,10 @@ def test_build_command_writes_the_device_and_rejects_bad_names(tmp_path: Path, d
     assert "must end in .amxd" in capsys.readouterr().err
     assert not (tmp_path / "device.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["Barlight.amxd"], "no temporary files left"
+    missing = tmp_path / "User Library" / "Presets"
+    assert main(["m4l", "build", "--out", str(missing / "Barlight.amxd")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"barlight m4l: error: {missing}: no such folder: create it first (e.g. mkdir -p), or pick another --out"
 
 
 def test_external_js_build_references_the_script_and_writes_it_alongside(tmp_path: Path) -> None:

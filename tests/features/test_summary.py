@@ -76,6 +76,10 @@ def test_cli_writes_bars_beats_and_a_plot(tmp_path, signals, capsys):
     assert np.shape(data["frames"]["chroma"]) == (n, 12) and np.shape(data["frames"]["bands"]) == (n, 8)
     assert len(data["onsets"]) >= 16
     assert [b["bar"] for b in data["bars"]] == [1, 2, 3, 4] and len(data["beats"]) == 16
+    stats = {"frame_count", "mean", "max", "onset_count", "onsets", "pitch_class"}  # as docs/features.md lists them
+    assert set(data["bars"][0]) == {"bar", "start_beat", "start_seconds", "end_seconds", "meter", "bpm", "marker"} | stats
+    assert set(data["beats"][0]) == {"bar", "beat_in_bar", "start_beat", "start_seconds", "end_seconds"} | stats
+    assert data["bars"][0]["meter"] == "4/4" and len(data["bars"][0]["mean"]["chroma"]) == 12
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     umask = os.umask(0)
     os.umask(umask)

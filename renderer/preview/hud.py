@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bridge.clock import TransportSnapshot
 from bridge.features.frame import amplitude_db
 from renderer.preview.schedule import PreviewFrame
-from renderer.preview.status import PLAYING, PreviewStatus
+from renderer.preview.status import LOST, PLAYING, PreviewStatus
 from renderer.preview.worker import bar_beat_label
 
 #: dB range of the band meters (bottom, top).
@@ -54,7 +54,10 @@ def build_hud(snapshot: TransportSnapshot, now_seconds: float, status: PreviewSt
               stats: PreviewStats, bands: Sequence[float] | None, macros: Sequence[float], preset: str,
               latency_ms: float, recording: str | None, note: str = "") -> Hud:
     """The HUD at ``now_seconds``: position and tempo now (what is audible), sender, timing, meters."""
-    if snapshot.valid:
+    if status.state == LOST and frame is not None:  # the held frame's position, not an extrapolation
+        where = f"{frame.label}   {snapshot.bpm:.2f} BPM   {snapshot.numerator}/{snapshot.denominator}   " \
+                f"{frame.section or '—'}   (held)"
+    elif snapshot.valid:
         beat = snapshot.beat_at(now_seconds)
         section = snapshot.section(beat)
         where = (f"{bar_beat_label(snapshot, beat)}   {snapshot.bpm:.2f} BPM   {snapshot.numerator}/"

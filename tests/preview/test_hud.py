@@ -8,7 +8,7 @@ from bridge.clock import TransportSnapshot
 from bridge.timeline.tempo_map import Marker
 from renderer.preview.hud import PreviewStats, build_hud
 from renderer.preview.schedule import PreviewFrame, RenderTarget
-from renderer.preview.status import PLAYING, WAITING, PreviewStatus
+from renderer.preview.status import LOST, PLAYING, WAITING, PreviewStatus
 
 
 def test_hud_shows_position_tempo_meter_section_sender_timing_and_meters():
@@ -34,3 +34,12 @@ def test_hud_without_a_sender():
                     (0.0,) * 4, "Ink", 0.0, None)
     assert "no sender" in hud.lines[1] and "not recording" in hud.lines[3]
     assert all(m.value == 0.0 for m in hud.bands)
+
+
+def test_a_lost_sender_shows_the_held_frames_position():
+    snapshot = TransportSnapshot(playing=True, anchor_beat=0.0, anchor_seconds=0.0, received_seconds=0.0)
+    frame = PreviewFrame(np.zeros((8, 8, 3), np.uint8), RenderTarget(1.0, 1.0, 2.0, 1, True, None), "1.3", "verse",
+                         0.01, 1.0, "Neon")
+    hud = build_hud(snapshot, 30.0, PreviewStatus(LOST, "Sender lost"), frame, PreviewStats(), None, (0.0,) * 4,
+                    "Neon", 0.0, None)
+    assert hud.lines[0].split()[0] == "1.3" and "(held)" in hud.lines[0] and "verse" in hud.lines[0]

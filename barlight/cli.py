@@ -38,18 +38,23 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="barlight", description="Audio-conditioned diffusion visuals locked to your DAW.")
     parser.add_argument("--version", action="version", version=f"barlight {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_name in COMMANDS:
+    add_command_modules(parser.add_subparsers(dest="command", metavar="COMMAND"), COMMANDS, "_run")
+    return parser
+
+
+def add_command_modules(subparsers, table: Sequence[tuple[str, str]], run_key: str) -> None:
+    """One subcommand per ``(name, module)`` under ``barlight.commands`` (``HELP``, ``add_arguments``, ``run``),
+    its ``run`` stored as ``run_key``; a module not built yet is skipped. ``barlight`` and ``barlight send`` use it."""
+    for name, module_name in table:
         try:
             module = importlib.import_module(f"barlight.commands.{module_name}")
         except ModuleNotFoundError as err:
             if err.name == f"barlight.commands.{module_name}":
-                continue  # command not built yet
+                continue  # not built yet
             raise
-        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        command = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
-        command.set_defaults(_run=module.run)
-    return parser
+        command.set_defaults(**{run_key: module.run})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,6 @@ installed is skipped. Sources share :func:`add_target_argument` for ``--to``.
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 
@@ -31,17 +30,9 @@ def add_target_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="send_source", metavar="SOURCE")
-    for name, module_name in SOURCES:
-        try:
-            module = importlib.import_module(f"barlight.commands.{module_name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"barlight.commands.{module_name}":
-                continue  # source not built yet
-            raise
-        source = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(source)
-        source.set_defaults(_send_run=module.run)
+    from barlight.cli import add_command_modules
+
+    add_command_modules(parser.add_subparsers(dest="send_source", metavar="SOURCE"), SOURCES, "_send_run")
     parser.set_defaults(_send_parser=parser)
 
 

@@ -124,8 +124,11 @@ def span_stats(track: FeatureTrack, start_seconds: float, end_seconds: float) ->
     return SpanStats(len(part), means, maxes, len(onset_seconds), onset_seconds, pitch)
 
 
-def _last_bar(track: FeatureTrack, tempo_map: TempoMap, audio_start_seconds: float) -> int:
-    end_song_seconds = audio_start_seconds + float(track.seconds[-1])  # the last frame centre
+def _last_bar(track: FeatureTrack, tempo_map: TempoMap, audio_start_seconds: float, last_bar: int | None) -> int:
+    """``last_bar``, or by default the bar the audio ends in (its last frame centre)."""
+    if last_bar is not None:
+        return last_bar
+    end_song_seconds = audio_start_seconds + float(track.seconds[-1])
     return tempo_map.bar_at(tempo_map.beat_at(end_song_seconds))
 
 
@@ -134,8 +137,7 @@ def summarize_bars(track: FeatureTrack, tempo_map: TempoMap, first_bar: int = 1,
     """One :class:`BarSummary` per bar from ``first_bar`` through ``last_bar`` (default: the bar the audio ends in)."""
     if not len(track):
         return []
-    if last_bar is None:
-        last_bar = _last_bar(track, tempo_map, audio_start_seconds)
+    last_bar = _last_bar(track, tempo_map, audio_start_seconds, last_bar)
     summaries = []
     for bar in range(first_bar, last_bar + 1):
         row = tempo_map.bar(bar)
@@ -162,8 +164,7 @@ def summarize_beats(track: FeatureTrack, tempo_map: TempoMap, first_bar: int = 1
     """One :class:`BeatSummary` per beat (the meter's note value) of bars ``first_bar..last_bar``."""
     if not len(track):
         return []
-    if last_bar is None:
-        last_bar = _last_bar(track, tempo_map, audio_start_seconds)
+    last_bar = _last_bar(track, tempo_map, audio_start_seconds, last_bar)
     summaries = []
     for bar, beat_in_bar, start_beat, end_beat in _beats(tempo_map, first_bar, last_bar):
         start = tempo_map.seconds_at(start_beat)

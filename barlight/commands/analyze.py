@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -25,15 +26,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.features import analyze_file, summarize_bars, summarize_beats
-    from bridge.features.files import atomic_output
+    from bridge.features.files import atomic_output, check_output_path
 
     tempo_map = None
     if args.timeline or args.bpm is not None:
         from bridge.timeline import load_timeline
 
         tempo_map = load_timeline(args.timeline, args.bpm, args.meter)
-    elif args.meter is not None:
-        raise InputError("--meter", "needs --bpm or --timeline")
+    else:
+        for option, given in (("--meter", args.meter is not None), ("--beats", args.beats)):
+            if given:
+                raise InputError(option, "needs --bpm or --timeline")
+    if not math.isfinite(args.audio_start):
+        raise InputError("--audio-start", f"must be a number of seconds, got {args.audio_start}")
+    if args.plot and Path(args.plot).suffix.lower() != ".png":
+        raise InputError("--plot", f"the plot is a PNG picture: name it .png, got {args.plot!r}")
+    for path in (args.json if args.json != "-" else None, args.plot):
+        if path:
+            check_output_path(path)  # before the analysis, not after it
 
     track = analyze_file(args.audio)
     name = Path(args.audio).name

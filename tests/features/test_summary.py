@@ -95,3 +95,24 @@ def test_cli_refuses_bad_meter_and_missing_folder(tmp_path, signals, capsys):
     assert main(["analyze", str(path), "--json", str(tmp_path / "nowhere" / "x.json")]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and "4/3" in errors[0] and "nowhere" in errors[1]
+
+
+def test_cli_refuses_options_it_cannot_honour_before_analysing(tmp_path, signals, capsys):
+    path = tmp_path / "song.wav"
+    sf.write(path, signals.tone(440.0, 0.5, SR), SR)
+    cases = [
+        (["--beats", "--json", str(tmp_path / "x.json")], "--beats: needs --bpm or --timeline"),
+        (["--bpm", "120", "--audio-start", "nan"], "--audio-start: must be a number of seconds"),
+        (["--plot", str(tmp_path / "song.jpg")], "--plot: the plot is a PNG picture: name it .png"),
+    ]
+    for extra, problem in cases:
+        assert main(["analyze", str(path), *extra]) == 2, extra
+        err = capsys.readouterr().err.strip()
+        assert err == f"barlight analyze: error: {problem}" or err.startswith(f"barlight analyze: error: {problem}"), err
+        assert "\n" not in err
+    # a missing output folder is reported before the audio is even read (here: not audio at all)
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"not audio" * 100)
+    assert main(["analyze", str(garbage), "--plot", str(tmp_path / "nowhere" / "x.png")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.wav", "song.wav"]

@@ -303,6 +303,10 @@ def run_export(
             audio_start_seconds=audio_start,
         )
         written = write_keyframes(sheet, out)
+        current = {path.name for path in images}
+        for stale in image_dir.glob("bar_[0-9][0-9][0-9][0-9].png"):  # from an earlier export into DIR
+            if stale.name not in current:
+                stale.unlink(missing_ok=True)
         video.close()  # the video appears last, when everything else is in place
     except BaseException:
         video.abort()

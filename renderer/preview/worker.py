@@ -101,6 +101,9 @@ class RenderWorker:
                     self._sleep(0.02)
                     continue
                 idle_key, idle_at = key, now
+            if len(self.buffer) >= self.buffer.capacity - 1:  # enough frames waiting: let them go up first
+                self._sleep(0.5 * display.period_seconds)
+                continue
             interval = max(display.period_seconds, 1.0 / self.max_fps if self.max_fps else 0.0)
             not_before = -math.inf if previous is None or not snapshot.playing else (
                 previous.tick_seconds + interval - 0.5 * display.period_seconds)
@@ -127,9 +130,11 @@ class RenderWorker:
             self.rendered += 1
 
     def _warm_up(self, renderer: Renderer) -> None:
-        """One throwaway render: the first call pays for lazy setup, which must not count as render latency."""
+        """Throwaway renders, plain then with feedback: first calls pay for lazy setup, which must not count
+        as render latency."""
         try:
-            renderer.render(live_moment(TransportSnapshot(), self._now()))
+            first = renderer.render(live_moment(TransportSnapshot(), self._now()))
+            renderer.render(live_moment(TransportSnapshot(anchor_beat=0.01), self._now()), first.state)
         except Exception as err:
             self.error = f"{type(err).__name__}: {err}"
 

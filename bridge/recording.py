@@ -132,6 +132,8 @@ class Recorder:
         if self.path.suffix != SUFFIX:
             raise InputError(self.path, f"a session recording must end in {SUFFIX}")
         self.part_path = self.path.with_name(self.path.name + ".part")
+        if self.path.exists():
+            raise InputError(self.path, "exists: a recording is never overwritten; pick another name or move it away")
         self.flush_seconds = flush_seconds
         self.messages = 0
         self.sessions: set[str] = set()

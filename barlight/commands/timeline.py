@@ -79,11 +79,13 @@ def _marker_name(name: str) -> str:
 def default_last_bar(tempo_map, source, end_beat: float | None) -> int:
     """Where the bar table ends without --bars: a recording's last bar played; else the bar of the last
     tempo/meter/marker event plus 8, or a MIDI file's last bar with notes in it when that is later."""
+    from bridge.timeline.sources import is_recording
+
     after_events = tempo_map.bar_at(tempo_map.last_event_beat) + 8
     if end_beat is None:
         return after_events
     end_bar = tempo_map.bar_at(end_beat)
-    if str(source).lower().endswith(".jsonl"):
+    if is_recording(source):
         return max(1, end_bar)
     if end_bar > 1 and tempo_map.bar_start_beat(end_bar) == end_beat:
         end_bar -= 1  # music that stops on a bar line ends in the bar before it

@@ -19,6 +19,19 @@ from bridge.timeline.tempo_map import TempoMap, check_bpm, check_meter
 MIDI_SUFFIXES = (".mid", ".midi", ".smf")
 ALS_SUFFIXES = (".als",)
 RECORDING_SUFFIXES = (".jsonl",)
+#: A recording still being written, or left by a crash (``bridge.recording``), reads like a finished one.
+PARTIAL_RECORDING_SUFFIX = ".jsonl.part"
+
+
+def timeline_suffix(source: str | os.PathLike[str]) -> str:
+    """The lower-case suffix that says how to read ``source``; ``.jsonl`` for a ``.jsonl.part`` recording."""
+    name = Path(os.fspath(source)).name.lower()
+    return RECORDING_SUFFIXES[0] if name.endswith(PARTIAL_RECORDING_SUFFIX) else Path(name).suffix
+
+
+def is_recording(source: str | os.PathLike[str] | None) -> bool:
+    """Whether ``source`` names a session recording (``.jsonl``, or ``.jsonl.part`` left by a crash)."""
+    return source is not None and timeline_suffix(source) in RECORDING_SUFFIXES
 
 _METER = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
@@ -75,7 +88,7 @@ def load_timeline(
         return TempoMap.constant(bpm_value, *(meter_tuple or (4, 4)))
 
     path = Path(os.fspath(source))
-    suffix = path.suffix.lower()
+    suffix = timeline_suffix(path)
     if suffix not in MIDI_SUFFIXES + ALS_SUFFIXES + RECORDING_SUFFIXES:
         raise InputError(path, f"unknown timeline type {suffix or '(no extension)'!r}: use .mid, .midi, .smf, .als or .jsonl")
     if not path.exists():
@@ -113,12 +126,11 @@ def timeline_end_beat(source: str | os.PathLike[str] | None) -> float | None:
     (``bridge.timeline.midi.midi_end_beat``); None for sources without an end (a Live set, a constant tempo)."""
     if source is None:
         return None
-    suffix = Path(os.fspath(source)).suffix.lower()
-    if suffix in MIDI_SUFFIXES:
+    if timeline_suffix(source) in MIDI_SUFFIXES:
         from bridge.timeline.midi import midi_end_beat
 
         return midi_end_beat(source)
-    if suffix not in RECORDING_SUFFIXES:
+    if not is_recording(source):
         return None
     try:
         from bridge.recording import recording_end_beat

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from barlight.cli import main
 from bridge.clock import Discontinuity
 from bridge.errors import InputError
 from bridge.protocol.messages import AudioMessage, HelloMessage, LoopMessage, MarkersMessage, TransportMessage
@@ -26,7 +28,8 @@ from bridge.recording import (
     timeline_from_recording,
 )
 from bridge.senders.osc_out import ProtocolSender
-from bridge.timeline.tempo_map import Marker
+from bridge.timeline.sources import load_timeline
+from bridge.timeline.tempo_map import Marker, TempoMap
 
 
 def received(message, seconds: float, beat: float | None = None, session: str = "s1") -> Received:
@@ -119,7 +122,20 @@ def test_lines_reach_disk_within_a_second_and_a_crash_leaves_a_readable_part(tmp
         torn.write('{"t": 2.0, "session": "s1", "addr')  # the crash tore the last line
     recording = read_recording(rec.part_path)
     assert not recording.complete and len(recording.messages) == 1
+    # what the crash left is a timeline like any recording: `barlight timeline crash.jsonl.part`
+    assert load_timeline(rec.part_path) == TempoMap.constant(120.0)
+    assert main(["timeline", str(rec.part_path), "--json"]) == 0
     rec.close()
+
+
+def test_an_existing_recording_is_never_overwritten(tmp_path, capsys):
+    path = Recorder(tmp_path / "take.jsonl").close()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="take.jsonl: exists: a recording is never overwritten"):
+        Recorder(path)
+    assert main(["record", str(path), "--listen", "127.0.0.1:0", "--seconds", "0.1"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert path.read_bytes() == before and not Path(str(path) + ".part").exists()
 
 
 def test_bad_recordings_are_one_line_errors(tmp_path):

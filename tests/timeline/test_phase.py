@@ -45,3 +45,10 @@ def test_next_downbeat_in_seven_eight_and_during_count_in():
     assert next_downbeat(-2.0, 4.0) == 0.0
     assert next_downbeat(1.0, 4.0, origin_beat=2.0) == 2.0
     assert next_phase_match(3.0, 1.0, 0.0) == 3.0
+
+
+def test_property_tests_have_no_wall_clock_deadline_on_the_shared_cpu():
+    """tests/conftest.py's profile: a slow moment on a busy 2-core machine must not fail a property test."""
+    from hypothesis import settings
+
+    assert settings().deadline is None

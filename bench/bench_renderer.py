@@ -37,9 +37,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for threads in (1, 2):
-        torch.set_num_threads(threads)
         for preset in ("neon", "ink"):
             backend = EmbeddedBackend() if trained else EmbeddedBackend(random_init="default")
+            torch.set_num_threads(threads)  # after the backend, which picks 1 on CPU by default
             renderer = Renderer(backend, load_preset(preset), size=(256, 256))
             rows.append((threads, run_bench(renderer, args.frames, 5, track, "trained" if trained else "random")))
     for threads, r in rows:

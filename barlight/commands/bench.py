@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cuda, mps or cpu (default: $BARLIGHT_DEVICE, else the best available)")
     parser.add_argument("--random-weights", action="store_true",
                         help="embedded: time the shipped architecture with random weights (no trained weights needed)")
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: the backend's; embedded uses 1 on CPU)")
     parser.add_argument("--json", action="store_true", help="print JSON (fields include fps)")
 
 
@@ -62,12 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if args.frames < 1 or args.warmup < 0:
         raise InputError("--frames", "must be >= 1 (and --warmup >= 0)")
     size = parse_size(args.size)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError("--threads", f"must be >= 1, got {args.threads}")
-        import torch
-
-        torch.set_num_threads(args.threads)
+    if args.threads is not None and args.threads < 1:
+        raise InputError("--threads", f"must be >= 1, got {args.threads}")
     if args.preset:
         load_preset(args.preset)  # a broken preset is the user's error, whatever the backend
     wanted = args.backend or ["embedded", "diffusers"]
@@ -81,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
                 raise
             skipped.append({"backend": backend, "reason": str(err)})
             continue
+        if args.threads is not None:  # after loading: a backend may pick its own default
+            import torch
+
+            torch.set_num_threads(args.threads)
         results.append(run_bench(renderer, args.frames, args.warmup, track, weights))
     if args.json:
         out = {"machine": machine(), "results": [r.to_dict() for r in results], "skipped": skipped,

@@ -7,7 +7,10 @@ the context's loudness and brightness scalars are replaced by the ``intensity`` 
 ``brightness`` targets, so reactivity tables and macros reach the model. No download, ever.
 
 Config: ``model`` (a ``save_pretrained`` folder; ``None`` = the shipped weights), ``steps``,
-``device``, and for tests and benchmarks only ``random_init`` (``"tiny"`` or ``"default"``:
+``device``, ``threads`` (CPU threads for torch; default 1 on CPU — the model's tensors are too
+small to gain from more, and with a DAW or anything else busy on the same cores several threads
+wait on each other: 50 frames/s on 1 thread vs 2 on 2 threads measured on a loaded 2-core
+machine, docs/benchmarks.md), and for tests and benchmarks only ``random_init`` (``"tiny"`` or ``"default"``:
 the model engineer's architectures with seeded random weights, ``seed``).
 """
 
@@ -54,8 +57,9 @@ class EmbeddedBackend(Backend):
     supports_img2img: ClassVar[bool] = True
 
     def __init__(self, model: str | None = None, steps: int = 2, device: str = "cpu",
-                 random_init: str | None = None, seed: int = 0) -> None:
-        super().__init__(model=model, steps=int(steps), device=device, random_init=random_init, seed=int(seed))
+                 random_init: str | None = None, seed: int = 0, threads: int | None = None) -> None:
+        super().__init__(model=model, steps=int(steps), device=device, random_init=random_init, seed=int(seed),
+                         threads=threads)
         if not 1 <= int(steps) <= 8:
             raise InputError("steps", f"the embedded model runs 1..8 steps, got {steps!r}")
         from renderer.embedded import build_pipeline, load_default_pipeline
@@ -69,6 +73,12 @@ class EmbeddedBackend(Backend):
         else:
             pipe = load_default_pipeline(model)
         pipe.set_progress_bar_config(disable=True)
+        if device.startswith("cpu") or threads is not None:
+            import torch
+
+            if threads is not None and int(threads) < 1:
+                raise InputError("threads", f"must be >= 1, got {threads!r}")
+            torch.set_num_threads(int(threads or 1))
         self.pipe = pipe.to(device)
         self.steps = int(steps)
         self._device = device

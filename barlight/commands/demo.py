@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", default=DEMO_FPS, help=f"frame rate (default {DEMO_FPS})")
     parser.add_argument("--size", default=DEMO_SIZE, help=f"WIDTHxHEIGHT (default {DEMO_SIZE})")
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the backend's, 1 on CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"timeline   {mid}")
     request = ExportRequest(audio=wav, out_dir=out, tempo_map=tempo_map, timeline_source=str(mid),
                             preset=args.preset or default_preset(), backend=args.backend, fps=fps, size=size,
-                            device=args.device, model=args.model)
+                            device=args.device, model=args.model, threads=args.threads)
     started = time.monotonic()
     result = run_export(request, progress=not args.quiet)
     elapsed = time.monotonic() - started

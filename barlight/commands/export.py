@@ -38,24 +38,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="base seed (default: the preset's)")
     parser.add_argument("--prores", action="store_true", help="write ProRes 422 HQ + PCM .mov instead of H.264 + AAC .mp4")
     parser.add_argument("--keep-work", action="store_true", help="keep DIR/.barlight-work (frame checkpoints) afterwards")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the backend's, 1 on CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def prepare_cpu(threads: int | None) -> None:
-    """Passive OpenMP waiting (spinning threads cost ~10x on a busy 2-core machine), then ``threads``.
+    """Passive OpenMP waiting (spinning threads cost ~10x on a busy 2-core machine); check ``threads``.
 
-    Call before torch is first imported for the wait policy to take effect.
+    Call before torch is first imported for the wait policy to take effect; the thread count is
+    applied after the backend loads (:func:`renderer.export.job.build_renderer`).
     """
     from bridge.errors import InputError
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if threads is not None:
-        if threads < 1:
-            raise InputError("--threads", f"must be >= 1, got {threads}")
-        import torch
-
-        torch.set_num_threads(threads)
+    if threads is not None and threads < 1:
+        raise InputError("--threads", f"must be >= 1, got {threads}")
 
 
 def default_preset() -> str:
@@ -138,7 +135,7 @@ def resolve_request(args: argparse.Namespace, say=print):
         preset=preset or default_preset(), backend=backend, fps=parse_fps(fps_text or DEFAULT_FPS),
         size=parse_size(size_text or DEFAULT_SIZE), bars=bars, video_format=PRORES if args.prores else H264,
         seed=seed, seeds=seeds, device=args.device, keep_work=args.keep_work, model=args.model,
-        audio_from_bar_1=full_bounce,
+        audio_from_bar_1=full_bounce, threads=args.threads,
     )
 
 

@@ -127,6 +127,7 @@ class ExportRequest:
     seeds: dict[int, int] = field(default_factory=dict)  # bar -> seed overrides (from a keyframes file)
     device: str | None = None
     model: str | None = None
+    threads: int | None = None  # torch CPU threads (None: the backend's default)
     audio_from_bar_1: bool = False  # AUDIO is the whole song from bar 1 even with ``bars`` (cut here)
     keep_work: bool = False
     state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
@@ -166,8 +167,13 @@ def build_renderer(request: ExportRequest):
     """The Renderer for ``request``: its preset, backend, size and seed (per-bar seeds are applied by run_export)."""
     from renderer.renderer import Renderer
 
-    return Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
-                                device=request.device, seed=request.seed, model=request.model)
+    renderer = Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
+                                    device=request.device, seed=request.seed, model=request.model)
+    if request.threads is not None:  # after loading: a backend may set its own default
+        import torch
+
+        torch.set_num_threads(request.threads)
+    return renderer
 
 
 def _with_seeds(renderer: Any, request: ExportRequest) -> Any:

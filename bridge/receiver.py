@@ -33,7 +33,7 @@ from bridge.errors import InputError
 from bridge.protocol.checks import DROP_REASONS, ProtocolError
 from bridge.protocol.decode import decode
 from bridge.protocol.encode import encode
-from bridge.protocol.endpoints import parse_host_port
+from bridge.protocol.endpoints import format_host_port, parse_host_port
 from bridge.protocol.messages import (
     AckMessage,
     ByeMessage,
@@ -208,7 +208,7 @@ class Receiver:
             sock.bind((self.host, self.port))
         except OSError as err:
             sock.close()
-            raise InputError(f"{self.host}:{self.port}", f"cannot listen: {err.strerror or err}") from None
+            raise InputError(format_host_port(self.host, self.port), f"cannot listen: {err.strerror or err}") from None
         sock.settimeout(0.2)
         self._kernel_stamps = False
         if sys.platform.startswith("linux") and self._now is time.monotonic:

@@ -37,6 +37,7 @@ def status_line(receiver, recorder) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
+    from bridge.protocol.endpoints import format_host_port
     from bridge.receiver import Receiver, parse_allow, parse_listen
     from bridge.recording import Recorder, new_session_path
 
@@ -51,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     except BaseException:
         receiver.stop()
         raise
-    print(f"recording to {recorder.path} — listening on {receiver.host}:{receiver.port} (Ctrl-C stops)",
+    listening = format_host_port(receiver.host, receiver.port)
+    print(f"recording to {recorder.path} — listening on {listening} (Ctrl-C stops)",
           file=sys.stderr, flush=True)
     started = time.monotonic()
     last_print = 0.0

@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
+    from bridge.protocol.endpoints import format_host_port
     from bridge.senders.file import FileSender
     from bridge.senders.osc_out import ProtocolSender, parse_target
     from bridge.timeline.sources import load_timeline
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     with ProtocolSender(host, port, source="file") as osc:
         sender = FileSender(args.audio, tempo_map, osc, start_bar=args.start_bar, rate_hz=args.rate, play=args.play)
-        print(f"sending {args.audio} to {host}:{port} as session {osc.session_id} "
+        print(f"sending {args.audio} to {format_host_port(host, port)} as session {osc.session_id} "
               f"from bar {args.start_bar} (Ctrl-C stops)", file=sys.stderr)
         try:
             sender.run(seconds=args.seconds, on_tick=status)

@@ -30,6 +30,11 @@ def parse_host_port(text: str, option: str, lowest_port: int = 1) -> tuple[str, 
     return host.strip("[]") or DEFAULT_HOST, port
 
 
+def format_host_port(host: str, port: int) -> str:
+    """``HOST:PORT`` as :func:`parse_host_port` reads it back: ``[::1]:9420`` for an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def resolve_udp(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
     """``(family, sockaddr)`` to send UDP datagrams to ``host:port``: IPv4 unless ``host`` is an IPv6 address,
     resolved once (a name lookup per datagram would stall a sender's loop); :class:`InputError` naming
@@ -38,5 +43,5 @@ def resolve_udp(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
     try:
         family, _type, _proto, _name, sockaddr = socket.getaddrinfo(host, port, family, socket.SOCK_DGRAM)[0]
     except (socket.gaierror, UnicodeError) as err:
-        raise InputError(f"{host}:{port}", f"cannot find this host ({getattr(err, 'strerror', None) or err})") from None
+        raise InputError(format_host_port(host, port), f"cannot find this host ({getattr(err, 'strerror', None) or err})") from None
     return family, sockaddr

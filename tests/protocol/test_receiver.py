@@ -9,6 +9,7 @@ import pytest
 from bridge.clock import Discontinuity
 from bridge.errors import InputError
 from bridge.protocol.encode import encode
+from bridge.protocol.endpoints import format_host_port
 from bridge.protocol.messages import AudioMessage, HelloMessage, LoopMessage, MarkersMessage, TransportMessage
 from bridge.receiver import Receiver, Received, parse_allow, parse_listen
 from bridge.senders.osc_out import ProtocolSender, parse_target
@@ -148,6 +149,10 @@ def test_listen_and_allow_parsing():
         parse_target("0")
     with pytest.raises(InputError, match="--listen: port must be 0..65535, got 65536"):
         parse_listen("65536")
+    # what the commands print reads back as the same address (record's "listening on [::1]:9420")
+    for host, port in (("::1", 9420), ("127.0.0.1", 0), ("studio.local", 9430)):
+        assert parse_listen(format_host_port(host, port)) == (host, port)
+    assert format_host_port("::1", 9420) == "[::1]:9420"
     with pytest.raises(InputError, match="--allow"):
         parse_allow("10.0.0.1,nonsense")
     assert parse_allow(None) is None

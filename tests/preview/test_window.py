@@ -174,6 +174,15 @@ def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path):
     assert picture.pixelColor(picture.width() // 2, picture.height() // 3).value() == 0  # blackout
     qtbot.keyClick(window, "B")
 
+    window.show_fullscreen(0)  # screen 0 of QGuiApplication.screens(): a projector would be another index
+    qtbot.waitUntil(lambda: window.isFullScreen(), timeout=3000)
+    assert not window.controls.isVisible()
+    qtbot.keyClick(window, "F")
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=3000)
+    assert window.controls.isVisible()
+    with pytest.raises(IndexError):
+        window.show_fullscreen(99)
+
     qtbot.keyClick(window, "S")
     shots = list((tmp_path / "shots").iterdir())
     assert len(shots) == 1 and shots[0].suffix == ".png" and str(shots[0]) in window.note

@@ -35,7 +35,7 @@ from renderer.export.audio import AudioClip, read_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, write_keyframes
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
-from renderer.export.video import VideoFormat, VideoWriter, video_format_for
+from renderer.export.video import H264, VideoFormat, VideoWriter
 
 
 # -- the plan: pure timing ---------------------------------------------------------------
@@ -134,8 +134,8 @@ class ExportRequest:
 
     @property
     def video_path(self) -> Path:
-        fmt = self.video_format or video_format_for(self.out_dir / "x.mp4")
-        return self.out_dir / f"{self.audio.stem}{fmt.suffix}"
+        """``out_dir/<audio name>.mp4`` (``.mov`` for ProRes)."""
+        return self.out_dir / f"{self.audio.stem}{(self.video_format or H264).suffix}"
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def run_export(
     song_features = song_track(features, audio_start)
     renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)
     window_beats = renderer.preset.window_beats
-    video_format = request.video_format or video_format_for(request.video_path)
+    video_format = request.video_format or H264
 
     # Half a frame of lookahead: an onset shows on the frame nearest it, not the one after.
     lookahead = float(1 / (2 * plan.fps))
@@ -241,7 +241,7 @@ def run_export(
     state_every = request.state_every or max(1, round(float(plan.fps)))
     rendered = 0
     last_done = first - 1
-    video_path = out / f"{request.audio.stem}{video_format.suffix}"
+    video_path = request.video_path
     video = VideoWriter(video_path, plan.fps, request.size, clip, video_format)
     bar_iter = _progress(plan.frame_count, first, progress, "render")
     # Frames are checkpointed and encoded on a worker thread, in order, while the next one renders.

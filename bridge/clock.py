@@ -26,6 +26,8 @@ from bridge.protocol.messages import LoopMessage, TransportMessage
 from bridge.timeline.tempo_map import BarPosition, Marker
 
 _EPS_BEATS = 1e-9
+#: A fitted anchor this far past the loop end is still inside the loop: jitter, not a playhead beyond it.
+LOOP_END_TOLERANCE_BEATS = 0.05
 
 
 def fit_offset(offsets: Sequence[float]) -> float:
@@ -85,8 +87,8 @@ class TransportSnapshot:
             return self.anchor_beat
         beat = self.anchor_beat + (host_seconds - self.anchor_seconds) * self.bpm / 60.0
         loop = self.loop
-        if loop is not None and loop.on and loop.end_beat > loop.start_beat and self.anchor_beat < loop.end_beat \
-                and beat >= loop.end_beat:
+        if loop is not None and loop.on and loop.end_beat > loop.start_beat \
+                and self.anchor_beat < loop.end_beat + LOOP_END_TOLERANCE_BEATS and beat >= loop.end_beat:
             beat = loop.start_beat + (beat - loop.start_beat) % (loop.end_beat - loop.start_beat)
         return beat
 

@@ -416,8 +416,12 @@ class Receiver:
 
     def _session_for(self, message: Message, address: tuple[str, int], arrival: float) -> _Session:
         if isinstance(message, HelloMessage):
-            session_id = message.session_id or f"{address[0]}:{address[1]}"
+            anonymous = f"{address[0]}:{address[1]}"
+            session_id = message.session_id or anonymous
             self._by_address[address] = session_id
+            ghost = self._sessions.get(anonymous)
+            if session_id != anonymous and ghost is not None:
+                ghost.ended = True  # what this address sent before its hello was this session all along
             if len(self._by_address) > 4096:
                 self._by_address = {address: session_id}
         else:

@@ -154,3 +154,18 @@ def test_fit_offset_ignores_outliers_and_rejects_empty():
     assert fit_offset([2.0]) == 2.0
     with pytest.raises(ValueError):
         fit_offset([])
+
+
+def test_loop_wraps_when_the_fitted_anchor_lands_just_past_the_loop_end():
+    clock = TransportClock(now=FakeClock())
+    clock.set_loop(LoopMessage(True, 4.0, 8.0))
+    # Jittery arrivals can put the fitted anchor a hair past the end before the wrap message comes.
+    clock.update(tm(7.99), 0.0)
+    clock.update(tm(8.0), 0.0)
+    assert clock.snapshot().anchor_beat > 7.99
+    late = TransportSnapshot(playing=True, bpm=120.0, anchor_beat=8.01, anchor_seconds=0.0,
+                             loop=LoopMessage(True, 4.0, 8.0), received_seconds=0.0)
+    assert late.beat_at(0.5) == pytest.approx(5.01)
+    beyond = TransportSnapshot(playing=True, bpm=120.0, anchor_beat=9.0, anchor_seconds=0.0,
+                               loop=LoopMessage(True, 4.0, 8.0), received_seconds=0.0)
+    assert beyond.beat_at(0.5) == pytest.approx(10.0)  # a playhead truly beyond the loop plays on

@@ -10,7 +10,7 @@ from bridge.clock import Discontinuity
 from bridge.errors import InputError
 from bridge.protocol.encode import encode
 from bridge.protocol.endpoints import format_host_port
-from bridge.protocol.messages import AudioMessage, HelloMessage, LoopMessage, MarkersMessage, TransportMessage
+from bridge.protocol.messages import AudioMessage, ByeMessage, HelloMessage, LoopMessage, MarkersMessage, TransportMessage
 from bridge.receiver import Receiver, Received, parse_allow, parse_listen
 from bridge.senders.osc_out import ProtocolSender, parse_target
 from bridge.timeline.tempo_map import Marker
@@ -195,3 +195,14 @@ def test_received_beat_is_the_daws_not_shifted_by_the_latency_offset():
     rx.handle_datagram(encode(TransportMessage(True, 8.0, 120.0, 4, 4, 8.0, 3)), ("127.0.0.1", 1), 10.0)
     assert got[0].beat == pytest.approx(8.0)
     assert rx.snapshot().beat_at(10.5) == pytest.approx(8.0)
+
+
+def test_messages_before_hello_do_not_leave_a_ghost_driver_after_bye():
+    rx = Receiver(port=0)
+    address = ("127.0.0.1", 5555)
+    rx.handle_datagram(encode(TransportMessage(True, 1.0, 120.0, 4, 4, 0.0, 1)), address, 1.0)
+    rx.handle_datagram(encode(HelloMessage("m4l", "1", "live")), address, 1.01)
+    rx.handle_datagram(encode(TransportMessage(True, 1.1, 120.0, 4, 4, 0.0, 1)), address, 1.05)
+    assert rx.snapshot().session_id == "live"
+    rx.handle_datagram(encode(ByeMessage("live")), address, 1.1)
+    assert {s.session_id: s.ended for s in rx.stats().sessions} == {"127.0.0.1:5555": True, "live": True}

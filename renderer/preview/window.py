@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -38,20 +37,6 @@ from renderer.preview.status import STOPPED, WAITING, PreviewStatus
 LATENCY_RANGE_MS = (-500, 500)
 #: How long a note (screenshot path, reload result) stays on the HUD, in seconds.
 NOTE_SECONDS = 6.0
-
-
-def pin_none() -> None:
-    """Work around PySide6 6.12 on Python < 3.12: every call of a Qt method returning void (setPen,
-    fillRect, setFont…) decrements None's reference count without having incremented it (measured:
-    -1 per call), so a window painting a HUD 60 times a second deallocates None within a minute
-    ("Fatal Python error: none_dealloc"). Python 3.12 made None immortal; here we raise its count
-    far beyond what any session can spend. No effect on Python 3.12+."""
-    if sys.version_info < (3, 12):
-        import ctypes
-
-        refcount = ctypes.c_ssize_t.from_address(id(None))
-        if refcount.value < 1 << 40:
-            refcount.value += 1 << 50
 
 
 def to_qimage(image) -> QImage:
@@ -159,7 +144,6 @@ class PreviewWindow(QWidget):
 
     def __init__(self, session: PreviewSession, presets: list[str], current_preset: str,
                  preset_file: Path | None = None) -> None:
-        pin_none()
         super().__init__()
         self.session = session
         self.setWindowTitle("Barlight preview")

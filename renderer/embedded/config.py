@@ -36,6 +36,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "attention_head_dim": 8,
         "class_embed_type": "projection",
         "projection_class_embeddings_input_dim": 64,
+        "resnet_time_scale_shift": "scale_shift",
     },
     "audio_encoder": {
         "mel_points": MEL_POINTS,

@@ -35,6 +35,7 @@ from renderer.embedded.context import SCALAR
 COOL_RGB = (0.22, 0.45, 1.0)
 WARM_RGB = (1.0, 0.48, 0.12)
 FIFTHS = np.array([(7 * k) % 12 for k in range(12)]) / 12.0  # pitch class k -> position on the circle of fifths
+LEVEL_FLOOR = 0.12  # light level at loudness 0 (dark but not black, so texture stays measurable)
 BAND_CYCLES = 0.3  # band cycles per unit (std) of the broad field
 GRAIN_FLOOR = 0.06  # texture contrast at edges quality 0 ...
 GRAIN_GAIN = 0.5  # ... plus this much at 1
@@ -117,7 +118,7 @@ def target_images(context, noise):  # (B, D), (B, 3, S, S) -> (B, 3, S, S) in [0
     accent = _hsv_to_rgb(p["hue"], 0.25 + 0.45 * p["hue_focus"], torch.ones_like(t))  # (B, 3)
     mix = 0.45 * bands * (0.7 + 0.3 * torch.tanh(f3))
     colour = base[:, :, None, None] * (1 - mix) + accent[:, :, None, None] * mix
-    level = 0.04 + 0.96 * col(p["luminance"]) ** 1.2
+    level = LEVEL_FLOOR + (1 - LEVEL_FLOOR) * col(p["luminance"]) ** 1.2
     light = level * (0.55 + 0.45 * bands) * (0.85 + 0.15 * torch.tanh(f3)) * (1 + grain)
     return (colour * light).clamp(0, 1)
 

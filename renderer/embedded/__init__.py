@@ -25,6 +25,9 @@ Usage (the renderer's embedded backend does exactly this)::
   ``model_index.json``, ``unet/``, ``audio_encoder/``, ``scheduler/`` (safetensors + JSON).
 * ``tiny_pipeline(seed)``: a randomly initialised tiny model with the same interface, for tests.
 * ``pipe.to("cuda")`` moves it; CPU/float32 by default.
+* Training: ``barlight train`` (:mod:`renderer.embedded.training`, data in
+  :mod:`renderer.embedded.data`, targets in :mod:`renderer.embedded.correspondence`,
+  held-out metrics in :mod:`renderer.embedded.evaluation`); see docs/model-card.md.
 
 Importing this package is light: torch and diffusers load on first use of the pipeline names.
 """

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from barlight.commands.live_status import check_rate
+
 HELP = "capture an audio input (a loopback carrying the DAW's master) and stream /daw/audio (audio-in extra)"
 
 EPILOG = """\
@@ -42,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.device:
         raise InputError("--device", "name the audio input to capture (see --list)")
-    if not 1.0 <= args.rate <= 200.0:
-        raise InputError("--rate", f"must be 1..200 Hz, got {args.rate:g}")
+    check_rate(args.rate)
     bpm = parse_bpm(args.bpm) if args.bpm is not None else None
     meter = parse_meter(args.meter)
     host, port = parse_target(args.to)

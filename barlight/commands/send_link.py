@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from barlight.commands.live_status import StatusLine, check_rate
+
 HELP = "join an Ableton Link session and stream its tempo, beat phase and start/stop (needs the link extra)"
 
 EPILOG = """\
@@ -33,22 +35,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bridge.errors import InputError
     from bridge.senders.link import LinkSender, open_link
     from bridge.senders.osc_out import ProtocolSender, parse_target
     from bridge.timeline.sources import constant_timeline
 
-    if not 1.0 <= args.rate <= 200.0:
-        raise InputError("--rate", f"must be 1..200 Hz, got {args.rate:g}")
+    check_rate(args.rate)
     host, port = parse_target(args.to)
     grid = constant_timeline(120.0, args.meter)
-    tty = sys.stderr.isatty()
+    line = StatusLine()
 
     def status(sender: LinkSender, message, reading) -> None:
-        if tty:
+        if line.live:
             label = grid.position_at(message.beat).label
-            print(f"\r  {label:>10}  {message.bpm:7.2f} BPM  {reading.peers} peer(s)  "
-                  f"{'playing' if message.playing else 'stopped'}   ", end="", file=sys.stderr, flush=True)
+            line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {reading.peers} peer(s)  "
+                      f"{'playing' if message.playing else 'stopped'}")
 
     async def main() -> None:
         link = open_link(quantum_beats=grid.meters[0].bar_beats)
@@ -62,11 +62,6 @@ def run(args: argparse.Namespace) -> int:
         finally:
             link.enabled = False
 
-    try:
+    with line:
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if tty:
-            print(file=sys.stderr)
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from barlight.commands.live_status import StatusLine, check_rate
+
 HELP = "follow a DAW's MIDI Clock / Song Position / MTC from a MIDI port and stream protocol v1"
 
 EPILOG = """\
@@ -77,7 +79,6 @@ def _list() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.errors import InputError
     from bridge.senders.audio_in import open_audio_input
     from bridge.senders.midi import MidiSender, open_input
     from bridge.senders.midi_sync import MidiSync
@@ -87,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         return _list()
-    if not 1.0 <= args.rate <= 200.0:
-        raise InputError("--rate", f"must be 1..200 Hz, got {args.rate:g}")
+    check_rate(args.rate)
     host, port = parse_target(args.to)
     if args.timeline:
         grid = load_timeline(args.timeline)
@@ -96,33 +96,30 @@ def run(args: argparse.Namespace) -> int:
         grid = constant_timeline(120.0, args.meter or "4/4")
     sync = MidiSync(grid, grid_has_tempo=bool(args.timeline), mtc_start_seconds=parse_timecode(args.mtc_start) if args.mtc_start else None)
     audio = open_audio_input(args.audio_in) if args.audio_in else None
-    tty = sys.stderr.isatty()
+    line = StatusLine()
 
     def status(sender: MidiSender, message) -> None:
-        if tty:
+        if line.live:
             label = sender.sync.position(message.beat).label
             state = "playing" if message.playing else "stopped"
             answer = "renderer answering" if sender.acked else "no answer yet"
-            print(f"\r  {label:>10}  {message.bpm:7.2f} BPM  {message.numerator}/{message.denominator}  {state}  "
-                  f"{answer}   ", end="", file=sys.stderr, flush=True)
+            line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {message.numerator}/{message.denominator}  {state}  "
+                      f"{answer}")
 
     with ProtocolSender(host, port, source="midi") as osc:
         sender = MidiSender(sync, osc, rate_hz=args.rate, offset_seconds=args.offset_ms / 1000.0, audio=audio)
         midi_in = open_input(args.port, args.virtual, sender.receive)
         print(f"reading MIDI sync from {midi_in.name!r}, sending to {host}:{port} as session {osc.session_id} "
               f"(Ctrl-C stops)", file=sys.stderr)
-        try:
-            if audio is not None:
-                audio.start()
-            sender.run(seconds=args.seconds, on_send=status)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            midi_in.close()
-            if audio is not None:
-                audio.close()
-            if tty:
-                print(file=sys.stderr)
+        with line:
+            try:
+                if audio is not None:
+                    audio.start()
+                sender.run(seconds=args.seconds, on_send=status)
+            finally:
+                midi_in.close()
+                if audio is not None:
+                    audio.close()
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(sync.counts.items())) or "no MIDI sync messages"
         print(f"sent {osc.sent} messages; received {counts}"
               f"{'' if sender.acked else ' (no renderer answered)'}", file=sys.stderr)

@@ -96,7 +96,7 @@ class BarlightPipeline(DiffusionPipeline):
             raise ValueError(f"output_type must be 'np', 'uint8' or 'pt', got {output_type!r}")
 
     def _image_tensor(self, image: Any, batch: int) -> torch.Tensor:
-        """Previous frame(s) -> (B, 3, model_size, model_size) in [-1, 1]."""
+        """Previous frame(s) -> (B, 3, model_size, model_size) in [-1, 1], float32 on the input's device."""
         if isinstance(image, np.ndarray):
             arr = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
             if arr.ndim == 3:
@@ -119,7 +119,7 @@ class BarlightPipeline(DiffusionPipeline):
         size = self.model_size
         if tensor.shape[-2:] != (size, size):
             tensor = F.interpolate(tensor, size=(size, size), mode="area")
-        return (tensor.clamp(0, 1) * 2 - 1).to(self.device, self.unet.dtype)
+        return tensor.clamp(0, 1) * 2 - 1
 
     # ----------------------------------------------------------------- call
     @torch.no_grad()
@@ -141,7 +141,11 @@ class BarlightPipeline(DiffusionPipeline):
             context = context[None]
         self.check_inputs(context, num_inference_steps, image, strength, noise, height, width, output_type)
         batch = context.shape[0]
-        device, dtype = self.device, self.unet.dtype
+        # The UNet's first parameter, not ``self.device`` / ``unet.dtype``: those walk every
+        # submodule (hook lookups) on each read, about 1 ms per frame; the whole pipeline moves
+        # together (``pipe.to``), so this is the same device and dtype.
+        weight = next(self.unet.parameters())
+        device, dtype = weight.device, weight.dtype
         context = context.to(device, dtype)
 
         if noise is None:
@@ -154,7 +158,7 @@ class BarlightPipeline(DiffusionPipeline):
         if image is not None and strength < 1.0:
             keep = min(int(num_inference_steps * strength), num_inference_steps)
             timesteps = timesteps[num_inference_steps - keep:]
-            init = self.fold_image(self._image_tensor(image, batch))
+            init = self.fold_image(self._image_tensor(image, batch).to(device, dtype))
             sample = self.scheduler.add_noise(init, noise, timesteps[:1].repeat(batch))
         else:
             sample = noise * self.scheduler.init_noise_sigma

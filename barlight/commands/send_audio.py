@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
 
 
+def print_audio_inputs(devices: list[tuple[int, str, int, float]]) -> None:
+    """Print the audio inputs found by :func:`bridge.senders.audio_in.input_devices` (``--list``)."""
+    print("audio inputs:" if devices else "audio inputs: none")
+    for index, name, channels, rate in devices:
+        print(f"  {index}: {name} ({channels} ch, {rate:g} Hz)")
+
+
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.senders.audio_in import AudioSender, input_devices, open_audio_input
@@ -37,10 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from bridge.timeline.sources import parse_bpm, parse_meter
 
     if args.list:
-        devices = input_devices()
-        print("audio inputs:" if devices else "audio inputs: none")
-        for index, name, channels, rate in devices:
-            print(f"  {index}: {name} ({channels} ch, {rate:g} Hz)")
+        print_audio_inputs(input_devices())
         return 0
     if not args.device:
         raise InputError("--device", "name the audio input to capture (see --list)")

@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _list() -> int:
+    from barlight.commands.send_audio import print_audio_inputs
     from bridge.errors import BarlightError
     from bridge.senders.midi import input_names
 
@@ -72,9 +73,7 @@ def _list() -> int:
     except BarlightError as err:
         print(f"audio inputs: {err}")
     else:
-        print("audio inputs:" if devices else "audio inputs: none")
-        for index, name, channels, rate in devices:
-            print(f"  {index}: {name} ({channels} ch, {rate:g} Hz)")
+        print_audio_inputs(devices)
     return 0
 
 

@@ -56,8 +56,9 @@ CONTEXT_DIM = MEL_DIM + N_SCALARS
 SCALAR = {name: MEL_DIM + i for i, name in enumerate(SCALAR_NAMES)}
 
 
-def _window_mean(values: np.ndarray, cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Mean of ``values[lo:hi]`` per row using the cumulative sum ``cum`` (len n+1)."""
+def _window_mean(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Mean of ``values[lo:hi]`` per row (at least one row), from the cumulative sum of ``values``."""
+    cum = _cumsum(values)
     hi = np.maximum(hi, lo + 1)
     total = cum[hi] - cum[lo]
     return total / (hi - lo)[(...,) + (None,) * (values.ndim - 1)]
@@ -123,31 +124,32 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
     rms_db = _array(track, "rms_db")
     power = 10.0 ** (rms_db / 10.0)
     lo_level = lo(LEVEL_SECONDS)
-    mean_power = _window_mean(power, _cumsum(power), lo_level, end)
+    mean_power = _window_mean(power, lo_level, end)
     level_db = 10.0 * np.log10(np.maximum(mean_power, 1e-12))
     loudness = np.clip((level_db - LOUDNESS_FLOOR_DB) / (LOUDNESS_FULL_DB - LOUDNESS_FLOOR_DB), 0.0, 1.0)
     loudness = np.where(end > 0, loudness, 0.0)
 
     # energy-weighted brightness so quiet hops do not swing it
     log_centroid = np.log2(np.maximum(_array(track, "centroid_hz"), 1.0))
-    weighted = _window_mean(power * log_centroid, _cumsum(power * log_centroid), lo_level, end)
+    weighted = _window_mean(power * log_centroid, lo_level, end)
     mean_log_centroid = weighted / np.maximum(mean_power, 1e-12)
     brightness = (mean_log_centroid - math.log2(CENTROID_LOW_HZ)) / math.log2(CENTROID_HIGH_HZ / CENTROID_LOW_HZ)
     brightness = np.where(end > 0, np.clip(brightness, 0.0, 1.0), 0.0)
 
     log_flat = np.log10(np.clip(_array(track, "flatness"), FLATNESS_LOW, 1.0))
-    flat_w = _window_mean(power * log_flat, _cumsum(power * log_flat), lo_level, end) / np.maximum(mean_power, 1e-12)
+    flat_w = _window_mean(power * log_flat, lo_level, end) / np.maximum(mean_power, 1e-12)
     noisiness = (flat_w - math.log10(FLATNESS_LOW)) / math.log10(FLATNESS_HIGH / FLATNESS_LOW)
     noisiness = np.where(end > 0, np.clip(noisiness, 0.0, 1.0), 0.0)
 
     onsets = _array(track, "onset")
     lo_dense = lo(DENSITY_SECONDS)
-    count = (_cumsum(onsets)[end] - _cumsum(onsets)[lo_dense])
+    onsets_cum = _cumsum(onsets)
+    count = onsets_cum[end] - onsets_cum[lo_dense]
     density = np.clip(count / DENSITY_SECONDS / ONSETS_PER_SECOND_FULL, 0.0, 1.0)
 
     chroma = _array(track, "chroma", 12)
     lo_chroma = lo(CHROMA_SECONDS)
-    chroma_mean = _window_mean(chroma * power[:, None], _cumsum(chroma * power[:, None]), lo_chroma, end)
+    chroma_mean = _window_mean(chroma * power[:, None], lo_chroma, end)
     chroma_mean = chroma_mean / np.maximum(chroma_mean.max(axis=1, keepdims=True), 1e-12)
     chroma_mean = np.where((end > 0)[:, None], chroma_mean, 0.0)
 

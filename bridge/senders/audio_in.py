@@ -128,19 +128,20 @@ class AudioSender:
                  meter: tuple[int, int] = (4, 4), now: Callable[[], float] | None = None) -> None:
         import time
 
+        from bridge.timeline.tempo_map import TempoMap
+
         self.audio = audio
         self.osc = osc
         self.rate_hz = rate_hz
         self.bpm = bpm
         self.meter = meter
+        self._grid = TempoMap.constant(bpm, *meter) if bpm is not None else None
         self.now = now or time.monotonic
         self.sent_audio = 0
         self._started: float | None = None
         self._next_hello = -float("inf")
 
     def step(self, seconds: float | None = None) -> None:
-        from bridge.timeline.tempo_map import TempoMap
-
         now = self.now() if seconds is None else seconds
         if self._started is None:
             self._started = now
@@ -152,11 +153,10 @@ class AudioSender:
             self.osc.audio(*audio_args(frames[-1]))
             self.sent_audio += 1
         if self.bpm is not None:
-            grid = TempoMap.constant(self.bpm, *self.meter)
             beat = (now - self._started) * self.bpm / 60.0
-            position = grid.position_at(beat)
+            position = self._grid.position_at(beat)
             self.osc.transport(True, beat, self.bpm, position.numerator, position.denominator,
-                               grid.bar_start_beat(position.bar), position.bar)
+                               self._grid.bar_start_beat(position.bar), position.bar)
 
     def run(self, seconds: float | None = None, sleep: Callable[[float], None] | None = None) -> None:
         import time

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bridge.protocol.messages import LoopMessage, TransportMessage
-from bridge.timeline.tempo_map import BarPosition, Marker
+from bridge.timeline.tempo_map import BarPosition, Marker, Meter
 
 _EPS_BEATS = 1e-9
 #: A fitted anchor this far past the loop end is still inside the loop: jitter, not a playhead beyond it.
@@ -100,9 +100,7 @@ class TransportSnapshot:
 
     def position(self, beat: float) -> BarPosition:
         """Bar and quarter notes into it for ``beat``, on the DAW's bar grid in the current meter."""
-        bars_in = math.floor((beat - self.bar_start_beat) / self.bar_beats + _EPS_BEATS)
-        into = max(0.0, beat - (self.bar_start_beat + bars_in * self.bar_beats))
-        return BarPosition(self.bar + bars_in, into, self.numerator, self.denominator)
+        return Meter(self.bar_start_beat, self.numerator, self.denominator).position(beat, self.bar)
 
     def position_at(self, host_seconds: float) -> BarPosition:
         return self.position(self.beat_at(host_seconds))

@@ -46,6 +46,12 @@ class Meter:
     def bar_beats(self) -> float:
         return self.numerator * 4.0 / self.denominator
 
+    def position(self, beat: float, bar: int) -> BarPosition:
+        """Bar and quarter notes into it for ``beat`` on this meter's grid, where bar ``bar`` starts at :attr:`beat`."""
+        bars_in = math.floor((beat - self.beat) / self.bar_beats + _EPS_BEATS)
+        into = max(0.0, beat - (self.beat + bars_in * self.bar_beats))
+        return BarPosition(bar + bars_in, into, self.numerator, self.denominator)
+
 
 @dataclass(frozen=True)
 class Marker:
@@ -348,11 +354,7 @@ class TempoMap:
     def position_at(self, beat: float) -> BarPosition:
         """Bar (1-based, bar 0 and below before song start) and quarter notes into it."""
         i = self._meter_index_at_beat(beat)
-        meter = self.meters[i]
-        span = (beat - meter.beat) / meter.bar_beats
-        bars_in = math.floor(span + _EPS_BEATS)
-        into = max(0.0, beat - (meter.beat + bars_in * meter.bar_beats))
-        return BarPosition(self._meter_bars[i] + bars_in, into, meter.numerator, meter.denominator)
+        return self.meters[i].position(beat, self._meter_bars[i])
 
     def bar_at(self, beat: float) -> int:
         """The 1-based bar that ``beat`` falls in."""

@@ -59,20 +59,18 @@ class Preset:
 
     def prompts_for(self, section: str | None) -> SectionPrompts:
         """The prompts of ``section`` (a marker name), or the ``default`` ones."""
-        if section is not None and section in self.prompts:
-            return self.prompts[section]
-        lowered = {k.lower(): v for k, v in self.prompts.items()}
-        if section is not None and section.strip().lower() in lowered:
-            return lowered[section.strip().lower()]
-        return self.prompts["default"]
+        return self.prompts[self.section_key(section)]
 
     def section_key(self, section: str | None) -> str:
-        """The prompts key used for ``section`` (``"default"`` when it has none of its own)."""
-        if section is not None:
-            for key in self.prompts:
-                if key == section or key.lower() == section.strip().lower():
-                    return key
-        return "default"
+        """The prompts key used for ``section``: the exact key, else the last key equal to it ignoring
+        case (and spaces around the marker name), else ``"default"``."""
+        if section is None:
+            return "default"
+        if section in self.prompts:
+            return section
+        wanted = section.strip().lower()
+        matches = [key for key in self.prompts if key.lower() == wanted]
+        return matches[-1] if matches else "default"
 
 
 def _hex_to_rgb(value: str) -> tuple[float, float, float]:

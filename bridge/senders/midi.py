@@ -19,7 +19,7 @@ from bridge.errors import BarlightError, InputError
 from bridge.protocol.messages import TransportMessage
 from bridge.senders.audio_in import AudioInput, audio_args
 from bridge.senders.clock_fit import MAX_BPM, MIN_BPM
-from bridge.senders.midi_sync import MidiSync
+from bridge.senders.midi_sync import MidiSync, SyncState
 from bridge.senders.osc_out import ProtocolSender
 
 HELLO_SECONDS = 2.0
@@ -103,7 +103,9 @@ class MidiSender:
 
     def transport_at(self, seconds: float) -> TransportMessage:
         """The ``/daw/transport`` values at ``seconds`` (after the offset)."""
-        state = self.sync.state_at(seconds)
+        return self._transport(self.sync.state_at(seconds))
+
+    def _transport(self, state: SyncState) -> TransportMessage:
         beat = state.beat + (self.offset_seconds * state.bpm / 60.0 if state.playing else 0.0)
         position = self.sync.position(beat)
         bar_start = self.sync.grid.bar_start_beat(position.bar)
@@ -136,7 +138,7 @@ class MidiSender:
         changed = state.seeks != self._sent_seeks or state.playing != self._sent_playing
         if not changed and now < self._next_send:
             return None
-        message = self.transport_at(now)
+        message = self._transport(state)
         self.osc.send(message)
         if self._audio_frame is not None:
             self.osc.audio(*audio_args(self._audio_frame))

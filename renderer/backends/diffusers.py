@@ -249,7 +249,6 @@ class DiffusersBackend(Backend):
         return kwargs
 
     def __call__(self, request: BackendRequest) -> np.ndarray:
-        torch = self._torch
         kwargs = self.blend(request.conditioning.prompts)
         common = dict(guidance_scale=self.guidance_scale, output_type="np", return_dict=True, **kwargs)
         from diffusers.utils import logging as diffusers_logging

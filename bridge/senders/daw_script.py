@@ -18,7 +18,7 @@ import mido
 import numpy as np
 
 from bridge.senders.clock_fit import TICKS_PER_BEAT
-from bridge.senders.mtc import Timecode, full_frame_data
+from bridge.senders.mtc import NOMINAL_FPS, Timecode, full_frame_data, quarter_frame_values
 from bridge.timeline.tempo_map import TempoMap
 
 
@@ -41,7 +41,7 @@ class Emitted:
 
 def timecode_at(seconds: float, rate: int = 1) -> Timecode:
     """The SMPTE label of ``seconds`` (non-drop rates), frames rounded down."""
-    fps = (24, 25, 30, 30)[rate]
+    fps = NOMINAL_FPS[rate]
     frames = int(math.floor(seconds * fps + 1e-9))
     return Timecode(frames // (3600 * fps), frames // (60 * fps) % 60, frames // fps % 60, frames % fps, rate)
 
@@ -105,17 +105,16 @@ class DawScript:
                     wall = start + self.tempo_map.seconds_at(k / TICKS_PER_BEAT) - song0
                     out.append((wall, 0, mido.Message("clock")))
             if self.mtc:
-                fps = (24, 25, 30, 30)[self.mtc_rate]
+                fps = NOMINAL_FPS[self.mtc_rate]
                 quarter = 1.0 / (4 * fps)
                 smpte0 = song0 + self.mtc_start_seconds
                 q = math.ceil(smpte0 / quarter - 1e-9)
                 while q * quarter - smpte0 + start < end:
                     piece = q % 8
                     tc = timecode_at((q - piece) * quarter, self.mtc_rate)
-                    values = (tc.frames & 15, tc.frames >> 4, tc.seconds & 15, tc.seconds >> 4,
-                              tc.minutes & 15, tc.minutes >> 4, tc.hours & 15, (tc.hours | tc.rate << 5) >> 4)
+                    value = quarter_frame_values(tc)[piece]
                     out.append((start + q * quarter - smpte0, 2,
-                                mido.Message("quarter_frame", frame_type=piece, frame_value=values[piece])))
+                                mido.Message("quarter_frame", frame_type=piece, frame_value=value)))
                     q += 1
             following = [p for p in self.plays if p.wall_seconds > start]
             if not following or abs(following[0].wall_seconds - end) > 1e-6:

@@ -20,7 +20,7 @@ from typing import Any
 from bridge.errors import InputError
 
 RATES_FPS: tuple[float, ...] = (24.0, 25.0, 30000.0 / 1001.0, 30.0)
-_NOMINAL_FPS = (24, 25, 30, 30)
+NOMINAL_FPS: tuple[int, ...] = (24, 25, 30, 30)  # frames counted per second in a label, by rate code
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Timecode:
     @property
     def total_seconds(self) -> float:
         """Seconds since 00:00:00:00 (drop-frame labels skip frames 0 and 1 of most minutes)."""
-        nominal = _NOMINAL_FPS[self.rate]
+        nominal = NOMINAL_FPS[self.rate]
         frames = ((self.hours * 60 + self.minutes) * 60 + self.seconds) * nominal + self.frames
         if self.rate == 2:
             total_minutes = self.hours * 60 + self.minutes

@@ -41,16 +41,24 @@ class AudioClip:
 
 
 def read_audio(path: str | os.PathLike[str]) -> AudioClip:
-    """Decode an audio file (WAV/AIFF/FLAC/OGG via soundfile, anything else via FFmpeg) as float32."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such audio file")
-    try:
-        import soundfile
+    """Decode an audio file (WAV/AIFF/FLAC/OGG via soundfile, anything else via FFmpeg) as float32.
 
-        data, rate = soundfile.read(os.fspath(path), dtype="float32", always_2d=True)
+    The file is checked by ``bridge``'s :func:`~bridge.features.audio_file.open_audio_file` (missing,
+    a directory, empty, no samples, sample rate); one soundfile cannot read goes to FFmpeg.
+    """
+    from bridge.features.audio_file import open_audio_file
+
+    path = Path(path)
+    try:
+        with open_audio_file(path) as audio:
+            data = audio.read(dtype="float32", always_2d=True)
+            rate = audio.samplerate
         samples = np.ascontiguousarray(data.T)
-    except Exception:  # noqa: BLE001 - soundfile can't read it: try FFmpeg before giving up
+    except InputError as err:
+        if not err.problem.startswith("cannot read audio"):
+            raise
+        samples, rate = _read_with_ffmpeg(path)
+    except Exception:  # noqa: BLE001 - soundfile opened it but can't decode it: try FFmpeg before giving up
         samples, rate = _read_with_ffmpeg(path)
     if samples.shape[1] == 0:
         raise InputError(path, "the audio file holds no samples")

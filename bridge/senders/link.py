@@ -105,6 +105,7 @@ class LinkSender:
         self.assume_playing = assume_playing
         self.now = now
         self.acked = False
+        self.reading: LinkReading | None = None  # the read behind the last step
         self._next_hello = -math.inf
         self._last_key: tuple[bool, int, float] | None = None
         self._next_stopped_send = -math.inf
@@ -122,7 +123,7 @@ class LinkSender:
             self.osc.hello()
             self._next_hello = now + HELLO_SECONDS
         self.acked = self.acked or bool(self.osc.poll_acks())
-        reading = self.read()
+        reading = self.reading = self.read()
         playing, beat = self.transport.update(reading)
         key = (playing, self.transport.starts, round(reading.bpm, 3))
         if not playing and key == self._last_key and now < self._next_stopped_send:
@@ -145,7 +146,7 @@ class LinkSender:
             while seconds is None or self.now() - started < seconds:
                 message = self.step()
                 if message is not None and on_send is not None:
-                    on_send(self, message, self.read())
+                    on_send(self, message, self.reading)
                 await asyncio.sleep(1.0 / self.rate_hz)
         finally:
             self.osc.bye()

@@ -22,7 +22,7 @@ import numpy as np
 
 from bridge.features import hpss, onsets, spectral
 from bridge.features.config import FeatureConfig, FrameGeometry, check_sample_rate
-from bridge.features.frame import FeatureFrame
+from bridge.features.frame import N_BANDS, N_CHROMA, FeatureFrame
 from bridge.features.track import NO_PITCH, SCALAR_COLUMNS, VECTOR_COLUMNS, FeatureTrack
 
 #: Frames per batch inside ``_advance``: big enough to vectorise, small enough to stay in cache.
@@ -254,7 +254,7 @@ class FeatureExtractor:
         )
 
     def _empty_columns(self) -> dict[str, np.ndarray]:
-        widths = {"bands": 8, "mel": self.config.n_mels, "chroma": 12}
+        widths = {"bands": N_BANDS, "mel": self.config.n_mels, "chroma": N_CHROMA}
         columns: dict[str, np.ndarray] = {"seconds": np.zeros(0)}
         for name in SCALAR_COLUMNS:
             columns[name] = np.zeros(0, np.float32)

@@ -15,7 +15,6 @@ Host time is whatever clock the caller passes (the receiver uses ``time.monotoni
 
 from __future__ import annotations
 
-import bisect
 import math
 import time
 from collections import deque
@@ -23,9 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bridge.protocol.messages import LoopMessage, TransportMessage
-from bridge.timeline.tempo_map import BarPosition, Marker, Meter
+from bridge.timeline.tempo_map import BarPosition, Marker, Meter, marker_at
 
-_EPS_BEATS = 1e-9
 #: A fitted anchor this far past the loop end is still inside the loop: jitter, not a playhead beyond it.
 LOOP_END_TOLERANCE_BEATS = 0.05
 
@@ -110,8 +108,7 @@ class TransportSnapshot:
 
     def section(self, beat: float) -> Marker | None:
         """The locator in force at ``beat``: the last one at or before it."""
-        i = bisect.bisect_right([m.beat for m in self.markers], beat + _EPS_BEATS)
-        return self.markers[i - 1] if i else None
+        return marker_at(self.markers, beat)
 
     def section_at(self, host_seconds: float) -> Marker | None:
         return self.section(self.beat_at(host_seconds))

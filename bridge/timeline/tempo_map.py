@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,12 @@ class Bar:
             "denominator": self.denominator,
             "bpm": self.bpm,
         }
+
+
+def marker_at(markers: Sequence[Marker], beat: float) -> Marker | None:
+    """The marker (section) in force at ``beat`` among ``markers`` sorted by beat: the last one at or before it."""
+    i = bisect.bisect_right(markers, beat + _EPS_BEATS, key=lambda m: m.beat)
+    return markers[i - 1] if i else None
 
 
 def is_power_of_two(n: int) -> bool:
@@ -398,8 +404,7 @@ class TempoMap:
 
     def marker_at(self, beat: float) -> Marker | None:
         """The marker (section) in force at ``beat``: the last one at or before it."""
-        i = bisect.bisect_right(self._marker_beats, beat + _EPS_BEATS) - 1
-        return self.markers[i] if i >= 0 else None
+        return marker_at(self.markers, beat)
 
     def next_marker(self, beat: float) -> Marker | None:
         """The first marker strictly after ``beat``."""

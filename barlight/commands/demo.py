@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from barlight.commands.export import default_preset, prepare_cpu, report
+    from barlight.commands.export import DEFAULT_PRESET, prepare_cpu, report
 
     prepare_cpu(args.threads)
     from bridge.timeline.sources import load_timeline
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
           f"4 bars @ 125 BPM 'drop', 4 bars 7/8)")
     print(f"timeline   {mid}")
     request = ExportRequest(audio=wav, out_dir=out, tempo_map=tempo_map, timeline_source=str(mid),
-                            preset=args.preset or default_preset(), backend=args.backend, fps=fps, size=size,
+                            preset=args.preset or DEFAULT_PRESET, backend=args.backend, fps=fps, size=size,
                             device=args.device, model=args.model, threads=args.threads)
     started = time.monotonic()
     result = run_export(request, progress=not args.quiet)

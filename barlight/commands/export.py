@@ -11,6 +11,7 @@ HELP = "render per-bar keyframes and a video of AUDIO locked to a timeline (.mid
 
 DEFAULT_FPS = "30"
 DEFAULT_SIZE = "1280x720"
+DEFAULT_PRESET = "neon"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,12 +54,6 @@ def prepare_cpu(threads: int | None) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if threads is not None and threads < 1:
         raise InputError("--threads", f"must be >= 1, got {threads}")
-
-
-def default_preset() -> str:
-    from renderer import presets
-
-    return getattr(presets, "DEFAULT_PRESET", "neon")
 
 
 def session_timeline(name: str) -> Path:
@@ -132,7 +127,7 @@ def resolve_request(args: argparse.Namespace, say=print):
         raise InputError(audio, "no such audio file")
     return ExportRequest(
         audio=audio, out_dir=out, tempo_map=tempo_map, timeline_source=timeline_source,
-        preset=preset or default_preset(), backend=backend, fps=parse_fps(fps_text or DEFAULT_FPS),
+        preset=preset or DEFAULT_PRESET, backend=backend, fps=parse_fps(fps_text or DEFAULT_FPS),
         size=parse_size(size_text or DEFAULT_SIZE), bars=bars, video_format=PRORES if args.prores else H264,
         seed=seed, seeds=seeds, device=args.device, keep_work=args.keep_work, model=args.model,
         audio_from_bar_1=full_bounce, threads=args.threads,

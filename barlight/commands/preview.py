@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from barlight.commands.export import DEFAULT_PRESET
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 
 HELP = "open the live preview: visuals rendered ahead of the DAW's transport, recorded for export"
@@ -50,7 +51,6 @@ def _check_display() -> None:
 
 
 def _renderer(args: argparse.Namespace):
-    from barlight.commands.export import default_preset
     from bridge.errors import InputError
     from renderer.export.timing import parse_size
     from renderer.renderer import Renderer
@@ -60,7 +60,7 @@ def _renderer(args: argparse.Namespace):
         size = parse_size(args.size)
         if any(v % 8 for v in size):
             raise InputError("--size", f"width and height must be multiples of 8, got {args.size}")
-    return Renderer.from_preset(args.preset or default_preset(), backend=args.backend, size=size,
+    return Renderer.from_preset(args.preset or DEFAULT_PRESET, backend=args.backend, size=size,
                                 device=args.device, model=args.model)
 
 
@@ -77,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
     if not -2000.0 <= args.latency_ms <= 2000.0:
         raise InputError("--latency-ms", f"must be -2000..2000, got {args.latency_ms:g}")
     _check_display()
-    from barlight.commands.export import default_preset
     from renderer.presets import builtin_presets
 
     print("loading the renderer…", file=sys.stderr, flush=True)
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                              display_latency_seconds=args.display_latency_ms / 1000.0)
     session = PreviewSession(renderer, options).start()
     shipped = list(builtin_presets())
-    current = args.preset or default_preset()
+    current = args.preset or DEFAULT_PRESET
     window = PreviewWindow(session, shipped if current in shipped else [current, *shipped], current,
                            preset_file if preset_file.is_file() else None)
     host, port = session.listen

@@ -100,13 +100,18 @@ def run(args: argparse.Namespace) -> int:
         "torch_threads": args.threads,
         "metrics": metrics["summary"] if metrics else None,
     }
-    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
-    shutil.copyfile(data_dir / "manifest.json", model_dir / "data_manifest.json")
-    (model_dir / "training.json").write_text(json.dumps(report, indent=1) + "\n")
+    report_text = json.dumps(report, indent=1) + "\n"
+    (out / "report.json").write_text(report_text)
+
+    def describe(folder: Path) -> None:
+        """Put the data manifest and the training report beside the weights in ``folder``."""
+        shutil.copyfile(data_dir / "manifest.json", folder / "data_manifest.json")
+        (folder / "training.json").write_text(report_text)
+
+    describe(model_dir)
     if args.export_to_package:
         ema.save_pretrained(WEIGHTS_DIR)
-        shutil.copyfile(data_dir / "manifest.json", WEIGHTS_DIR / "data_manifest.json")
-        (WEIGHTS_DIR / "training.json").write_text(json.dumps(report, indent=1) + "\n")
+        describe(WEIGHTS_DIR)
         print(f"exported to {WEIGHTS_DIR}", file=sys.stderr)
     print(f"model in {model_dir} ({state.step} steps, {state.seconds / 60:.1f} min training)", file=sys.stderr)
     return 0

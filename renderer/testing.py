@@ -15,9 +15,12 @@ which is what the tests measure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 #: Latent downscale of the tiny VAE (two blocks -> 2x); sizes must be multiples of 8 anyway.
 TINY_CROSS_ATTENTION_DIM = 16
@@ -48,11 +51,37 @@ def write_tiny_clip_tokenizer(folder: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def _tiny_vae():  # -> AutoencoderKL
+    """The tiny models' VAE: two blocks, 2x latents, 4 latent channels (draws from torch's global RNG)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), sample_size=64,
+    )
+
+
+@contextlib.contextmanager
+def _tiny_tokenizer(folder: Path) -> Iterator[Any]:
+    """A ``CLIPTokenizer`` read from a vocabulary written under ``folder``; the vocabulary files are
+    removed again on leaving the block (save the pipeline inside it)."""
+    from transformers import CLIPTokenizer
+
+    vocab_dir = write_tiny_clip_tokenizer(folder / "_tokenizer_source")
+    try:
+        yield CLIPTokenizer(str(vocab_dir / "vocab.json"), str(vocab_dir / "merges.txt"), model_max_length=77)
+    finally:
+        for name in ("vocab.json", "merges.txt"):
+            (vocab_dir / name).unlink()
+        vocab_dir.rmdir()
+
+
 def save_tiny_diffusers_model(folder: str | os.PathLike[str], seed: int = 0) -> Path:
     """Build a tiny SD pipeline from configs with random weights (``seed``) and save it to ``folder``."""
     import torch
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     folder = Path(folder)
     torch.manual_seed(seed)
@@ -62,27 +91,19 @@ def save_tiny_diffusers_model(folder: str | os.PathLike[str], seed: int = 0) -> 
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=TINY_CROSS_ATTENTION_DIM, attention_head_dim=2, norm_num_groups=4,
     )
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), sample_size=64,
-    )
-    vocab_dir = write_tiny_clip_tokenizer(folder / "_tokenizer_source")
-    tokenizer = CLIPTokenizer(str(vocab_dir / "vocab.json"), str(vocab_dir / "merges.txt"), model_max_length=77)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        hidden_size=TINY_CROSS_ATTENTION_DIM, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
-        vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    ))
-    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                       timestep_spacing="trailing", steps_offset=1)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
-    pipe.save_pretrained(folder)
-    for name in ("vocab.json", "merges.txt"):
-        (vocab_dir / name).unlink()
-    vocab_dir.rmdir()
+    vae = _tiny_vae()
+    with _tiny_tokenizer(folder) as tokenizer:
+        text_encoder = CLIPTextModel(CLIPTextConfig(
+            hidden_size=TINY_CROSS_ATTENTION_DIM, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
+            vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        ))
+        scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                           timestep_spacing="trailing", steps_offset=1)
+        pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
+                                       scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                       requires_safety_checker=False)
+        pipe.save_pretrained(folder)
     return folder
 
 
@@ -101,8 +122,8 @@ def save_tiny_taesd(folder: str | os.PathLike[str], seed: int = 0) -> Path:
 def save_tiny_sdxl_model(folder: str | os.PathLike[str], seed: int = 0) -> Path:
     """A tiny SDXL-family pipeline (two CLIP text encoders, pooled embeddings, time ids) saved to ``folder``."""
     import torch
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     folder = Path(folder)
     torch.manual_seed(seed)
@@ -115,24 +136,16 @@ def save_tiny_sdxl_model(folder: str | os.PathLike[str], seed: int = 0) -> Path:
         addition_time_embed_dim=time_dim, projection_class_embeddings_input_dim=hidden + 6 * time_dim,
         cross_attention_dim=2 * hidden,
     )
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), sample_size=64,
-    )
-    vocab_dir = write_tiny_clip_tokenizer(folder / "_tokenizer_source")
-    tokenizer = CLIPTokenizer(str(vocab_dir / "vocab.json"), str(vocab_dir / "merges.txt"), model_max_length=77)
-    config = dict(hidden_size=hidden, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
-                  vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=tokenizer.bos_token_id,
-                  eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, projection_dim=hidden)
-    text_encoder = CLIPTextModel(CLIPTextConfig(**config))
-    text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**config))
-    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                       timestep_spacing="trailing", steps_offset=1)
-    pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
-                                     tokenizer=tokenizer, tokenizer_2=tokenizer, unet=unet, scheduler=scheduler)
-    pipe.save_pretrained(folder)
-    for name in ("vocab.json", "merges.txt"):
-        (vocab_dir / name).unlink()
-    vocab_dir.rmdir()
+    vae = _tiny_vae()
+    with _tiny_tokenizer(folder) as tokenizer:
+        config = dict(hidden_size=hidden, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
+                      vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=tokenizer.bos_token_id,
+                      eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, projection_dim=hidden)
+        text_encoder = CLIPTextModel(CLIPTextConfig(**config))
+        text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**config))
+        scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                           timestep_spacing="trailing", steps_offset=1)
+        pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
+                                         tokenizer=tokenizer, tokenizer_2=tokenizer, unet=unet, scheduler=scheduler)
+        pipe.save_pretrained(folder)
     return folder

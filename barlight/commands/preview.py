@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from renderer.preview.session import PreviewOptions, PreviewSession
+    from renderer.preview.status import send_command
     from renderer.preview.window import PreviewWindow
 
     app = QApplication.instance() or QApplication(["barlight preview"])
@@ -111,9 +112,8 @@ def run(args: argparse.Namespace) -> int:
     window = PreviewWindow(session, shipped if current in shipped else [current, *shipped], current,
                            preset_file if preset_file.is_file() else None)
     host, port = session.listen
-    target = "" if (host, port) == (DEFAULT_HOST, DEFAULT_PORT) else f" --to {host}:{port}"
-    print(f"preview listening on {host}:{port} — start a sender: barlight send file song.wav --bpm 120{target}"
-          f" (or the Live device)", file=sys.stderr)
+    print(f"preview listening on {host}:{port} — start a sender: {send_command(host, port)} (or the Live device)",
+          file=sys.stderr)
     if session.recorder is not None:
         print(f"recording to {session.recorder.part_path} (in {sessions_dir()})", file=sys.stderr)
     try:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bridge.clock import TransportSnapshot
+from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 from bridge.receiver import SessionInfo
 
 WAITING, PLAYING, STOPPED, LOST = "waiting", "playing", "stopped", "lost"
@@ -30,10 +31,15 @@ class PreviewStatus:
     sender: str = ""  #: ``source HOST:PORT`` of the driving sender, "" without one
 
 
+def send_command(host: str, port: int) -> str:
+    """The simulated DAW's command line, reaching a preview listening on ``host:port``."""
+    target = "" if (host, port) == (DEFAULT_HOST, DEFAULT_PORT) else f" --to {host}:{port}"
+    return f"barlight send file song.wav --bpm 120{target}"
+
+
 def start_hint(host: str, port: int) -> tuple[str, ...]:
     """How to start a sender that reaches a preview listening on ``host:port``."""
-    target = "" if (host, port) == ("127.0.0.1", 9420) else f" --to {host}:{port}"
-    return (f"Try the simulated DAW:  barlight send file song.wav --bpm 120{target}",
+    return (f"Try the simulated DAW:  {send_command(host, port)}",
             f"or Ableton Live: put the Barlight device on the Master track, sending to {host}:{port}",
             "(docs/m4l.md)")
 

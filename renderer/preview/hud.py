@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bridge.clock import TransportSnapshot
 from bridge.features.frame import amplitude_db
 from renderer.preview.schedule import PreviewFrame
-from renderer.preview.status import LOST, PLAYING, PreviewStatus
+from renderer.preview.status import LOST, PreviewStatus
 from renderer.preview.worker import bar_beat_label
 
 #: dB range of the band meters (bottom, top).
@@ -64,11 +64,10 @@ def build_hud(snapshot: TransportSnapshot, now_seconds: float, status: PreviewSt
                  f"{snapshot.denominator}   {section.name if section else '—'}")
     else:
         where = "—.—   — BPM   —/—   —"
-    state = status.state if status.state != PLAYING else "playing"
     render = "—" if stats.render_seconds is None else f"{stats.render_seconds * 1000:.0f} ms"
     lines = [
         where,
-        f"{status.sender or 'no sender'} · {state}",
+        f"{status.sender or 'no sender'} · {status.state}",
         f"{stats.shown_fps:.1f} fps · render {render} (plans {stats.render_estimate_seconds * 1000:.0f} ms ahead)"
         f" · dropped {stats.late} late, {stats.stale} stale",
         f"preset {preset} · offset {latency_ms:+.0f} ms · "

@@ -19,7 +19,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.osc_out import ProtocolSender, parse_target
 
 CYCLE_SECONDS = 6.5
 LOOP = (4.0, 8.0)
@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", help="write the send log (JSON) here")
     args = parser.parse_args(argv)
-    host, _, port = args.to.rpartition(":")
-    log = run(host or "127.0.0.1", int(port), args.seconds, args.jitter_ms / 1000.0, args.seed)
+    host, port = parse_target(args.to)
+    log = run(host, port, args.seconds, args.jitter_ms / 1000.0, args.seed)
     if args.log:
         with open(args.log, "w", encoding="utf-8") as out:
             json.dump(log, out)

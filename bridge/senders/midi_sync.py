@@ -46,7 +46,7 @@ class SyncState:
     beat: float
     bpm: float
     seeks: int
-    source: str  # "clock", "mtc" or "none"
+    source: str  # "clock" or "mtc"
 
 
 class MidiSync:
@@ -257,9 +257,7 @@ class MidiSync:
         if not mtc_running or self._clock_running(seconds):
             beat = self._clock_beat(seconds) if self.playing else self._stopped_beat
             return SyncState(self.playing, float(beat), float(self._clock_bpm(beat)), self.seeks, "clock")
-        if mtc_running:  # MTC alone: time from the averaged offset of recent quarter frames
-            beat = self.beat_from_mtc(seconds + statistics.fmean(self._mtc_offsets))
-        else:
-            beat = self._stopped_beat
+        # MTC alone: time from the averaged offset of recent quarter frames
+        beat = self.beat_from_mtc(seconds + statistics.fmean(self._mtc_offsets))
         bpm = self.grid.bpm_at(beat) if self.grid_has_tempo else (self.fit.bpm or self.default_bpm)
-        return SyncState(mtc_running, float(beat), float(bpm), self.seeks, "mtc" if self._mtc_last else "none")
+        return SyncState(True, float(beat), float(bpm), self.seeks, "mtc")

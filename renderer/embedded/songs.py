@@ -174,9 +174,16 @@ def render_song(midi_path: Path, wav_path: Path, seed: int) -> None:
     peak = float(np.max(np.abs(mono))) or 1.0
     level_db = np.random.default_rng(seed + 7_000_000).uniform(-20.0, -1.0)
     mono = mono / peak * 10 ** (level_db / 20)
-    part = wav_path.with_name(wav_path.name + ".part")
-    soundfile.write(part, mono, rate, format="WAV", subtype="FLOAT")
-    part.replace(wav_path)
+    write_float_wav(wav_path, mono, rate)
+
+
+def write_float_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    """``samples`` as a float32 WAV at ``path``, written under a ``.part`` name, then renamed."""
+    import soundfile
+
+    part = path.with_name(path.name + ".part")
+    soundfile.write(part, samples, rate, format="WAV", subtype="FLOAT")
+    part.replace(path)
 
 
 def synth_clip(seed: int, seconds: float = 16.0, segment_seconds: float = 0.5,

@@ -24,12 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
     import shutil
-    import tempfile
     from pathlib import Path
 
     from bridge.errors import InputError
+    from bridge.features.files import atomic_output
     from bridge.senders.plugdata import PATCH
 
     patch = PATCH
@@ -38,9 +37,8 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise InputError(args.copy, "not a folder")
         target = folder / PATCH.name
-        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as tmp:
-            tmp.write(PATCH.read_bytes())
-        os.replace(tmp.name, target)  # never a half-written patch
+        with atomic_output(target) as tmp:  # never a half-written patch
+            shutil.copyfile(PATCH, tmp)
         shutil.copymode(PATCH, target)
         patch = target
         print(f"copied to {target}", file=sys.stderr)

@@ -146,7 +146,7 @@ class Renderer:
         sources = summarize(moment, preset.smoothing_beats, preset.pulse_beats)
         targets = preset.mapping(sources)
         section = preset.section_key(moment.section)
-        blend = preset.prompts_for(moment.section).blend(targets["intensity"], targets["brightness"])
+        blend = preset.prompts[section].blend(targets["intensity"], targets["brightness"])
         if preset.style:
             blend = tuple((f"{p}, {preset.style}", w) for p, w in blend)
         beat_index = math.floor(moment.beat_in_bar + 1e-9)

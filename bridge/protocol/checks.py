@@ -9,12 +9,10 @@ from __future__ import annotations
 import math
 
 from bridge.errors import BarlightError
-from bridge.timeline.tempo_map import is_power_of_two
+from bridge.timeline.tempo_map import check_meter as check_timeline_meter
 
 #: Highest tempo a v1 message may carry (quarter notes per minute); it must also be > 0.
 MAX_BPM = 999.0
-#: Largest meter denominator (a power of two), as in :func:`bridge.timeline.tempo_map.check_meter`.
-MAX_DENOMINATOR = 64
 
 #: Why a datagram was dropped. The first group comes from :func:`bridge.protocol.decode.decode`,
 #: the last three from the receiver.
@@ -56,10 +54,11 @@ def check_bpm(bpm: float) -> float:
 
 
 def check_meter(numerator: int, denominator: int) -> None:
-    if not 1 <= numerator <= 99:
-        raise ProtocolError("bad_meter", f"numerator must be 1..99, got {numerator}")
-    if not is_power_of_two(denominator) or denominator > MAX_DENOMINATOR:
-        raise ProtocolError("bad_meter", f"denominator must be a power of two 1..{MAX_DENOMINATOR}, got {denominator}")
+    """The meters a TempoMap accepts (:func:`bridge.timeline.tempo_map.check_meter`), as a ``bad_meter`` drop."""
+    try:
+        check_timeline_meter(numerator, denominator)
+    except ValueError as err:
+        raise ProtocolError("bad_meter", str(err)) from None
 
 
 def check_amplitude(name: str, value: float) -> float:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bridge.features.files import atomic_output
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 
 SAMPLE_RATE = 44100
@@ -138,9 +139,8 @@ def write_demo_midi(tempo_map: TempoMap, path: str | os.PathLike[str]) -> Path:
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks.append(track)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    midi.save(os.fspath(tmp))
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        midi.save(os.fspath(tmp))
     return path
 
 
@@ -152,8 +152,7 @@ def write_demo(out_dir: str | os.PathLike[str], name: str = "barlight-demo") -> 
     out.mkdir(parents=True, exist_ok=True)
     piece = synthesize_demo()
     wav = out / f"{name}.wav"
-    tmp = out / f".{name}.wav.tmp"
-    soundfile.write(os.fspath(tmp), piece.samples.T, piece.sample_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, wav)
+    with atomic_output(wav) as tmp:
+        soundfile.write(os.fspath(tmp), piece.samples.T, piece.sample_rate, subtype="PCM_16", format="WAV")
     mid = write_demo_midi(piece.tempo_map, out / f"{name}.mid")
     return wav, mid, piece

@@ -194,6 +194,7 @@ def run_export(
     on_frame: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept."""
+    from bridge.features.files import atomic_output
     from renderer.moment import moment_at
 
     out = Path(request.out_dir)
@@ -289,7 +290,8 @@ def run_export(
             frame = plan.frame_of(row.seconds)
             image = image_name(row.bar)
             # A bar starting in the last half frame rounds to one past the end: show the last frame.
-            _copy_atomic(store.frame_path(min(frame, plan.frame_count - 1)), out / image)
+            with atomic_output(out / image) as tmp:
+                shutil.copyfile(store.frame_path(min(frame, plan.frame_count - 1)), tmp)
             images.append(out / image)
             keyframes.append(BarKeyframe(
                 bar=row.bar, beat=row.beat, seconds=row.seconds,
@@ -338,12 +340,6 @@ def bar_features(track: Any, plan: ExportPlan, audio_start_seconds: float) -> di
     summaries = summarize_bars(track, plan.tempo_map, plan.bars[0].bar, plan.bars[-1].bar,
                                audio_start_seconds=audio_start_seconds)
     return {s.bar: {"end_seconds": s.end_seconds, **s.stats.to_dict()} for s in summaries}
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
 
 
 def _progress(total: int, initial: int, enabled: bool, label: str):

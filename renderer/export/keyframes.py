@@ -155,13 +155,6 @@ class KeyframeSheet:
 
 # -- writing -----------------------------------------------------------------------------
 
-def _write_text(path: Path, text: str) -> None:
-    """Write then rename, so ``path`` is never half-written."""
-    tmp = path.with_name(f".{path.name}.incomplete")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def keyframes_json(sheet: KeyframeSheet) -> str:
     return json.dumps(sheet.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
@@ -250,10 +243,13 @@ def keyframes_parseq(sheet: KeyframeSheet, doc_name: str = "Barlight export") ->
 
 def write_keyframes(sheet: KeyframeSheet, out_dir: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
     """Write ``keyframes.json``, ``keyframes.csv`` and ``keyframes.parseq.json`` into ``out_dir`` (each atomically)."""
+    from bridge.features.files import atomic_output
+
     out = Path(out_dir)
     paths = (out / JSON_NAME, out / CSV_NAME, out / PARSEQ_NAME)
     for path, text in zip(paths, (keyframes_json(sheet), keyframes_csv(sheet), keyframes_parseq(sheet))):
-        _write_text(path, text)
+        with atomic_output(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return paths
 
 

@@ -86,7 +86,8 @@ def run_bench(renderer: Any, frames: int = 60, warmup: int = 3, track: Any = Non
     track = bench_track() if track is None else track
     tempo_map = TempoMap.constant(BENCH_BPM)
     device = renderer.backend.device
-    if device.startswith("cuda"):
+    cuda = device.startswith("cuda")
+    if cuda:
         import torch
 
         torch.cuda.reset_peak_memory_stats()
@@ -96,13 +97,11 @@ def run_bench(renderer: Any, frames: int = 60, warmup: int = 3, track: Any = Non
     start_seconds = 2.0
     for k in range(warmup + frames):
         moment = moment_at(tempo_map, track, start_seconds + k / BENCH_FPS, window_beats=renderer.preset.window_beats)
-        if device.startswith("cuda"):
-            import torch
-
+        if cuda:
             torch.cuda.synchronize()
         t0 = time.perf_counter()
         result = renderer.render(moment, state)
-        if device.startswith("cuda"):
+        if cuda:
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - t0
         state = result.state

@@ -45,7 +45,6 @@ H264 = VideoFormat(
     (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000),
 )
 PRORES = VideoFormat("prores", ".mov", "prores_ks", "yuv422p10le", "pcm_s16le", "s16", {"profile": "3"})
-FORMATS: dict[str, VideoFormat] = {f.name: f for f in (H264, PRORES)}
 
 AUDIO_CHUNK = 1024  # samples per audio frame handed to the encoder (AAC's frame size)
 
@@ -181,10 +180,3 @@ def _fit_rate(audio: AudioClip, video_format: VideoFormat) -> AudioClip:
     gcd = math.gcd(48000, audio.sample_rate)
     samples = resample_poly(audio.samples, 48000 // gcd, audio.sample_rate // gcd, axis=1).astype(np.float32)
     return AudioClip(samples, 48000)
-
-
-def video_format_for(path: str | os.PathLike[str], codec: str | None = None) -> VideoFormat:
-    """The format named ``codec``, else the one the file's suffix implies (``.mov`` -> ProRes)."""
-    if codec:
-        return FORMATS[codec]
-    return PRORES if Path(path).suffix.lower() == ".mov" else H264

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import os
 import platform
@@ -66,27 +65,14 @@ def clock_run(jitter_ms: float, cycles: int) -> dict[str, list[float]]:
                         "--seconds", str(scripted.CYCLE_SECONDS * cycles), "--jitter-ms", str(jitter_ms),
                         "--seed", str(int(jitter_ms * 10)), "--log", str(log_path)], check=True)
         log = json.loads(log_path.read_text())
-    t0 = log["t0"]
-    jumps = [t0 + d for d in scripted.discontinuities(log["duration_seconds"])]
     arrivals = [a for a, _ in snapshots]
-    loop_length = scripted.LOOP[1] - scripted.LOOP[0]
-    errors: dict[str, list[float]] = {"clock": [], "last message": []}
-    for sent in log["sends"]:
-        if any(d <= sent < d + 0.1 for d in jumps):
-            continue
-        truth = scripted.true_position(sent - t0)
-        i = bisect.bisect_right(arrivals, sent) - 1
-        if not truth.playing or i < 0:
-            continue
+
+    def last_message(i: int, sent: float) -> float:
         arrival, message = naive[i]
-        estimates = {"clock": snapshots[i][1].beat_at(sent),
-                     "last message": message.beat + (sent - arrival) * message.bpm / 60.0 if message.playing
-                     else message.beat}
-        for name, estimate in estimates.items():
-            error = estimate - truth.beat
-            error -= round(error / loop_length) * loop_length
-            errors[name].append(abs(error) * 60.0 / truth.bpm * 1000.0)
-    return {k: sorted(v) for k, v in errors.items()}
+        return message.beat + (sent - arrival) * message.bpm / 60.0 if message.playing else message.beat
+
+    return {"clock": scripted.position_errors_ms(log, arrivals, lambda i, sent: snapshots[i][1].beat_at(sent)),
+            "last message": scripted.position_errors_ms(log, arrivals, last_message)}
 
 
 def decode_rate(n: int = 50_000) -> float:

@@ -13,10 +13,12 @@ Run: ``python -m bridge.senders.scripted --to 127.0.0.1:9420 --log sends.json``.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import math
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bridge.senders.osc_out import ProtocolSender, parse_target
@@ -59,6 +61,28 @@ def discontinuities(duration_seconds: float) -> list[float]:
     cycles = math.ceil(duration_seconds / CYCLE_SECONDS)
     times = [c * CYCLE_SECONDS + d for c in range(cycles) for d in (0.0, *CYCLE_DISCONTINUITIES)]
     return [t for t in times if t <= duration_seconds]
+
+
+def position_errors_ms(log: dict, arrivals: Sequence[float], estimate: Callable[[int, float], float],
+                       settle_seconds: float = 0.1) -> list[float]:
+    """Sorted errors, in ms, of ``estimate(i, sent)`` (the beat a receiver gives for send time ``sent``, ``i``
+    the index of its last arrival at or before it) against :func:`true_position`, at every send of ``log``
+    (from :func:`run`) while playing, outside the ``settle_seconds`` after each jump."""
+    t0 = log["t0"]
+    jumps = [t0 + d for d in discontinuities(log["duration_seconds"])]
+    loop_length = LOOP[1] - LOOP[0]
+    errors = []
+    for sent in log["sends"]:
+        if any(d <= sent < d + settle_seconds for d in jumps):
+            continue
+        truth = true_position(sent - t0)
+        i = bisect.bisect_right(arrivals, sent) - 1
+        if not truth.playing or i < 0:
+            continue
+        error = estimate(i, sent) - truth.beat
+        error -= round(error / loop_length) * loop_length  # phase error across a loop boundary
+        errors.append(abs(error) * 60.0 / truth.bpm * 1000.0)
+    return sorted(errors)
 
 
 def run(host: str, port: int, duration_seconds: float, jitter_seconds: float, seed: int = 0) -> dict:

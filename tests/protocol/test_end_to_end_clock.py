@@ -8,7 +8,6 @@ Excluded: only the 100 ms after each discontinuity, and moments when the sender 
 
 from __future__ import annotations
 
-import bisect
 import json
 import subprocess
 import sys
@@ -20,22 +19,7 @@ from bridge.senders import scripted
 
 
 def clock_errors_ms(snapshots, log) -> list[float]:
-    arrivals = [a for a, _ in snapshots]
-    t0 = log["t0"]
-    jumps = [t0 + d for d in scripted.discontinuities(log["duration_seconds"])]
-    loop_length = scripted.LOOP[1] - scripted.LOOP[0]
-    errors = []
-    for sent in log["sends"]:
-        if any(d <= sent < d + 0.1 for d in jumps):
-            continue
-        truth = scripted.true_position(sent - t0)
-        i = bisect.bisect_right(arrivals, sent) - 1
-        if not truth.playing or i < 0:
-            continue
-        error = snapshots[i][1].beat_at(sent) - truth.beat
-        error -= round(error / loop_length) * loop_length  # phase error across a loop boundary
-        errors.append(abs(error) * 60.0 / truth.bpm * 1000.0)
-    return sorted(errors)
+    return scripted.position_errors_ms(log, [a for a, _ in snapshots], lambda i, sent: snapshots[i][1].beat_at(sent))
 
 
 def test_clock_tracks_a_jittery_sender_over_real_udp(tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.clock import TransportSnapshot
+from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 from bridge.receiver import Receiver
 from renderer.preview.hud import Hud, PreviewStats, build_hud
 from renderer.preview.live import LiveFeatures
@@ -42,7 +43,7 @@ SWITCH_INTERVAL_SECONDS = 0.001
 class PreviewOptions:
     """How a preview runs. Seconds and hertz in the names; ``None`` folders mean the defaults."""
 
-    listen: tuple[str, int] = ("127.0.0.1", 9420)
+    listen: tuple[str, int] = (DEFAULT_HOST, DEFAULT_PORT)
     allow: tuple[str, ...] | None = None
     latency_ms: float = 0.0  #: the offset slider: positive shows visuals later
     record: bool = True

@@ -190,7 +190,7 @@ class MidiSync:
     def _song_seconds(self, beat: float) -> float:
         if self.grid_has_tempo:
             return self.grid.seconds_at(beat)
-        return beat * 60.0 / (self.fit.bpm or self.default_bpm)
+        return beat * 60.0 / self.fitted_bpm
 
     @property
     def mtc_start_seconds(self) -> float:
@@ -201,6 +201,11 @@ class MidiSync:
             return statistics.median(self._mtc_starts)
         return 0.0
 
+    @property
+    def fitted_bpm(self) -> float:
+        """The clock's fitted tempo (the last one while stopped), else ``default_bpm``."""
+        return self.fit.bpm or self.default_bpm
+
     # -- conversions ------------------------------------------------------------------------
 
     def beat_from_mtc(self, mtc_seconds: float) -> float:
@@ -208,7 +213,7 @@ class MidiSync:
         song_seconds = mtc_seconds - self.mtc_start_seconds
         if self.grid_has_tempo:
             return self.grid.beat_at(song_seconds)
-        return song_seconds * (self.fit.bpm or self.default_bpm) / 60.0
+        return song_seconds * self.fitted_bpm / 60.0
 
     def position(self, beat: float) -> BarPosition:
         """Bar and beat-in-bar of ``beat`` on the grid (meter from --meter or the tempo map)."""
@@ -233,7 +238,7 @@ class MidiSync:
         if line is not None and line.ticks >= 3:
             tick = line.tick_at(seconds)
         else:
-            bpm = self.fit.bpm or self.default_bpm
+            bpm = self.fitted_bpm
             last = self._last_tick_seconds if self._last_tick_seconds is not None else seconds
             tick = count + max(0.0, seconds - last) * bpm * TICKS_PER_BEAT / 60.0
         # never run ahead of the clock by more than a tick and a half (it may have stopped)
@@ -259,5 +264,5 @@ class MidiSync:
             return SyncState(self.playing, float(beat), float(self._clock_bpm(beat)), self.seeks, "clock")
         # MTC alone: time from the averaged offset of recent quarter frames
         beat = self.beat_from_mtc(seconds + statistics.fmean(self._mtc_offsets))
-        bpm = self.grid.bpm_at(beat) if self.grid_has_tempo else (self.fit.bpm or self.default_bpm)
+        bpm = self.grid.bpm_at(beat) if self.grid_has_tempo else self.fitted_bpm
         return SyncState(True, float(beat), float(bpm), self.seeks, "mtc")

@@ -22,7 +22,7 @@ import json
 import math
 import os
 from collections.abc import Mapping as MappingABC, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -323,8 +323,11 @@ class Conditioning:
     targets: MappingABC[str, float]
     sources: MappingABC[str, float]
     walk: SeedWalk
-    seed: int
-    extra: MappingABC[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        """The frame's keyframe seed: the bar's, where the walk starts."""
+        return self.walk.seed_from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -334,7 +337,6 @@ class Conditioning:
             "sources": dict(self.sources),
             "walk": self.walk.to_dict(),
             "seed": self.seed,
-            **dict(self.extra),
         }
 
 

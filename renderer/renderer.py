@@ -157,8 +157,7 @@ class Renderer:
             kick_seed=derive_seed(self.seed, "beat", moment.bar, beat_index),
             kick=targets["kick"],
         )
-        return Conditioning(section=section, prompts=blend, targets=targets, sources=sources, walk=walk,
-                            seed=walk.seed_from)
+        return Conditioning(section=section, prompts=blend, targets=targets, sources=sources, walk=walk)
 
     def describe(self, moment: Moment) -> dict[str, Any]:
         """JSON-able description of the frame at ``moment``: conditioning, seed, backend, preset."""

@@ -207,23 +207,30 @@ def test_a_click_track_flashes_on_the_frames_nearest_the_clicks(tmp_path, make_r
     assert quiet and brightness[quiet].max() < 0.2
 
 
+class Interrupted(KeyboardInterrupt):
+    pass
+
+
+def interrupt_after(request: ExportRequest, renderer, frame: int) -> None:
+    """Run ``request`` and interrupt it, like Ctrl-C, right after frame ``frame`` is kept."""
+
+    def crash_at(k):
+        if k == frame:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run_export(request, renderer=renderer, progress=False, on_frame=crash_at)
+
+
 def test_an_interrupted_export_resumes_to_the_same_output(tmp_path, make_renderer, build):
     tempo_map = TempoMap.constant(180.0, 3, 4)
     audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 2.0), 2.0)
     fps = Fraction(25)
     whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole")
 
-    class Crash(KeyboardInterrupt):
-        pass
-
-    def crash_at(k):
-        if k == 31:
-            raise Crash
-
     out = tmp_path / "resumed"
     request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, state_every=10)
-    with pytest.raises(Crash):
-        run_export(request, renderer=make_renderer(), progress=False, on_frame=crash_at)
+    interrupt_after(request, make_renderer(), 31)
     assert not (out / "song.mp4").exists() and not (out / "keyframes.json").exists()
     assert not [p for p in out.iterdir() if p.name != ".barlight-work"]  # nothing final, nothing torn
     resumed = run_export(request, renderer=make_renderer(), progress=False)
@@ -247,17 +254,9 @@ def test_a_killed_export_resumes_from_its_last_periodic_checkpoint(tmp_path, mak
     fps = Fraction(25)
     whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole")
 
-    class Crash(KeyboardInterrupt):
-        pass
-
-    def crash_at(k):
-        if k == 23:
-            raise Crash
-
     out = tmp_path / "killed"
     request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, state_every=10)
-    with pytest.raises(Crash):
-        run_export(request, renderer=make_renderer(), progress=False, on_frame=crash_at)
+    interrupt_after(request, make_renderer(), 23)
     states = sorted((out / ".barlight-work" / "state").glob("*.pkl"))
     assert [p.stem for p in states] == ["000019", "000023"]
     states[-1].unlink()  # as if killed before the exit handler ran

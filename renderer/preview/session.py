@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.clock import TransportSnapshot
+from bridge.features.files import atomic_output
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 from bridge.receiver import Receiver
 from renderer.preview.hud import Hud, PreviewStats, build_hud
@@ -223,9 +224,8 @@ class PreviewSession:
         while path.exists():
             n += 1
             path = folder / f"barlight-{stamp}-bar{frame.label}-{n}.png"
-        part = path.with_name(path.name + ".part")
-        Image.fromarray(frame.image).save(part, format="PNG")
-        os.replace(part, path)
+        with atomic_output(path) as tmp:
+            Image.fromarray(frame.image).save(tmp, format="PNG")
         return path
 
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from bridge.errors import BarlightError
+from bridge.features.files import atomic_output
 from renderer.preview.hud import Hud, Meter
 from renderer.preview.session import PreviewSession
 from renderer.preview.status import STOPPED, WAITING, PreviewStatus
@@ -302,10 +303,9 @@ class PreviewWindow(QWidget):
         folder.mkdir(parents=True, exist_ok=True)
         self.grabs = getattr(self, "grabs", 0) + 1
         path = folder / f"window-{os.getpid()}-{self.grabs:04d}.png"
-        part = path.with_name(path.name + ".part")
-        if not self.grab().save(os.fspath(part), "PNG"):
-            raise OSError(f"cannot write {part}")
-        os.replace(part, path)
+        with atomic_output(path) as tmp:
+            if not self.grab().save(os.fspath(tmp), "PNG"):
+                raise OSError(f"cannot write {tmp}")
         return path
 
     def show_fullscreen(self, screen_index: int | None = None) -> None:

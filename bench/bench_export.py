@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from barlight.commands.export import prepare_cpu
+
+    prepare_cpu(None)  # passive OpenMP waiting, as `barlight export` runs; before torch is imported
     import soundfile
     import torch
 

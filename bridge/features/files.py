@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,12 +28,10 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = check_output_path(path)
     folder = target.parent
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=folder)
-    os.close(fd)
-    tmp = Path(name)
-    mask = os.umask(0)  # mkstemp makes 0600; give the file the mode a plain open() would
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
+    tmp = folder / f".{target.stem}.{uuid.uuid4().hex[:12]}{target.suffix}"
+    # Created like a plain open() would (the kernel applies the umask), never reading or
+    # changing the process-wide umask, which other threads may be creating files under.
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
         yield tmp
         os.replace(tmp, target)

@@ -1,4 +1,18 @@
-"""Device selection: ``cuda`` -> ``mps`` -> ``cpu``, overridable by ``--device`` or ``BARLIGHT_DEVICE``."""
+"""Where the model runs: the device (``cuda`` -> ``mps`` -> ``cpu``, overridable by ``--device`` or
+``BARLIGHT_DEVICE``) and the CPU policy.
+
+CPU policy (the only place Barlight sets torch's thread count or OpenMP's waiting):
+
+- An explicit count wins: ``--threads`` of ``export``, ``bench`` and ``train`` (train's default is 2),
+  or a backend's ``threads`` setting.
+- Otherwise the backend decides. The embedded backend runs one thread on the CPU
+  (:data:`SMALL_MODEL_THREADS`); the diffusers backend keeps torch's own count. The live preview
+  follows the backend too (one thread for the embedded model leaves the other cores to the
+  display and the receiver).
+- Long jobs (export, train) make idle OpenMP threads sleep (:func:`wait_passively`).
+
+Both go through :func:`apply_cpu_policy` and :func:`wait_passively`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +22,10 @@ from bridge.errors import InputError
 
 DEVICE_ENV = "BARLIGHT_DEVICE"
 DEVICE_KINDS = ("cuda", "mps", "cpu")
+#: Torch threads for the small models Barlight runs on the CPU unless asked otherwise: their tensors
+#: are too small to gain from more, and with a DAW busy on the same cores several threads wait on
+#: each other (50 frames/s on 1 thread vs 2 on 2 on a loaded 2-core machine, docs/benchmarks.md).
+SMALL_MODEL_THREADS = 1
 
 
 def pick_device(requested: str | None = None) -> str:
@@ -42,3 +60,29 @@ def dtype_for(device: str, half: bool | None = None):
 
     use_half = device.split(":")[0] in ("cuda", "mps") if half is None else half
     return torch.float16 if use_half and not device.startswith("cpu") else torch.float32
+
+
+def check_threads(threads: int | None, where: str = "--threads") -> int | None:
+    """``threads`` if it is a usable torch thread count (or None); InputError naming ``where`` if not."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InputError(where, f"must be >= 1, got {threads!r}")
+    return threads
+
+
+def apply_cpu_policy(threads: int | None, default: int | None = None, where: str = "--threads") -> None:
+    """Run torch on ``threads`` CPU threads, else on ``default``; with neither, leave torch's own count.
+
+    The count is process-wide: call it after loading the backend (whose own default it overrides).
+    """
+    count = check_threads(threads, where) or default
+    if count is not None:
+        import torch
+
+        torch.set_num_threads(count)
+
+
+def wait_passively() -> None:
+    """Let idle OpenMP threads sleep instead of spin (``OMP_WAIT_POLICY=PASSIVE`` unless already set):
+    spinning threads cost ~10x per step on a busy 2-core machine. It only takes effect before torch
+    is first imported, so a command calls it first thing."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

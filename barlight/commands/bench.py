@@ -57,13 +57,13 @@ def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> 
 
 def run(args: argparse.Namespace) -> int:
     from renderer.benchmark import bench_track, machine, run_bench
+    from renderer.devices import apply_cpu_policy, check_threads
     from renderer.presets import load_preset
 
     if args.frames < 1 or args.warmup < 0:
         raise InputError("--frames", "must be >= 1 (and --warmup >= 0)")
     size = parse_size(args.size)
-    if args.threads is not None and args.threads < 1:
-        raise InputError("--threads", f"must be >= 1, got {args.threads}")
+    check_threads(args.threads)
     if args.preset:
         load_preset(args.preset)  # a broken preset is the user's error, whatever the backend
     wanted = args.backend or ["embedded", "diffusers"]
@@ -77,10 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 raise
             skipped.append({"backend": backend, "reason": str(err)})
             continue
-        if args.threads is not None:  # after loading: a backend may pick its own default
-            import torch
-
-            torch.set_num_threads(args.threads)
+        apply_cpu_policy(args.threads)  # after loading: it overrides the backend's own default
         results.append(run_bench(renderer, args.frames, args.warmup, track, weights))
     if args.json:
         out = {"machine": machine(), "results": [r.to_dict() for r in results], "skipped": skipped,

@@ -49,11 +49,10 @@ def prepare_cpu(threads: int | None) -> None:
     Call before torch is first imported for the wait policy to take effect; the thread count is
     applied after the backend loads (:func:`renderer.export.job.build_renderer`).
     """
-    from bridge.errors import InputError
+    from renderer.devices import check_threads, wait_passively
 
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if threads is not None and threads < 1:
-        raise InputError("--threads", f"must be >= 1, got {threads}")
+    wait_passively()
+    check_threads(threads)
 
 
 def session_timeline(name: str) -> Path:

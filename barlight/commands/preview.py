@@ -80,11 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from renderer.presets import builtin_presets
 
     print("loading the renderer…", file=sys.stderr, flush=True)
-    renderer = _renderer(args)
-    if renderer.backend.device == "cpu":  # leave a core to the display and the receiver
-        import torch
-
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    renderer = _renderer(args)  # torch threads: the backend's (renderer.devices, CPU policy)
     preset_file = Path(renderer.preset.source)
 
     import signal

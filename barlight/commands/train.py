@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -35,9 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Passive OpenMP waiting: on a shared 2-core machine spinning threads cost ~10x per step.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from bridge.errors import InputError
+    from renderer.devices import apply_cpu_policy, wait_passively
+
+    wait_passively()  # before torch loads
 
     if args.data is not None and args.finetune is None:
         raise InputError("--data", "fine-tuning on your pairs needs --finetune WEIGHTS (e.g. renderer/embedded/weights)")
@@ -46,14 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if args.finetune is not None and not (args.finetune / "model_index.json").is_file():
         raise InputError(args.finetune, "not a model folder (no model_index.json)")
 
-    import torch
-
     from renderer.embedded.config import DEFAULT_CONFIG, WEIGHTS_DIR, build_pipeline
     from renderer.embedded.data import assemble, assemble_user
     from renderer.embedded.pipeline import BarlightPipeline
     from renderer.embedded.training import TrainConfig, train
 
-    torch.set_num_threads(args.threads)
+    apply_cpu_policy(args.threads)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -63,6 +63,7 @@ class EmbeddedBackend(Backend):
         if not 1 <= int(steps) <= 8:
             raise InputError("steps", f"the embedded model runs 1..8 steps, got {steps!r}")
         from renderer.embedded import build_pipeline, load_default_pipeline
+        from renderer.devices import SMALL_MODEL_THREADS, apply_cpu_policy
         from renderer.embedded.config import DEFAULT_CONFIG, TINY_CONFIG
 
         if random_init is not None:
@@ -73,12 +74,7 @@ class EmbeddedBackend(Backend):
         else:
             pipe = load_default_pipeline(model)
         pipe.set_progress_bar_config(disable=True)
-        if device.startswith("cpu") or threads is not None:
-            import torch
-
-            if threads is not None and int(threads) < 1:
-                raise InputError("threads", f"must be >= 1, got {threads!r}")
-            torch.set_num_threads(int(threads or 1))
+        apply_cpu_policy(threads, SMALL_MODEL_THREADS if device.startswith("cpu") else None, "threads")
         self.pipe = pipe.to(device)
         self.steps = int(steps)
         self._device = device

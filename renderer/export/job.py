@@ -169,10 +169,9 @@ def build_renderer(request: ExportRequest):
 
     renderer = Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
                                     device=request.device, seed=request.seed, model=request.model)
-    if request.threads is not None:  # after loading: a backend may set its own default
-        import torch
+    from renderer.devices import apply_cpu_policy
 
-        torch.set_num_threads(request.threads)
+    apply_cpu_policy(request.threads)  # after loading: it overrides the backend's own default
     return renderer
 
 

@@ -1,10 +1,11 @@
-"""The frame contract: a musical :class:`Moment`, built by the one function :func:`moment_at`.
+"""The frame contract: a musical :class:`Moment`, built by :func:`moment_at` or, from a bar position
+already known, by :func:`moment_from_position` (the part of :func:`moment_at` after the TempoMap lookups).
 
-Preview (ahead of the transport clock) and export (every frame of the timeline) both
-turn a position into a :class:`Moment` with :func:`moment_at` and hand it to
-``renderer.Renderer.render``; nothing else about time reaches the renderer, so the two
-paths cannot drift apart. A Moment is a value: same Moment + same preset + same seed +
-same state -> same frame (see docs/rendering.md).
+The export turns each frame's song time into a Moment with :func:`moment_at`; the live preview,
+which has a bar position from a transport snapshot, uses :func:`moment_from_position`. Both hand
+the Moment to ``renderer.Renderer.render``; nothing else about time reaches the renderer, so the
+two paths cannot drift apart. A Moment is a value: same Moment + same preset + same seed + same
+state -> same frame (see docs/rendering.md).
 
 Features come from ``bridge.features``: preview builds its ``FeatureTrack`` from live
 ``/daw/audio`` frames (``FeatureFrame.from_daw_audio``), export from ``analyze_file``.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
-from renderer.moment import MIN_WINDOW_SECONDS, Moment, moment_at
+from renderer.moment import MIN_WINDOW_SECONDS, moment_at
 
 
 def test_musical_fields_at_120_bpm(tempo_map):
@@ -57,12 +57,14 @@ def test_bad_macros_are_refused(tempo_map, macros):
         moment_at(tempo_map, None, 0.0, macros=macros)
 
 
-def test_moment_to_dict_is_json_able(tempo_map):
+def test_moment_to_dict_is_json_able(tempo_map, tracks):
     import json
 
-    m = moment_at(tempo_map, None, 2.0)
-    assert json.loads(json.dumps(m.to_dict()))["section"] == "verse"
-    assert isinstance(m, Moment)
+    m = moment_at(tempo_map, tracks["clicks"], 2.0, macros=(0.1, 0.2, 0.3, 0.4))
+    data = m.to_dict()
+    assert json.loads(json.dumps(data)) == data  # survives JSON unchanged
+    assert (data["section"], data["bar"], data["macros"]) == ("verse", 2, [0.1, 0.2, 0.3, 0.4])
+    assert data["feature_frames"] == len(m.features) > 0
 
 
 def test_moment_from_position_is_the_shared_part_of_moment_at(tempo_map, tracks):

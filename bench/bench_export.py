@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from bridge.timeline.sources import load_timeline
-    from renderer.backends.base import load_backend
+    from renderer.backends import load_backend
     from renderer.embedded.config import WEIGHTS_DIR
     from renderer.export.demo import write_demo
     from renderer.export.job import ExportRequest, run_export

@@ -110,10 +110,9 @@ def run_bench(renderer: Any, frames: int = 60, warmup: int = 3, track: Any = Non
             images.append(result.frame)
     ms = np.array(times) * 1000.0
     memory, kind = _peak_memory_mib(device)
-    config = renderer.backend.config
     return BenchResult(
         backend=renderer.backend.name, preset=renderer.preset.name,
-        model=str(config.get("model") or "shipped"), weights=weights, device=device,
+        model=str(getattr(renderer.backend.config, "model", None) or "shipped"), weights=weights, device=device,
         width=renderer.size[0], height=renderer.size[1], frames=frames,
         ms_median=float(np.median(ms)), ms_p95=float(np.percentile(ms, 95)),
         fps=float(len(ms) / (ms.sum() / 1000.0)), peak_memory_mib=float(memory), memory_kind=kind,

@@ -1,6 +1,7 @@
 """Presets: TOML files (read with ``tomllib``, nothing in them executes) that configure a Renderer.
 
-A preset names its backend and model, resolution, prompts per section (by marker name,
+A preset names its backend and that backend's settings (a ``[backend]`` table checked by the
+backend class, see ``renderer.backends``), resolution, prompts per section (by marker name,
 with a ``default``), a palette, and its reactivity: one ``[reactivity.<target>]`` table per
 conditioning target giving ``bias`` and per-source weights (see ``renderer.conditioning``).
 Validation raises :class:`bridge.errors.InputError` naming file, key and reason; unknown
@@ -16,39 +17,38 @@ import tomllib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.errors import InputError
+from renderer.backends.registry import BACKENDS, DEFAULT_BACKEND, backend_class
 from renderer.conditioning import Mapping, SectionPrompts
 
-BACKEND_NAMES = ("embedded", "diffusers")
+if TYPE_CHECKING:
+    from renderer.backends.base import BackendConfig
+
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
+#: Before the ``[backend]`` table, presets gave ``backend = "name"`` and the diffusers settings at the top.
+_FLAT_BACKEND_KEYS = ("model", "vae", "scheduler", "lora", "steps", "guidance_scale", "negative_prompt")
 _TOP_KEYS = {
-    "name", "description", "backend", "model", "vae", "resolution", "steps", "guidance_scale", "seed",
-    "style", "negative_prompt", "palette", "smoothing_beats", "pulse_beats", "window_beats",
-    "prompts", "reactivity", "mapping", "scheduler", "lora",
+    "name", "description", "backend", "resolution", "seed", "style", "palette", "smoothing_beats",
+    "pulse_beats", "window_beats", "prompts", "reactivity", "mapping", *_FLAT_BACKEND_KEYS,
 }
 _PROMPT_KEYS = {"calm", "intense", "dark", "bright"}
 
 
 @dataclass(frozen=True)
 class Preset:
-    """A validated preset. ``resolution`` is ``(width, height)`` in pixels."""
+    """A validated preset. ``resolution`` is ``(width, height)`` in pixels; ``backend`` names a
+    registered backend and ``backend_config`` holds its settings from the ``[backend]`` table."""
 
     name: str
     description: str
     backend: str
-    model: str | None
-    vae: str | None
-    scheduler: str | None
-    lora: str | None
+    backend_config: BackendConfig
     resolution: tuple[int, int]
-    steps: int
-    guidance_scale: float
     seed: int
     style: str
-    negative_prompt: str
     palette: tuple[tuple[float, float, float], ...]
     smoothing_beats: float
     pulse_beats: float
@@ -56,10 +56,6 @@ class Preset:
     prompts: MappingABC[str, SectionPrompts]
     mapping: Mapping
     source: str = "<memory>"
-
-    def prompts_for(self, section: str | None) -> SectionPrompts:
-        """The prompts of ``section`` (a marker name), or the ``default`` ones."""
-        return self.prompts[self.section_key(section)]
 
     def section_key(self, section: str | None) -> str:
         """The prompts key used for ``section``: the exact key, else the last key equal to it ignoring
@@ -89,37 +85,20 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
     """Validate a parsed TOML table; ``where`` names the file in errors."""
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        raise InputError(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_TOP_KEYS))})")
+        allowed = ", ".join(sorted(_TOP_KEYS.difference(_FLAT_BACKEND_KEYS)))
+        raise InputError(where, f"unknown key {unknown[0]!r} (allowed: {allowed})")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError(where, "name must be a non-empty string")
-    backend = data.get("backend", "embedded")
-    if backend not in BACKEND_NAMES:
-        raise InputError(where, f"backend must be one of {', '.join(BACKEND_NAMES)}, got {backend!r}")
-    model = data.get("model")
-    if model is not None and (not isinstance(model, str) or not model):
-        raise InputError(where, "model must be a folder path or a Hub id string")
-    if backend == "diffusers" and not model:
-        raise InputError(where, "model is required for backend 'diffusers' (a local folder or a Hub id)")
-    vae = data.get("vae")
-    if vae is not None and not isinstance(vae, str):
-        raise InputError(where, "vae must be a folder path or Hub id string (an AutoencoderTiny)")
-    scheduler = data.get("scheduler")
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.endswith("Scheduler")):
-        raise InputError(where, f"scheduler must be a diffusers scheduler class name like \"LCMScheduler\", got {scheduler!r}")
-    lora = data.get("lora")
-    if lora is not None and not isinstance(lora, str):
-        raise InputError(where, "lora must be a folder path or Hub id string")
+    backend, backend_config = _backend(data, where)
     resolution = data.get("resolution", [256, 256])
     if (not isinstance(resolution, list) or len(resolution) != 2
             or any(isinstance(v, bool) or not isinstance(v, int) for v in resolution)
             or any(v < 16 or v > 2048 or v % 8 for v in resolution)):
         raise InputError(where, f"resolution must be [width, height], multiples of 8 in 16..2048, got {resolution!r}")
-    steps = int(_number(where, "steps", data.get("steps", 1), 1, 50, integer=True))
-    guidance = float(_number(where, "guidance_scale", data.get("guidance_scale", 0.0), 0.0, 30.0))
     seed = int(_number(where, "seed", data.get("seed", 0), 0, 2**63 - 1, integer=True))
     strings = {}
-    for key in ("description", "style", "negative_prompt"):
+    for key in ("description", "style"):
         value = data.get(key, "")
         if not isinstance(value, str):
             raise InputError(where, f"{key} must be a string")
@@ -178,13 +157,32 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
             raise InputError(where, f"{err.where}: {err.problem}") from None
 
     return Preset(
-        name=name.strip(), description=strings["description"], backend=backend, model=model, vae=vae,
-        scheduler=scheduler, lora=lora,
-        resolution=(resolution[0], resolution[1]), steps=steps, guidance_scale=guidance, seed=seed,
-        style=strings["style"], negative_prompt=strings["negative_prompt"],
+        name=name.strip(), description=strings["description"], backend=backend, backend_config=backend_config,
+        resolution=(resolution[0], resolution[1]), seed=seed, style=strings["style"],
         palette=tuple(_hex_to_rgb(c) for c in palette_raw), smoothing_beats=smoothing, pulse_beats=pulse,
         window_beats=window, prompts=prompts, mapping=mapping, source=where,
     )
+
+
+def _backend(data: MappingABC[str, Any], where: str) -> tuple[str, BackendConfig]:
+    """The backend's name and its config, checked by the backend class, from the ``[backend]`` table.
+
+    The old flat form (``backend = "name"`` plus top-level ``model``, ``steps``, ... which only the
+    diffusers backend read) still loads: this is the one place that reads it.
+    """
+    table = data.get("backend", {})
+    flat = {key: data[key] for key in _FLAT_BACKEND_KEYS if key in data}
+    if isinstance(table, str):
+        table = {"name": table, **(flat if table == "diffusers" else {})}
+    elif flat:
+        raise InputError(where, f"{next(iter(flat))} belongs in the [backend] table")
+    if not isinstance(table, MappingABC):
+        raise InputError(where, "backend must be a [backend] table with name = \"...\" and the backend's settings")
+    name = table.get("name", DEFAULT_BACKEND)
+    if not isinstance(name, str) or name not in BACKENDS:
+        raise InputError(where, f"backend.name must be one of {', '.join(BACKENDS)}, got {name!r}")
+    settings = {key: value for key, value in table.items() if key != "name"}
+    return name, backend_class(name).parse_config(settings, where)
 
 
 def builtin_presets() -> dict[str, Path]:

@@ -121,12 +121,6 @@ class Renderer:
         self.backend.to(device)
         return self
 
-    @property
-    def components(self) -> dict[str, Any]:
-        """The parts, to hand to another Renderer."""
-        return {"backend": self.backend, "preset": self.preset, "size": self.size, "seed": self.seed,
-                "bar_seeds": dict(self.bar_seeds)}
-
     def with_bar_seeds(self, bar_seeds: MappingABC[int, int]) -> Renderer:
         """The same components with per-bar seed overrides (the backend is shared)."""
         return Renderer(self.backend, self.preset, self.size, self.seed, {**self.bar_seeds, **bar_seeds})
@@ -239,23 +233,28 @@ class Renderer:
 
 def build_backend(preset: Preset, name: str | None = None, device: str | None = None,
                   model: str | None = None) -> Backend:
-    """Load the backend a preset asks for (or ``name``), configured from the preset."""
-    from renderer.backends.base import load_backend
+    """Load the backend ``preset`` asks for, configured by its ``[backend]`` table.
+
+    ``name`` (``--backend``, else ``$BARLIGHT_BACKEND``) picks another registered backend instead,
+    which then runs on its own defaults; ``model`` (``--model``) replaces the model; ``device`` as
+    for :func:`renderer.devices.pick_device`.
+    """
+    import dataclasses
+
+    from renderer.backends.registry import BACKEND_ENV, backend_class
     from renderer.devices import pick_device
 
-    name = name or os.environ.get("BARLIGHT_BACKEND") or preset.backend
-    device = pick_device(device)
-    if name == "diffusers":
-        model = model or preset.model
-        if not model:
-            raise InputError(preset.source, "backend 'diffusers' needs a model (set model = ... or pass --model)")
-        return load_backend("diffusers", model=model, vae=preset.vae, steps=preset.steps,
-                            guidance_scale=preset.guidance_scale, negative_prompt=preset.negative_prompt,
-                            device=device, scheduler=preset.scheduler, lora=preset.lora)
-    config: dict[str, Any] = {"device": device}
-    if model:
-        config["model"] = model
-    return load_backend(name, **config)
+    where = "--backend" if name else BACKEND_ENV
+    name = name or os.environ.get(BACKEND_ENV) or preset.backend
+    cls = backend_class(name, where)
+    overrides = {"model": model} if model else {}
+    if overrides and "model" not in {field.name for field in dataclasses.fields(cls.config_class)}:
+        raise InputError("--model", f"backend {name!r} takes no model")
+    if name == preset.backend:
+        config = preset.backend_config
+    else:  # not the preset's backend: its own defaults
+        config = cls.parse_config(overrides, where)
+    return cls.from_config(config, **overrides, device=pick_device(device))
 
 
 __all__ = ["Renderer", "RenderResult", "RenderState", "build_backend", "slerp"]

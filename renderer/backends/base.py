@@ -1,14 +1,20 @@
 """The backend interface: components configured by data, one ``__call__`` per frame.
 
-A backend is built from a JSON-able config (``Backend.from_config(config)``; ``backend.config``
-gives it back), owns its model weights, and turns one :class:`BackendRequest` into an RGB
-frame. It knows nothing of bars or presets: the Renderer computes the conditioning, the
-noise walk and the feedback image, and the backend only runs the model.
+A backend's settings are its config: a frozen dataclass (a :class:`BackendConfig` subclass) whose
+fields are the keys of a preset's ``[backend]`` table. ``Backend(**settings)`` builds one,
+``Backend.from_config(backend.config, **overrides)`` another from a config, and
+``Backend.parse_config(table, where)`` validates a preset's table without loading anything.
+A backend owns its model weights and turns one :class:`BackendRequest` into an RGB frame. It
+knows nothing of bars or presets: the Renderer computes the conditioning, the noise walk and the
+feedback image, and the backend only runs the model. Backends are found by name in
+``renderer.backends.registry``.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
+import types
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,11 +30,49 @@ if TYPE_CHECKING:
     from renderer.conditioning import Conditioning
     from renderer.moment import Moment
 
-#: Backend name -> "module:Class", imported on first use.
-BACKENDS: dict[str, str] = {
-    "embedded": "renderer.backends.embedded:EmbeddedBackend",
-    "diffusers": "renderer.backends.diffusers:DiffusersBackend",
-}
+_KINDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "none"}
+
+
+def _checked(key: str, value: Any, hint: Any) -> Any:
+    """``value`` if it has the type ``hint`` (``str``, ``int``, ``float``, ``bool`` or a union of them
+    with None), ints widened to float; InputError naming ``key`` otherwise."""
+    kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union \
+        else (hint,)
+    for kind in kinds:
+        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+    expected = " or ".join(_KINDS.get(kind, getattr(kind, "__name__", str(kind))) for kind in kinds)
+    raise InputError(key, f"must be {expected}, got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendConfig:
+    """Base of every backend's config: JSON-able fields typed ``str``, ``int``, ``float``, ``bool``
+    (or ``... | None``), checked on construction; a subclass checks ranges in :meth:`check`,
+    raising ``InputError(key, problem)``. ``device`` is chosen at run time (``--device``), never
+    by a preset."""
+
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = _checked(field.name, getattr(self, field.name), hints[field.name])
+            object.__setattr__(self, field.name, value)
+        self.check()
+
+    def check(self) -> None:
+        """Check ranges and choices (types are checked already)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-able dict."""
+        return dataclasses.asdict(self)
+
+
+#: Config fields a preset may not set (they are the run's, not the look's).
+RUN_TIME_KEYS = frozenset(field.name for field in dataclasses.fields(BackendConfig))
 
 
 @dataclass(frozen=True)
@@ -54,35 +98,55 @@ class BackendRequest:
 
 
 class Backend(ABC):
-    """Base class: ``__init__`` takes JSON-able keyword config only and records it."""
+    """Base class: ``__init__`` takes the fields of :attr:`config_class` as keywords and keeps them,
+    checked, as :attr:`config`; a subclass then loads its model from ``self.config``."""
 
     name: ClassVar[str] = ""
+    #: The dataclass of this backend's settings (its preset ``[backend]`` keys, plus ``device``).
+    config_class: ClassVar[type[BackendConfig]] = BackendConfig
     #: Whether ``init_image`` is used (img2img feedback); otherwise the Renderer blends.
     supports_img2img: ClassVar[bool] = False
 
-    def __init__(self, **config: Any) -> None:
-        self._config = dict(config)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The JSON-able config this backend was built from (plus ``_class_name``)."""
-        return {"_class_name": type(self).__name__, **self._config}
+    def __init__(self, **settings: Any) -> None:
+        self.config = self.config_class(**settings)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> Backend:
-        """Rebuild a backend from :attr:`config` (``_``-prefixed keys ignored), with overrides."""
-        kwargs = {k: v for k, v in config.items() if not k.startswith("_")}
-        kwargs.update(overrides)
-        return cls(**kwargs)
+    def from_config(cls, config: BackendConfig, **overrides: Any) -> Backend:
+        """A backend built from ``config`` (e.g. another backend's :attr:`config`), ``overrides`` replacing fields."""
+        return cls(**{**config.to_dict(), **overrides})
+
+    @classmethod
+    def parse_config(cls, table: Mapping[str, Any], where: str) -> BackendConfig:
+        """Check a preset's ``[backend]`` table (without ``name``) and build the config; loads nothing.
+
+        Every problem is one :class:`InputError` naming ``where`` (the preset file) and the key:
+        unknown keys, missing required keys, wrong types and ranges.
+        """
+        fields = {f.name: f for f in dataclasses.fields(cls.config_class)}
+        for key in table:
+            if key in RUN_TIME_KEYS:
+                raise InputError(where, f"backend.{key}: chosen when running (--{key}), not in a preset")
+            if key not in fields:
+                allowed = ", ".join(["name", *(k for k in fields if k not in RUN_TIME_KEYS)])
+                raise InputError(where, f"backend.{key}: unknown key for backend {cls.name!r} (allowed: {allowed})")
+        for key, field in fields.items():
+            if key not in table and field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                hint = " or pass --model" if key == "model" else ""
+                raise InputError(where, f"backend.{key} is required for backend {cls.name!r} "
+                                        f"(set it in the [backend] table{hint})")
+        try:
+            return cls.config_class(**table)
+        except InputError as err:
+            raise InputError(where, f"backend.{err.where}: {err.problem}") from None
 
     @property
-    @abstractmethod
     def device(self) -> str:
         """Where the model runs: ``"cpu"``, ``"cuda"``, ``"mps"``."""
+        return self.config.device
 
     @abstractmethod
     def to(self, device: str) -> Backend:
-        """Move the model to ``device`` (returns self)."""
+        """Move the model to ``device`` and record it in :attr:`config` (returns self)."""
 
     @abstractmethod
     def latent_shape(self, width: int, height: int) -> tuple[int, ...]:
@@ -93,18 +157,5 @@ class Backend(ABC):
         """Run the model: an HxWx3 float32 frame in 0..1."""
 
     def describe(self) -> dict[str, Any]:
-        """JSON-able identity of the model (for keyframe files)."""
-        return self.config
-
-
-def backend_class(name: str) -> type[Backend]:
-    """The Backend class registered as ``name`` (imports its module now)."""
-    if name not in BACKENDS:
-        raise InputError("--backend", f"unknown backend {name!r} (available: {', '.join(BACKENDS)})")
-    module_name, class_name = BACKENDS[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def load_backend(name: str, **config: Any) -> Backend:
-    """Build backend ``name`` from keyword config."""
-    return backend_class(name)(**config)
+        """JSON-able identity of the model (for the export's job file)."""
+        return {"_class_name": type(self).__name__, **self.config.to_dict()}

@@ -16,17 +16,20 @@ img2img feedback uses the bar's seed, so it is deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from bridge.errors import InputError
-from renderer.backends.base import Backend, BackendRequest
+from renderer.backends.base import Backend, BackendConfig, BackendRequest
 
 #: img2img needs ``steps * strength >= 1``; strength is floored so steps stay at most this.
 MAX_IMG2IMG_STEPS = 8
+_DTYPES = {"auto": None, "float16": True, "float32": False}
 
 
 def _one_line(err: BaseException) -> str:
@@ -134,22 +137,48 @@ def fuse_lora(pipe: Any, lora: str) -> None:
     pipe.fuse_lora()
 
 
+@dataclass(frozen=True, kw_only=True)
+class DiffusersConfig(BackendConfig):
+    """The diffusers backend's settings, a preset's ``[backend]`` table with ``name = "diffusers"``:
+    ``model`` (folder or Hub id; required), ``vae`` (AutoencoderTiny folder/id), ``steps``,
+    ``guidance_scale``, ``negative_prompt``, ``dtype`` ("auto", "float16", "float32"),
+    ``scheduler`` (a diffusers scheduler class name such as "LCMScheduler" or "TCDScheduler", built
+    ``from_config`` of the model's; none keeps it) and ``lora`` (folder or Hub id of a LoRA fused
+    into the model, e.g. LCM-LoRA or Hyper-SD; needs peft)."""
+
+    model: str
+    vae: str | None = None
+    steps: int = 1
+    guidance_scale: float = 0.0
+    negative_prompt: str = ""
+    dtype: str = "auto"
+    scheduler: str | None = None
+    lora: str | None = None
+
+    def check(self) -> None:
+        if not self.model:
+            raise InputError("model", "must be a folder path or a Hub id")
+        if not 1 <= self.steps <= 50:
+            raise InputError("steps", f"must be 1..50, got {self.steps!r}")
+        if not 0.0 <= self.guidance_scale <= 30.0:
+            raise InputError("guidance_scale", f"must be 0..30, got {self.guidance_scale!r}")
+        if self.dtype not in _DTYPES:
+            raise InputError("dtype", f"must be auto, float16 or float32, got {self.dtype!r}")
+        if self.scheduler is not None and not self.scheduler.endswith("Scheduler"):
+            raise InputError("scheduler", f"must be a diffusers scheduler class name like \"LCMScheduler\", "
+                                          f"got {self.scheduler!r}")
+
+
 class DiffusersBackend(Backend):
-    """Config: ``model`` (folder or Hub id), ``vae`` (AutoencoderTiny folder/id or None), ``steps``,
-    ``guidance_scale``, ``negative_prompt``, ``device`` ("cpu", "cuda", "mps"), ``dtype``
-    ("auto", "float16", "float32"), ``scheduler`` (a diffusers scheduler class name such as
-    "LCMScheduler" or "TCDScheduler", built ``from_config`` of the model's; None keeps it) and
-    ``lora`` (folder or Hub id of a LoRA fused into the model, e.g. LCM-LoRA or Hyper-SD; needs peft)."""
+    """Any SD 1.x/2.x/SDXL-family diffusers model; settings in :class:`DiffusersConfig`."""
 
     name: ClassVar[str] = "diffusers"
+    config_class: ClassVar[type[BackendConfig]] = DiffusersConfig
     supports_img2img: ClassVar[bool] = True
+    config: DiffusersConfig
 
-    def __init__(self, model: str, vae: str | None = None, steps: int = 1, guidance_scale: float = 0.0,
-                 negative_prompt: str = "", device: str = "cpu", dtype: str = "auto",
-                 scheduler: str | None = None, lora: str | None = None) -> None:
-        super().__init__(model=model, vae=vae, steps=int(steps), guidance_scale=float(guidance_scale),
-                         negative_prompt=negative_prompt, device=device, dtype=dtype, scheduler=scheduler,
-                         lora=lora)
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
         import torch
 
         _quiet_transformers()
@@ -157,43 +186,33 @@ class DiffusersBackend(Backend):
 
         from renderer.devices import dtype_for
 
-        if not 1 <= int(steps) <= 50:
-            raise InputError("steps", f"must be 1..50, got {steps!r}")
-        self.steps = int(steps)
-        self.guidance_scale = float(guidance_scale)
-        self.negative_prompt = negative_prompt
-        half = {"auto": None, "float16": True, "float32": False}.get(dtype)
-        if dtype not in ("auto", "float16", "float32"):
-            raise InputError("dtype", f"must be auto, float16 or float32, got {dtype!r}")
-        self.dtype = dtype_for(device, half)
-        pipe = load_pretrained(AutoPipelineForText2Image, model, "model", torch_dtype=self.dtype)
-        if vae:
-            pipe.vae = load_pretrained(AutoencoderTiny, vae, "tiny VAE", torch_dtype=self.dtype)
-        if scheduler:
-            pipe.scheduler = scheduler_from_name(scheduler, pipe.scheduler.config)
-        if lora:
-            fuse_lora(pipe, lora)
+        config = self.config
+        self.steps = config.steps
+        self.guidance_scale = config.guidance_scale
+        self.negative_prompt = config.negative_prompt
+        self.dtype = dtype_for(config.device, _DTYPES[config.dtype])
+        pipe = load_pretrained(AutoPipelineForText2Image, config.model, "model", torch_dtype=self.dtype)
+        if config.vae:
+            pipe.vae = load_pretrained(AutoencoderTiny, config.vae, "tiny VAE", torch_dtype=self.dtype)
+        if config.scheduler:
+            pipe.scheduler = scheduler_from_name(config.scheduler, pipe.scheduler.config)
+        if config.lora:
+            fuse_lora(pipe, config.lora)
         if getattr(pipe, "safety_checker", None) is not None:
             pipe.safety_checker = None  # an all-black frame is not a visual
         if getattr(pipe, "tokenizer", None) is None or getattr(pipe, "text_encoder", None) is None:
-            raise InputError(model, "this pipeline has no text encoder/tokenizer; Barlight blends prompt embeddings")
+            raise InputError(config.model, "this pipeline has no text encoder/tokenizer; Barlight blends prompt embeddings")
         pipe.set_progress_bar_config(disable=True)
-        self.t2i = pipe.to(device)
+        self.t2i = pipe.to(config.device)
         self._i2i: Any = None
-        self._device = device
         self._embeds: dict[str, tuple[Any, Any]] = {}
         self._torch = torch
 
     # -- Backend interface ---------------------------------------------------------------
 
-    @property
-    def device(self) -> str:
-        return self._device
-
     def to(self, device: str) -> DiffusersBackend:
         self.t2i.to(device)
-        self._device = device
-        self._config["device"] = device
+        self.config = dataclasses.replace(self.config, device=device)
         self._embeds.clear()
         return self
 
@@ -219,10 +238,10 @@ class DiffusersBackend(Backend):
             pipe = self.t2i
             with self._torch.inference_mode():
                 if hasattr(pipe, "text_encoder_2"):  # SDXL family
-                    embeds, _, pooled, _ = pipe.encode_prompt(prompt, device=self._device, num_images_per_prompt=1,
+                    embeds, _, pooled, _ = pipe.encode_prompt(prompt, device=self.device, num_images_per_prompt=1,
                                                               do_classifier_free_guidance=False)
                 else:
-                    embeds, _ = pipe.encode_prompt(prompt, self._device, 1, False)
+                    embeds, _ = pipe.encode_prompt(prompt, self.device, 1, False)
                     pooled = None
             self._embeds[prompt] = (embeds, pooled)
             while len(self._embeds) > 64:
@@ -271,12 +290,10 @@ class DiffusersBackend(Backend):
                 out = self.img2img(image=image, strength=strength, num_inference_steps=steps,
                                    generator=generator, **common)
             else:
-                latents = request.latents[None].to(self._device, self.dtype)
+                latents = request.latents[None].to(self.device, self.dtype)
                 out = self.t2i(latents=latents, num_inference_steps=self.steps, height=request.height,
                                width=request.width, **common)
         return np.asarray(out.images[0], np.float32)
 
     def describe(self) -> dict[str, Any]:
-        config = self.config
-        config["pipeline"] = type(self.t2i).__name__
-        return config
+        return {**super().describe(), "pipeline": type(self.t2i).__name__}

@@ -6,24 +6,24 @@ noisiness, onset density, chroma and beat/bar phase). The preset's mapping steer
 the context's loudness and brightness scalars are replaced by the ``intensity`` and
 ``brightness`` targets, so reactivity tables and macros reach the model. No download, ever.
 
-Config: ``model`` (a ``save_pretrained`` folder; ``None`` = the shipped weights), ``steps``,
-``device``, ``threads`` (CPU threads for torch; default 1 on CPU — the model's tensors are too
-small to gain from more, and with a DAW or anything else busy on the same cores several threads
-wait on each other: 50 frames/s on 1 thread vs 2 on 2 threads measured on a loaded 2-core
-machine, docs/benchmarks.md), and for tests and benchmarks only ``random_init`` (``"tiny"`` or ``"default"``:
-the model engineer's architectures with seeded random weights, ``seed``).
+Config (:class:`EmbeddedConfig`, a preset's ``[backend]`` table with ``name = "embedded"``):
+``model`` (a ``save_pretrained`` folder; none = the shipped weights), ``steps``, ``threads``
+(CPU threads for torch; default one on the CPU, see the CPU policy in ``renderer.devices``),
+and for tests and benchmarks only ``random_init`` (``"tiny"`` or ``"default"``: the model
+engineer's architectures with seeded random weights, ``seed``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from bridge.errors import InputError
-from renderer.backends.base import Backend, BackendRequest
+from renderer.backends.base import Backend, BackendConfig, BackendRequest
 
 #: img2img needs ``steps * strength >= 1``: strength is floored so steps stay at most this.
 MAX_IMG2IMG_STEPS = 4
@@ -50,43 +50,53 @@ def _filled(track: Any) -> Any:
     return dataclasses.replace(track, **changes) if changes else track
 
 
+@dataclass(frozen=True, kw_only=True)
+class EmbeddedConfig(BackendConfig):
+    """The embedded backend's settings (see the module docstring)."""
+
+    model: str | None = None
+    steps: int = 2
+    random_init: str | None = None
+    seed: int = 0
+    threads: int | None = None
+
+    def check(self) -> None:
+        if not 1 <= self.steps <= 8:
+            raise InputError("steps", f"the embedded model runs 1..8 steps, got {self.steps!r}")
+        if self.random_init is not None and self.random_init not in _RANDOM_INITS:
+            raise InputError("random_init", f"must be one of {', '.join(_RANDOM_INITS)}, got {self.random_init!r}")
+        if self.threads is not None and self.threads < 1:
+            raise InputError("threads", f"must be >= 1, got {self.threads!r}")
+
+
 class EmbeddedBackend(Backend):
     """The shipped model behind the Backend interface (see module docstring for the config)."""
 
     name: ClassVar[str] = "embedded"
+    config_class: ClassVar[type[BackendConfig]] = EmbeddedConfig
     supports_img2img: ClassVar[bool] = True
+    config: EmbeddedConfig
 
-    def __init__(self, model: str | None = None, steps: int = 2, device: str = "cpu",
-                 random_init: str | None = None, seed: int = 0, threads: int | None = None) -> None:
-        super().__init__(model=model, steps=int(steps), device=device, random_init=random_init, seed=int(seed),
-                         threads=threads)
-        if not 1 <= int(steps) <= 8:
-            raise InputError("steps", f"the embedded model runs 1..8 steps, got {steps!r}")
-        from renderer.embedded import build_pipeline, load_default_pipeline
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
         from renderer.devices import SMALL_MODEL_THREADS, apply_cpu_policy
+        from renderer.embedded import build_pipeline, load_default_pipeline
         from renderer.embedded.config import DEFAULT_CONFIG, TINY_CONFIG
 
-        if random_init is not None:
-            if random_init not in _RANDOM_INITS:
-                raise InputError("random_init", f"must be one of {', '.join(_RANDOM_INITS)}, got {random_init!r}")
-            config = TINY_CONFIG if random_init == "tiny" else DEFAULT_CONFIG
-            pipe = build_pipeline(config, seed=int(seed))
+        config = self.config
+        if config.random_init is not None:
+            pipe = build_pipeline(TINY_CONFIG if config.random_init == "tiny" else DEFAULT_CONFIG, seed=config.seed)
         else:
-            pipe = load_default_pipeline(model)
+            pipe = load_default_pipeline(config.model)
         pipe.set_progress_bar_config(disable=True)
-        apply_cpu_policy(threads, SMALL_MODEL_THREADS if device.startswith("cpu") else None, "threads")
-        self.pipe = pipe.to(device)
-        self.steps = int(steps)
-        self._device = device
-
-    @property
-    def device(self) -> str:
-        return self._device
+        cpu = config.device.startswith("cpu")
+        apply_cpu_policy(config.threads, SMALL_MODEL_THREADS if cpu else None, "threads")
+        self.pipe = pipe.to(config.device)
+        self.steps = config.steps
 
     def to(self, device: str) -> EmbeddedBackend:
         self.pipe.to(device)
-        self._device = device
-        self._config["device"] = device
+        self.config = dataclasses.replace(self.config, device=device)
         return self
 
     def latent_shape(self, width: int, height: int) -> tuple[int, ...]:

@@ -147,7 +147,7 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def tiny_backend():
     """The real embedded backend with tiny seeded weights (loaded once for the whole session)."""
-    from renderer.backends.base import load_backend
+    from renderer.backends import load_backend
 
     return load_backend("embedded", random_init="tiny", device="cpu", steps=1)
 

@@ -20,6 +20,11 @@ onset = 1.0
 """
 
 
+def with_backend(table: str) -> str:
+    """GOOD with a ``[backend]`` table (after the top-level keys, as TOML needs)."""
+    return GOOD.replace("[prompts.default]", f"[backend]\n{table}[prompts.default]")
+
+
 def test_at_least_five_distinct_presets_ship():
     presets = {name: load_preset(name) for name in builtin_presets()}
     assert len(presets) >= 5
@@ -33,7 +38,7 @@ def test_a_preset_file_by_path(tmp_path):
     path.write_text(GOOD)
     preset = load_preset(path)
     assert preset.name == "Mine" and preset.backend == "embedded"
-    assert preset.prompts_for("Chorus").calm == "a calm sea"  # falls back to default
+    assert preset.section_key("Chorus") == "default"  # no chorus prompts: the default ones
     assert preset.mapping({"onset": 0.5})["flash"] == 0.5
 
 
@@ -43,8 +48,19 @@ def test_a_preset_file_by_path(tmp_path):
     (GOOD.replace("[reactivity.flash]", "[reactivity.flicker]"), "reactivity: unknown target 'flicker'"),
     (GOOD.replace("onset = 1.0", "onsett = 1.0"), "unknown source 'onsett'"),
     (GOOD.replace("[prompts.default]", "[prompts.verse]"), "needs a [prompts.default] table"),
-    (GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "dalle"'), "backend must be one of"),
-    (GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "diffusers"'), "model is required"),
+    (GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "dalle"'), "backend.name must be one of"),
+    (GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "diffusers"'), "backend.model is required"),
+    (with_backend('name = "dalle"\n'), "backend.name must be one of embedded, diffusers, got 'dalle'"),
+    (with_backend('name = "diffusers"\nsteps = 2\n'), "backend.model is required for backend 'diffusers'"),
+    (with_backend('name = "diffusers"\nmodel = "m"\nsteps = "2"\n'), "backend.steps: must be an integer"),
+    (with_backend('name = "diffusers"\nmodel = "m"\nsteps = 90\n'), "backend.steps: must be 1..50"),
+    (with_backend('name = "diffusers"\nmodel = "m"\nsampler = "x"\n'),
+     "backend.sampler: unknown key for backend 'diffusers'"),
+    (with_backend('name = "embedded"\nsteps = 9\n'), "backend.steps: the embedded model runs 1..8 steps"),
+    (with_backend('name = "embedded"\nguidance_scale = 2.0\n'),
+     "backend.guidance_scale: unknown key for backend 'embedded'"),
+    (with_backend('name = "embedded"\ndevice = "cuda"\n'), "backend.device: chosen when running"),
+    ('model = "m"\n' + with_backend('name = "diffusers"\nmodel = "m"\n'), "model belongs in the [backend] table"),
     (GOOD.replace('name = "Mine"', 'name = "Mine"\npalette = ["red", "#000000"]'), "palette colour"),
     ('name = "Mine"\n[prompts', "not valid TOML"),
 ])
@@ -55,6 +71,23 @@ def test_broken_presets_name_file_and_reason(tmp_path, text, expected):
         load_preset(path)
     message = str(info.value)
     assert expected in message and str(path) in message and "\n" not in message
+
+
+def test_the_old_flat_form_reads_as_the_backend_table(tmp_path):
+    from renderer.backends.embedded import EmbeddedConfig
+
+    (tmp_path / "flat.toml").write_text(GOOD.replace(
+        'name = "Mine"', 'name = "Mine"\nbackend = "diffusers"\nmodel = "m"\nsteps = 2\nguidance_scale = 1'))
+    (tmp_path / "table.toml").write_text(with_backend('name = "diffusers"\nmodel = "m"\nsteps = 2\nguidance_scale = 1\n'))
+    flat, table = load_preset(tmp_path / "flat.toml"), load_preset(tmp_path / "table.toml")
+    assert flat.backend == table.backend == "diffusers"
+    assert flat.backend_config == table.backend_config
+    assert (table.backend_config.model, table.backend_config.steps) == ("m", 2)
+    assert table.backend_config.guidance_scale == 1.0 and isinstance(table.backend_config.guidance_scale, float)
+    # the flat keys were only ever the diffusers backend's: an old embedded preset keeps its defaults
+    (tmp_path / "old.toml").write_text(GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "embedded"\nsteps = 1'))
+    old = load_preset(tmp_path / "old.toml")
+    assert old.backend == "embedded" and old.backend_config == EmbeddedConfig() and old.backend_config.steps == 2
 
 
 def test_unknown_preset_name_lists_the_shipped_ones():

@@ -21,7 +21,7 @@ def shipped():
 
 
 def test_the_default_preset_path_loads_the_shipped_model(shipped):
-    assert shipped.backend.name == "embedded" and shipped.backend.config["random_init"] is None
+    assert shipped.backend.name == "embedded" and shipped.backend.config.random_init is None
 
 
 def test_shipped_model_is_deterministic_and_hears_the_audio(shipped, tempo_map, tracks):

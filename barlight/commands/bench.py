@@ -27,8 +27,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", action="append", choices=("embedded", "diffusers"),
-                        help="backend to time (repeatable; default: every backend that is available)")
+    from renderer.backends.registry import BACKENDS
+
+    parser.add_argument("--backend", action="append", choices=tuple(BACKENDS),
+                        help="backend to time (repeatable; default: the preset's, without --preset every backend "
+                             "that is available)")
     parser.add_argument("--preset", help="preset name or .toml path (default: neon for embedded, turbo for diffusers)")
     parser.add_argument("--model", help="diffusers model folder or Hub id (default: the preset's)")
     parser.add_argument("--size", default="256x256", help="frame size WxH (default 256x256)")
@@ -45,6 +48,8 @@ def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> 
     from renderer.presets import load_preset
     from renderer.renderer import Renderer
 
+    if not (args.preset or backend in DEFAULT_PRESETS):
+        raise InputError("--preset", f"no default preset to time backend {backend!r} with; pass --preset")
     preset = load_preset(args.preset or DEFAULT_PRESETS[backend])
     if backend == "embedded" and args.random_weights:
         from renderer.backends.embedded import EmbeddedBackend
@@ -56,6 +61,7 @@ def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    from renderer.backends.registry import BACKENDS
     from renderer.benchmark import bench_track, machine, run_bench
     from renderer.devices import apply_cpu_policy, check_threads
     from renderer.presets import load_preset
@@ -64,16 +70,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--frames", "must be >= 1 (and --warmup >= 0)")
     size = parse_size(args.size)
     check_threads(args.threads)
-    if args.preset:
-        load_preset(args.preset)  # a broken preset is the user's error, whatever the backend
-    wanted = args.backend or ["embedded", "diffusers"]
+    asked = args.backend or ([load_preset(args.preset).backend] if args.preset else None)  # a broken preset: exit 2
+    wanted = asked or list(BACKENDS)
     track = bench_track()
     results, skipped = [], []
     for backend in wanted:
         try:
             renderer, weights = _renderer(backend, args, size)
         except InputError as err:
-            if args.backend:  # asked for by name: the user's error
+            if asked:  # asked for by name or by the preset: the user's error
                 raise
             skipped.append({"backend": backend, "reason": str(err)})
             continue

@@ -112,30 +112,7 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
     smoothing = float(_number(where, "smoothing_beats", data.get("smoothing_beats", 0.5), 0.01, 64.0))
     pulse = float(_number(where, "pulse_beats", data.get("pulse_beats", 0.5), 0.01, 16.0))
     window = float(_number(where, "window_beats", data.get("window_beats", 4.0), 0.25, 64.0))
-
-    prompts_raw = data.get("prompts")
-    if not isinstance(prompts_raw, MappingABC) or "default" not in prompts_raw:
-        raise InputError(where, "needs a [prompts.default] table (calm = \"...\", intense = \"...\")")
-    prompts: dict[str, SectionPrompts] = {}
-    for section, table in prompts_raw.items():
-        key = f"prompts.{section}"
-        if isinstance(table, str):
-            table = {"calm": table, "intense": table}
-        if not isinstance(table, MappingABC):
-            raise InputError(where, f"{key} must be a table or a string")
-        bad = sorted(set(table) - _PROMPT_KEYS)
-        if bad:
-            raise InputError(where, f"{key}: unknown key {bad[0]!r} (allowed: calm, intense, dark, bright)")
-        if not isinstance(table.get("calm"), str):
-            raise InputError(where, f"{key}.calm must be a string")
-        values = {k: table[k] for k in _PROMPT_KEYS if k in table}
-        for k, v in values.items():
-            if not isinstance(v, str):
-                raise InputError(where, f"{key}.{k} must be a string")
-        if ("dark" in values) != ("bright" in values):
-            raise InputError(where, f"{key}: give both dark and bright, or neither")
-        values.setdefault("intense", values["calm"])
-        prompts[str(section)] = SectionPrompts(**values)
+    prompts = _prompts(data.get("prompts"), where)
 
     reactivity = data.get("reactivity", {})
     if not isinstance(reactivity, MappingABC):
@@ -162,6 +139,33 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
         palette=tuple(_hex_to_rgb(c) for c in palette_raw), smoothing_beats=smoothing, pulse_beats=pulse,
         window_beats=window, prompts=prompts, mapping=mapping, source=where,
     )
+
+
+def _prompts(prompts_raw: Any, where: str) -> dict[str, SectionPrompts]:
+    """The ``[prompts.<section>]`` tables (a string is both calm and intense)."""
+    if not isinstance(prompts_raw, MappingABC) or "default" not in prompts_raw:
+        raise InputError(where, "needs a [prompts.default] table (calm = \"...\", intense = \"...\")")
+    prompts: dict[str, SectionPrompts] = {}
+    for section, table in prompts_raw.items():
+        key = f"prompts.{section}"
+        if isinstance(table, str):
+            table = {"calm": table, "intense": table}
+        if not isinstance(table, MappingABC):
+            raise InputError(where, f"{key} must be a table or a string")
+        bad = sorted(set(table) - _PROMPT_KEYS)
+        if bad:
+            raise InputError(where, f"{key}: unknown key {bad[0]!r} (allowed: calm, intense, dark, bright)")
+        if not isinstance(table.get("calm"), str):
+            raise InputError(where, f"{key}.calm must be a string")
+        values = {k: table[k] for k in _PROMPT_KEYS if k in table}
+        for k, v in values.items():
+            if not isinstance(v, str):
+                raise InputError(where, f"{key}.{k} must be a string")
+        if ("dark" in values) != ("bright" in values):
+            raise InputError(where, f"{key}: give both dark and bright, or neither")
+        values.setdefault("intense", values["calm"])
+        prompts[str(section)] = SectionPrompts(**values)
+    return prompts
 
 
 def _backend(data: MappingABC[str, Any], where: str) -> tuple[str, BackendConfig]:

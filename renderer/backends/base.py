@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from renderer.conditioning import Conditioning
     from renderer.moment import Moment
 
-_KINDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "none"}
+_KINDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
 def _checked(key: str, value: Any, hint: Any) -> Any:
@@ -43,7 +43,8 @@ def _checked(key: str, value: Any, hint: Any) -> Any:
             return float(value)
         if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
             return value
-    expected = " or ".join(_KINDS.get(kind, getattr(kind, "__name__", str(kind))) for kind in kinds)
+    expected = " or ".join(_KINDS.get(kind, getattr(kind, "__name__", str(kind))) for kind in kinds
+                           if kind is not type(None))  # a preset leaves an optional key out instead
     raise InputError(key, f"must be {expected}, got {value!r}")
 
 

@@ -54,6 +54,7 @@ def test_a_preset_file_by_path(tmp_path):
     (with_backend('name = "diffusers"\nsteps = 2\n'), "backend.model is required for backend 'diffusers'"),
     (with_backend('name = "diffusers"\nmodel = "m"\nsteps = "2"\n'), "backend.steps: must be an integer"),
     (with_backend('name = "diffusers"\nmodel = "m"\nsteps = 90\n'), "backend.steps: must be 1..50"),
+    (with_backend('name = "diffusers"\nmodel = "m"\nvae = 3\n'), "backend.vae: must be a string, got 3"),
     (with_backend('name = "diffusers"\nmodel = "m"\nsampler = "x"\n'),
      "backend.sampler: unknown key for backend 'diffusers'"),
     (with_backend('name = "embedded"\nsteps = 9\n'), "backend.steps: the embedded model runs 1..8 steps"),

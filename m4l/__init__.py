@@ -16,13 +16,12 @@ the patcher as NUL-terminated UTF-8 JSON.
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from bridge.errors import InputError
+from bridge.files import write_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PATCHER_SOURCE = PACKAGE_DIR / "barlight.maxpat.json"
@@ -110,21 +109,8 @@ def write_device(out: Path, *, external_js: bool = False) -> list[Path]:
         raise InputError(out, "the device file name must end in .amxd")
     if not out.parent.is_dir():
         raise InputError(out.parent, "no such folder: create it first (e.g. mkdir -p), or pick another --out")
-    written = [_write_atomic(out, amxd_bytes(build_patcher(external_js=external_js)))]
+    # 0644 whatever the umask: Live (maybe another user) must read the device and its script
+    written = [write_atomic(out, amxd_bytes(build_patcher(external_js=external_js)), mode=0o644)]
     if external_js:
-        written.append(_write_atomic(out.parent / SCRIPT_FILENAME, SCRIPT_SOURCE.read_bytes()))
+        written.append(write_atomic(out.parent / SCRIPT_FILENAME, SCRIPT_SOURCE.read_bytes(), mode=0o644))
     return written
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path

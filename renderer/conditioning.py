@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import InputError
+from bridge.files import write_atomic
 from renderer.moment import MACRO_COUNT, Moment
 
 #: Audio and transport sources, each 0..1, in the order of a mapping's weight columns.
@@ -257,10 +258,7 @@ class Mapping:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_dict` as JSON (temporary name, then rename)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2))
-        tmp.replace(path)
+        write_atomic(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Mapping:

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.features import analyze_file, summarize_bars, summarize_beats
-    from bridge.features.files import atomic_output, check_output_path
+    from bridge.files import atomic_output, check_output_path
 
     tempo_map = None
     if args.timeline or args.bpm is not None:

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bridge.errors import InputError
-    from bridge.features.files import atomic_output
+    from bridge.files import atomic_output
     from bridge.senders.plugdata import PATCH
 
     patch = PATCH

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bridge.features.files import atomic_output
+from bridge.files import atomic_output
 from bridge.features.track import FeatureTrack
 from bridge.timeline.tempo_map import TempoMap
 

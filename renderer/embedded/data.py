@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import InputError
+from bridge.files import atomic_output, write_atomic
 from renderer.embedded.context import audio_context
 from renderer.embedded.songs import (SAMPLE_RATE, SOUNDFONT_LICENCE, make_song, render_song, synth_clip,
                                      write_float_wav)
@@ -55,16 +56,9 @@ class Dataset:
         return len(self.context)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(data)
-    part.replace(path)
-
-
 def _save_npz(path: Path, **arrays: Any) -> None:
-    part = path.with_name(path.name + ".part.npz")
-    np.savez(part, **arrays)
-    part.replace(path)
+    with atomic_output(path) as tmp:  # its name ends in .npz, so numpy adds no second suffix
+        np.savez(tmp, **arrays)
 
 
 def song_rows(track: Any, info_beat, info_bar, duration_seconds: float, moments: int,
@@ -155,7 +149,7 @@ def assemble(data_dir: str | os.PathLike, n_songs: int = 96, n_clips: int = 24, 
         "rows": len(dataset),
         "sources": sources,
     }
-    _write_atomic(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
+    write_atomic(manifest_path, json.dumps(manifest, indent=1) + "\n")
     return dataset
 
 

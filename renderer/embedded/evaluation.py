@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bridge.files import atomic_output
 from renderer.embedded.context import SCALAR, audio_context
 from renderer.embedded.correspondence import image_qualities, target_images, visual_params
 from renderer.embedded.data import Dataset
@@ -153,10 +154,9 @@ def contact_sheet(pipe, heldout_dir: Path, data: Dataset, path: Path, source_id:
     fig.suptitle(f"held-out {name}: L loudness, B brightness, E onset density+noisiness", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.stem + ".part.png")
-    fig.savefig(part, dpi=100)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(part, path)
 
 
 def evaluate(pipe, data: Dataset, heldout_dir: str | os.PathLike, out_dir: str | os.PathLike,

@@ -178,12 +178,13 @@ def render_song(midi_path: Path, wav_path: Path, seed: int) -> None:
 
 
 def write_float_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    """``samples`` as a float32 WAV at ``path``, written under a ``.part`` name, then renamed."""
+    """``samples`` as a float32 WAV at ``path``, written under a temporary name, then renamed."""
     import soundfile
 
-    part = path.with_name(path.name + ".part")
-    soundfile.write(part, samples, rate, format="WAV", subtype="FLOAT")
-    part.replace(path)
+    from bridge.files import atomic_output
+
+    with atomic_output(path) as tmp:
+        soundfile.write(tmp, samples, rate, format="WAV", subtype="FLOAT")
 
 
 def synth_clip(seed: int, seconds: float = 16.0, segment_seconds: float = 0.5,

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bridge.files import atomic_output
 from renderer.embedded.correspondence import target_images
 from renderer.embedded.data import Dataset
 
@@ -116,9 +117,8 @@ def _save_checkpoint(path: Path, pipe, ema: dict[str, Any], optimizer, state: Tr
         "seconds": state.seconds,
         "config": config.to_dict(),
     }
-    part = path.with_name(path.name + ".part")
-    torch.save(payload, part)
-    os.replace(part, path)
+    with atomic_output(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def ema_pipeline(pipe, ema: dict[str, Any]):

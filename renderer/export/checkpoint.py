@@ -20,15 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from bridge.files import atomic_output, write_atomic
+
 WORK_DIR_NAME = ".barlight-work"
 JOB_NAME = "job.json"
 KEEP_STATES = 2  # state checkpoints kept (older ones are deleted as new ones land)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+STATE_GLOB = "[0-9]*.pkl"  # state files, not the hidden temporary ones a hard kill may leave
 
 
 class FrameStore:
@@ -54,7 +51,7 @@ class FrameStore:
         self.frames_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not kept:
-            _atomic_write(job_path, json.dumps(self.job, indent=1, sort_keys=True).encode())
+            write_atomic(job_path, json.dumps(self.job, indent=1, sort_keys=True))
         return kept
 
     # -- frames ---------------------------------------------------------------------------
@@ -68,10 +65,8 @@ class FrameStore:
     def save_frame(self, frame: int, rgb: np.ndarray) -> None:
         from PIL import Image
 
-        path = self.frame_path(frame)
-        tmp = path.with_name(f".{path.name}.tmp")
-        Image.fromarray(rgb, "RGB").save(tmp, format="PNG", compress_level=1)
-        os.replace(tmp, path)
+        with atomic_output(self.frame_path(frame)) as tmp:
+            Image.fromarray(rgb, "RGB").save(tmp, format="PNG", compress_level=1)
 
     def load_frame(self, frame: int) -> np.ndarray:
         from PIL import Image
@@ -83,8 +78,8 @@ class FrameStore:
 
     def save_state(self, frame: int, state: Any) -> None:
         """Keep the renderer state after ``frame`` (pickled; torch tensors pickle too)."""
-        _atomic_write(self.state_dir / f"{frame:06d}.pkl", pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-        for old in sorted(self.state_dir.glob("*.pkl"))[:-KEEP_STATES]:
+        write_atomic(self.state_dir / f"{frame:06d}.pkl", pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        for old in sorted(self.state_dir.glob(STATE_GLOB))[:-KEEP_STATES]:
             old.unlink(missing_ok=True)
 
     def resume_point(self) -> tuple[int, Any]:
@@ -92,7 +87,7 @@ class FrameStore:
         contiguous = 0
         while self.has_frame(contiguous):
             contiguous += 1
-        for path in sorted(self.state_dir.glob("*.pkl"), reverse=True):
+        for path in sorted(self.state_dir.glob(STATE_GLOB), reverse=True):
             frame = int(path.stem)
             if frame < contiguous:
                 try:

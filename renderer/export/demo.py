@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.features.files import atomic_output
+from bridge.files import atomic_output
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 
 SAMPLE_RATE = 44100

@@ -193,7 +193,7 @@ def run_export(
     on_frame: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept."""
-    from bridge.features.files import atomic_output
+    from bridge.files import atomic_output
     from renderer.moment import moment_at
 
     out = Path(request.out_dir)

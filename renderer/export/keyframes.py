@@ -243,7 +243,7 @@ def keyframes_parseq(sheet: KeyframeSheet, doc_name: str = "Barlight export") ->
 
 def write_keyframes(sheet: KeyframeSheet, out_dir: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
     """Write ``keyframes.json``, ``keyframes.csv`` and ``keyframes.parseq.json`` into ``out_dir`` (each atomically)."""
-    from bridge.features.files import atomic_output
+    from bridge.files import atomic_output
 
     out = Path(out_dir)
     paths = (out / JSON_NAME, out / CSV_NAME, out / PARSEQ_NAME)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge.clock import TransportSnapshot
-from bridge.features.files import atomic_output
+from bridge.files import atomic_output
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 from bridge.receiver import Receiver
 from renderer.preview.hud import Hud, PreviewStats, build_hud

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from bridge.errors import BarlightError
-from bridge.features.files import atomic_output
+from bridge.files import atomic_output
 from renderer.preview.hud import Hud, Meter
 from renderer.preview.session import PreviewSession
 from renderer.preview.status import STOPPED, WAITING, PreviewStatus

@@ -1,4 +1,9 @@
-"""Writing user files whole or not at all: write to a temporary name beside the target, then rename."""
+"""Writing files whole or not at all: write to a temporary name beside the target, then rename.
+
+Every file Barlight writes for a user (exports, analyses, screenshots, devices, models' data)
+goes through :func:`atomic_output` or :func:`write_atomic`, so a crash or Ctrl-C leaves the
+old file or the new one, never half of one.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +26,11 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike[str], mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path (same folder and suffix) to write; on success it replaces ``path``.
 
-    On error the temporary file is removed and ``path`` is left as it was.
+    ``mode`` (e.g. ``0o644``) sets the file's permissions whatever the umask; by default it gets
+    those a plain ``open()`` would. On error the temporary file is removed and ``path`` is left as it was.
     """
     target = check_output_path(path)
     folder = target.parent
@@ -34,7 +40,16 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
         yield tmp
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, mode: int | None = None) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through :func:`atomic_output`; returns the path."""
+    with atomic_output(path, mode) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)

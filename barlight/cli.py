@@ -44,14 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_command_modules(subparsers, table: Sequence[tuple[str, str]], run_key: str) -> None:
     """One subcommand per ``(name, module)`` under ``barlight.commands`` (``HELP``, ``add_arguments``, ``run``),
-    its ``run`` stored as ``run_key``; a module not built yet is skipped. ``barlight`` and ``barlight send`` use it."""
+    its ``run`` stored as ``run_key``. ``barlight`` and ``barlight send`` use it.
+
+    Every module is imported now and a failure is raised, never skipped: a command must not vanish
+    from ``--help`` over a typo. Modules import optional packages inside ``run``, so a missing extra
+    is a one-line install hint when that command is used, not a broken CLI."""
     for name, module_name in table:
-        try:
-            module = importlib.import_module(f"barlight.commands.{module_name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"barlight.commands.{module_name}":
-                continue  # not built yet
-            raise
+        module = importlib.import_module(f"barlight.commands.{module_name}")
         command = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(**{run_key: module.run})

@@ -1,8 +1,8 @@
 """``barlight send SOURCE …`` — act as a DAW: stream protocol v1 from a file, MIDI clock or Ableton Link.
 
 Each source is its own module (``send_file``, ``send_midi``, ``send_link``) with the same
-``HELP``/``add_arguments``/``run`` shape as the top-level commands; a module that is not
-installed is skipped. Sources share :func:`add_target_argument` for ``--to``.
+``HELP``/``add_arguments``/``run`` shape as the top-level commands; each must import (optional
+packages are imported in ``run``, with an install hint). Sources share :func:`add_target_argument` for ``--to``.
 """
 
 from __future__ import annotations

@@ -189,6 +189,10 @@ def _backend(data: MappingABC[str, Any], where: str) -> tuple[str, BackendConfig
     return name, backend_class(name).parse_config(settings, where)
 
 
+#: The shipped preset used when none is given (export, demo, preview, bench).
+DEFAULT_PRESET = "neon"
+
+
 def builtin_presets() -> dict[str, Path]:
     """Name (file stem) -> path of every preset shipped in the ``presets`` package."""
     import presets

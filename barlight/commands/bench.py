@@ -11,8 +11,8 @@ from bridge.errors import InputError
 
 HELP = "time the renderer: ms per frame, frames/s, peak memory, flicker, for each available backend"
 
-#: Preset each backend is timed with unless --preset is given.
-DEFAULT_PRESETS = {"embedded": "neon", "diffusers": "turbo"}
+#: Preset a backend other than embedded is timed with unless --preset is given (embedded: DEFAULT_PRESET).
+BACKEND_PRESETS = {"diffusers": "turbo"}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", action="append", choices=tuple(BACKENDS),
                         help="backend to time (repeatable; default: the preset's, without --preset every backend "
                              "that is available)")
-    parser.add_argument("--preset", help="preset name or .toml path (default: neon for embedded, turbo for diffusers)")
+    parser.add_argument("--preset", help="preset name or .toml path (default: the shipped default for embedded, "
+                                         "turbo for diffusers)")
     parser.add_argument("--model", help="diffusers model folder or Hub id (default: the preset's)")
     parser.add_argument("--size", default="256x256", help="frame size WxH (default 256x256)")
     parser.add_argument("--frames", type=int, default=60, help="frames to time (default 60)")
@@ -45,12 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> tuple[Any, str]:
-    from renderer.presets import load_preset
+    from renderer.presets import DEFAULT_PRESET, load_preset
     from renderer.renderer import Renderer
 
-    if not (args.preset or backend in DEFAULT_PRESETS):
+    defaults = {"embedded": DEFAULT_PRESET, **BACKEND_PRESETS}  # the shipped default preset is an embedded one
+    if not (args.preset or backend in defaults):
         raise InputError("--preset", f"no default preset to time backend {backend!r} with; pass --preset")
-    preset = load_preset(args.preset or DEFAULT_PRESETS[backend])
+    preset = load_preset(args.preset or defaults[backend])
     if backend == "embedded" and args.random_weights:
         from renderer.backends.embedded import EmbeddedBackend
         from renderer.devices import pick_device

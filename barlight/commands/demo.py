@@ -26,13 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from barlight.commands.export import DEFAULT_PRESET, prepare_cpu, report
+    from barlight.commands.export import prepare_cpu, report
 
     prepare_cpu(args.threads)
     from bridge.timeline.sources import load_timeline
     from renderer.export.demo import write_demo
     from renderer.export.job import ExportRequest, run_export
     from renderer.export.timing import parse_fps, parse_size
+    from renderer.presets import DEFAULT_PRESET
 
     out = Path(args.out)
     fps, size = parse_fps(args.fps), parse_size(args.size)

@@ -11,7 +11,6 @@ HELP = "render per-bar keyframes and a video of AUDIO locked to a timeline (.mid
 
 DEFAULT_FPS = "30"
 DEFAULT_SIZE = "1280x720"
-DEFAULT_PRESET = "neon"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +70,7 @@ def resolve_request(args: argparse.Namespace, say=print):
     from renderer.export.keyframes import read_keyframes
     from renderer.export.timing import BarRange, parse_bars, parse_fps, parse_size
     from renderer.export.video import H264, PRORES
+    from renderer.presets import DEFAULT_PRESET
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

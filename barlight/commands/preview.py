@@ -7,7 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-from barlight.commands.export import DEFAULT_PRESET
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 
 HELP = "open the live preview: visuals rendered ahead of the DAW's transport, recorded for export"
@@ -53,6 +52,7 @@ def _check_display() -> None:
 def _renderer(args: argparse.Namespace):
     from bridge.errors import InputError
     from renderer.export.timing import parse_size
+    from renderer.presets import DEFAULT_PRESET
     from renderer.renderer import Renderer
 
     size = None
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if not -2000.0 <= args.latency_ms <= 2000.0:
         raise InputError("--latency-ms", f"must be -2000..2000, got {args.latency_ms:g}")
     _check_display()
-    from renderer.presets import builtin_presets
+    from renderer.presets import DEFAULT_PRESET, builtin_presets
 
     print("loading the renderer…", file=sys.stderr, flush=True)
     renderer = _renderer(args)  # torch threads: the backend's (renderer.devices, CPU policy)

@@ -36,6 +36,7 @@ from renderer.export.checkpoint import BackgroundWriter, FrameStore
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, write_keyframes
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
 from renderer.export.video import H264, VideoFormat, VideoWriter
+from renderer.presets import DEFAULT_PRESET
 
 
 # -- the plan: pure timing ---------------------------------------------------------------
@@ -117,7 +118,7 @@ class ExportRequest:
     out_dir: Path
     tempo_map: TempoMap
     timeline_source: str = ""
-    preset: str = "neon"
+    preset: str = DEFAULT_PRESET
     backend: str | None = None
     fps: Fraction = Fraction(30)
     size: tuple[int, int] = (1280, 720)

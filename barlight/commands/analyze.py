@@ -59,11 +59,7 @@ def run(args: argparse.Namespace) -> int:
         data["frames"]["centroid"] = data["frames"]["centroid_hz"]
         if tempo_map is not None:
             data["audio_start_seconds"] = args.audio_start
-            data["timeline"] = {
-                "tempo": [p.to_dict() for p in tempo_map.tempo],
-                "markers": [{"name": m.name, "beat": m.beat, "seconds": tempo_map.seconds_at(m.beat)}
-                            for m in tempo_map.markers],
-            }
+            data["timeline"] = tempo_map.to_dict(bars[-1].bar if bars else None)  # as `barlight timeline --json`
             data["bars"] = [b.to_dict() for b in bars]
             if args.beats:
                 data["beats"] = [b.to_dict() for b in summarize_beats(track, tempo_map,

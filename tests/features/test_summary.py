@@ -80,6 +80,8 @@ def test_cli_writes_bars_beats_and_a_plot(tmp_path, signals, capsys):
     assert set(data["bars"][0]) == {"bar", "start_beat", "start_seconds", "end_seconds", "meter", "bpm", "marker"} | stats
     assert set(data["beats"][0]) == {"bar", "beat_in_bar", "start_beat", "start_seconds", "end_seconds"} | stats
     assert data["bars"][0]["meter"] == "4/4" and len(data["bars"][0]["mean"]["chroma"]) == 12
+    assert TempoMap.from_dict(data["timeline"]) == TempoMap.constant(120.0, 4, 4)  # TempoMap's own JSON
+    assert [row["bar"] for row in data["timeline"]["bars"]] == [1, 2, 3, 4]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     umask = os.umask(0)
     os.umask(umask)

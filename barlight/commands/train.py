@@ -49,13 +49,12 @@ def run(args: argparse.Namespace) -> int:
     from renderer.embedded.config import DEFAULT_CONFIG, WEIGHTS_DIR, build_pipeline
     from renderer.embedded.data import assemble, assemble_user
     from renderer.embedded.pipeline import BarlightPipeline
-    from renderer.embedded.training import TrainConfig, train
+    from renderer.embedded.training import train, train_config
 
     apply_cpu_policy(args.threads)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    steps = args.steps if args.steps is not None else (600 if args.finetune else 2400)
 
     data_dir = out.parent / f"data-seed{args.seed}"
     data = assemble(data_dir, n_songs=args.songs, n_clips=args.clips, seed=args.seed)
@@ -66,12 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.finetune is not None:
         pipe = BarlightPipeline.from_pretrained(args.finetune)
-        config = TrainConfig(steps=steps, batch_size=args.batch_size, seed=args.seed, threads=args.threads,
-                             learning_rate=2e-4, warmup_steps=50,
-                             procedural_fraction=0.25 if user is not None else 1.0)
     else:
         pipe = build_pipeline(DEFAULT_CONFIG, seed=args.seed)
-        config = TrainConfig(steps=steps, batch_size=args.batch_size, seed=args.seed, threads=args.threads)
+    config = train_config(finetune=args.finetune is not None, user_pairs=user is not None, steps=args.steps,
+                          batch_size=args.batch_size, seed=args.seed, threads=args.threads)
     prep_seconds = time.perf_counter() - started
 
     ema, state = train(pipe, data, out, config, resume=args.resume, user=user)

@@ -50,6 +50,21 @@ class TrainConfig:
         return asdict(self)
 
 
+#: What fine-tuning changes from training from scratch: fewer steps, a lower peak learning rate, a short warm-up.
+FINETUNE_SETTINGS: dict[str, Any] = {"steps": 600, "learning_rate": 2e-4, "warmup_steps": 50}
+#: Share of each fine-tuning batch still drawn from procedural targets when the user's own pairs are given.
+USER_PROCEDURAL_FRACTION = 0.25
+
+
+def train_config(finetune: bool = False, user_pairs: bool = False, **settings: Any) -> TrainConfig:
+    """The settings of a run from scratch or a fine-tuning one (with or without the user's pairs);
+    ``settings`` that are not None (steps, batch_size, seed, threads ...) override them."""
+    plan: dict[str, Any] = {}
+    if finetune:
+        plan = {**FINETUNE_SETTINGS, "procedural_fraction": USER_PROCEDURAL_FRACTION if user_pairs else 1.0}
+    return TrainConfig(**{**plan, **{k: v for k, v in settings.items() if v is not None}})
+
+
 @dataclass
 class TrainState:
     step: int = 0

@@ -46,3 +46,16 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path) -> None:
 def test_loss_goes_down(tmp_path) -> None:
     _, state = train(tiny_pipeline(0), dataset(), tmp_path, config(40), progress=False)
     assert np.mean(state.losses[-8:]) < 0.8 * np.mean(state.losses[:4])
+
+
+def test_a_finetuning_run_is_shorter_and_gentler_than_one_from_scratch():
+    from renderer.embedded.training import train_config
+
+    scratch = train_config(steps=None, seed=3)
+    tune = train_config(finetune=True, seed=3)
+    assert scratch == TrainConfig(seed=3)
+    assert tune.steps < scratch.steps and tune.learning_rate < scratch.learning_rate
+    assert tune.warmup_steps < scratch.warmup_steps and tune.procedural_fraction == 1.0
+    with_pairs = train_config(finetune=True, user_pairs=True)
+    assert 0.0 < with_pairs.procedural_fraction < 1.0  # the user's pictures fill the rest of each batch
+    assert train_config(finetune=True, steps=10, batch_size=4).steps == 10

@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     from renderer.backends import load_backend
     from renderer.embedded.config import WEIGHTS_DIR
     from renderer.export.demo import write_demo
-    from renderer.export.job import ExportRequest, run_export
+    from renderer.export.job import run_export
+    from renderer.export.request import ExportRequest
     from renderer.export.timing import BarRange, parse_fps, parse_size
     from renderer.renderer import Renderer
 

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     prepare_cpu(args.threads)
     from bridge.timeline.sources import load_timeline
     from renderer.export.demo import write_demo
-    from renderer.export.job import ExportRequest, run_export
+    from renderer.export.job import run_export
+    from renderer.export.request import ExportRequest
     from renderer.export.timing import parse_fps, parse_size
     from renderer.presets import DEFAULT_PRESET
 

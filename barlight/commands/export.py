@@ -9,11 +9,9 @@ from pathlib import Path
 
 HELP = "render per-bar keyframes and a video of AUDIO locked to a timeline (.mid, .als, recording or --bpm)"
 
-DEFAULT_FPS = "30"
-DEFAULT_SIZE = "1280x720"
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from renderer.export.timing import DEFAULT_FPS, DEFAULT_SIZE, fps_label
+
     parser.add_argument("audio", nargs="?", metavar="AUDIO",
                         help="the bounce of the arrangement, starting at bar 1 (or at the first bar of --bars)")
     source = parser.add_mutually_exclusive_group()
@@ -30,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", help="override the preset's backend (embedded, diffusers)")
     parser.add_argument("--model", help="override the preset's model (diffusers folder or hub id)")
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--fps", help=f"frame rate: 24, 25, 29.97, 30000/1001 ... (default {DEFAULT_FPS})")
-    parser.add_argument("--size", help=f"WIDTHxHEIGHT (default {DEFAULT_SIZE})")
+    parser.add_argument("--fps", help=f"frame rate: 24, 25, 29.97, 30000/1001 ... (default {fps_label(DEFAULT_FPS)})")
+    parser.add_argument("--size", help="WIDTHxHEIGHT (default {}x{})".format(*DEFAULT_SIZE))
     parser.add_argument("--bars", metavar="A:B", help="export bars A through B only (AUDIO then starts at bar A)")
     parser.add_argument("--full-bounce", action="store_true",
                         help="with --bars: AUDIO is the whole song from bar 1; the range is cut out of it")
@@ -64,73 +62,60 @@ def session_timeline(name: str) -> Path:
 def resolve_request(args: argparse.Namespace, say=print):
     """Turn the command line into an :class:`ExportRequest` (all validation, no rendering)."""
     from bridge.errors import InputError
-    from bridge.timeline.sources import load_timeline, parse_meter
-    from renderer.export.audio import read_audio
-    from renderer.export.job import ExportRequest
     from renderer.export.keyframes import read_keyframes
-    from renderer.export.timing import BarRange, parse_bars, parse_fps, parse_size
+    from renderer.export.request import ExportRequest, rerender_request
+    from renderer.export.timing import parse_bars, parse_fps, parse_size
     from renderer.export.video import H264, PRORES
-    from renderer.presets import DEFAULT_PRESET
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "--out must be a folder")
-    fps_text, size_text = args.fps, args.size
-    seeds: dict[int, int] = {}
-    seed = args.seed
-    preset = args.preset
-    backend = args.backend
+    given = {key: value for key, value in {
+        "out_dir": out, "preset": args.preset, "backend": args.backend, "seed": args.seed,
+        "fps": parse_fps(args.fps) if args.fps else None, "size": parse_size(args.size) if args.size else None,
+        "video_format": PRORES if args.prores else H264, "device": args.device, "model": args.model,
+        "keep_work": args.keep_work, "threads": args.threads,
+    }.items() if value is not None}
     if args.keyframes:
         sheet = read_keyframes(args.keyframes)
-        if args.bars:
-            raise InputError("--bars", "a re-render from --keyframes exports the keyframes' bars; leave --bars out")
-        audio = Path(args.audio or sheet.audio)
-        tempo_map = sheet.tempo_map
-        timeline_source = str(sheet.timeline.get("source", "")) or os.fspath(args.keyframes)
-        bars = BarRange(sheet.start_bar, sheet.bars[-1].bar if sheet.bars else None)
-        seeds = sheet.seeds()
-        full_bounce = sheet.start_bar > 1 and sheet.audio_start_seconds == 0.0
-        seed = sheet.base_seed if seed is None else seed
-        preset = preset or sheet.preset or None
-        backend = backend or sheet.backend or None
-        fps_text = fps_text or str(sheet.fps)
-        size_text = size_text or f"{sheet.width}x{sheet.height}"
-        say(f"re-rendering {len(sheet.bars)} bars from {args.keyframes} ({sheet.bars[0].bar if sheet.bars else '-'}"
-            f"..{sheet.bars[-1].bar if sheet.bars else '-'}, same sections and seeds)")
+        request = rerender_request(sheet, args.keyframes, audio=Path(args.audio) if args.audio else None,
+                                   bars=parse_bars(args.bars) if args.bars else None, **given)
+        bars = request.bars
+        say(f"re-rendering {len(sheet.bars)} bars from {args.keyframes} ({bars.first}..{bars.last or '-'}, "
+            "same sections and seeds)")
     else:
         if not args.audio:
             raise InputError("AUDIO", "give the audio file to export (the bounce starting at bar 1)")
         audio = Path(args.audio)
-        bars = parse_bars(args.bars)
-        full_bounce = args.full_bounce
-        if args.timeline:
-            extra = {"ramps": args.ramps} if args.ramps else {}
-            tempo_map = load_timeline(args.timeline, meter=args.meter, **extra)
-            timeline_source = os.fspath(args.timeline)
-        elif args.session:
-            path = session_timeline(args.session)
-            tempo_map = load_timeline(path)
-            timeline_source = os.fspath(path)
-        elif args.bpm is not None:
-            tempo_map = load_timeline(None, bpm=args.bpm, meter=args.meter)
-            timeline_source = f"--bpm {args.bpm}" + (f" --meter {args.meter}" if args.meter else "")
-        else:
-            from renderer.export.beats import track_tempo
+        tempo_map, timeline_source = _timeline(args, audio, say)
+        request = ExportRequest(audio=audio, tempo_map=tempo_map, timeline_source=timeline_source,
+                                bars=parse_bars(args.bars), audio_from_bar_1=args.full_bounce, **given)
+    if not request.audio.is_file():
+        raise InputError(request.audio, "no such audio file")
+    return request
 
-            meter = parse_meter(args.meter) if args.meter else (4, 4)
-            tracked = track_tempo(read_audio(audio), meter, where=os.fspath(audio))
-            say(tracked.describe())
-            tempo_map = tracked.tempo_map
-            timeline_source = f"beat-tracked: {tracked.bpm:.3f} BPM"
-    if not audio.is_file():
-        raise InputError(audio, "no such audio file")
-    return ExportRequest(
-        audio=audio, out_dir=out, tempo_map=tempo_map, timeline_source=timeline_source,
-        preset=preset or DEFAULT_PRESET, backend=backend, fps=parse_fps(fps_text or DEFAULT_FPS),
-        size=parse_size(size_text or DEFAULT_SIZE), bars=bars, video_format=PRORES if args.prores else H264,
-        seed=seed, seeds=seeds, device=args.device, keep_work=args.keep_work, model=args.model,
-        audio_from_bar_1=full_bounce, threads=args.threads,
-    )
+
+def _timeline(args: argparse.Namespace, audio: Path, say):
+    """The TempoMap the command line names (``--timeline``, ``--session``, ``--bpm``; else beat-tracked
+    from ``audio``) and how to name its source."""
+    from bridge.timeline.sources import load_timeline, parse_meter
+    from renderer.export.audio import read_audio
+
+    if args.timeline:
+        extra = {"ramps": args.ramps} if args.ramps else {}
+        return load_timeline(args.timeline, meter=args.meter, **extra), os.fspath(args.timeline)
+    if args.session:
+        path = session_timeline(args.session)
+        return load_timeline(path), os.fspath(path)
+    if args.bpm is not None:
+        source = f"--bpm {args.bpm}" + (f" --meter {args.meter}" if args.meter else "")
+        return load_timeline(None, bpm=args.bpm, meter=args.meter), source
+    from renderer.export.beats import track_tempo
+
+    meter = parse_meter(args.meter) if args.meter else (4, 4)
+    tracked = track_tempo(read_audio(audio), meter, where=os.fspath(audio))
+    say(tracked.describe())
+    return tracked.tempo_map, f"beat-tracked: {tracked.bpm:.3f} BPM"
 
 
 def report(result, out=None) -> None:

@@ -5,6 +5,7 @@
 - :mod:`renderer.export.video` — :class:`VideoWriter`: H.264 + AAC ``.mp4`` or ProRes + PCM ``.mov``.
 - :mod:`renderer.export.keyframes` — ``keyframes.json`` / ``.csv`` / Parseq, and reading them back.
 - :mod:`renderer.export.checkpoint` — :class:`FrameStore`: frames and renderer state for resume.
+- :mod:`renderer.export.request` — :class:`ExportRequest`, fresh or re-rendered from a ``keyframes.json``.
 - :mod:`renderer.export.job` — :func:`plan_export` and :func:`run_export`, which tie them together.
 - :mod:`renderer.export.beats` — no timeline given: a constant tempo from librosa's beat tracker.
 - :mod:`renderer.export.demo` — the synthesised demo piece of ``barlight demo``.

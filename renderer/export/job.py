@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,9 @@ from bridge.timeline.tempo_map import Bar, TempoMap
 from renderer.export.audio import AudioClip, read_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, write_keyframes
+from renderer.export.request import ExportRequest
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
-from renderer.export.video import H264, VideoFormat, VideoWriter
-from renderer.presets import DEFAULT_PRESET
+from renderer.export.video import H264, VideoWriter
 
 
 # -- the plan: pure timing ---------------------------------------------------------------
@@ -108,36 +108,7 @@ def song_track(track: Any, offset_seconds: float) -> Any:
     return dataclasses.replace(track, seconds=np.asarray(track.seconds) + float(offset_seconds))
 
 
-# -- the request -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ExportRequest:
-    """Everything one export needs. ``timeline_source`` only names where the TempoMap came from."""
-
-    audio: Path
-    out_dir: Path
-    tempo_map: TempoMap
-    timeline_source: str = ""
-    preset: str = DEFAULT_PRESET
-    backend: str | None = None
-    fps: Fraction = Fraction(30)
-    size: tuple[int, int] = (1280, 720)
-    bars: BarRange = BarRange()
-    video_format: VideoFormat | None = None
-    seed: int | None = None
-    seeds: dict[int, int] = field(default_factory=dict)  # bar -> seed overrides (from a keyframes file)
-    device: str | None = None
-    model: str | None = None
-    threads: int | None = None  # torch CPU threads (None: the backend's default)
-    audio_from_bar_1: bool = False  # AUDIO is the whole song from bar 1 even with ``bars`` (cut here)
-    keep_work: bool = False
-    state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
-
-    @property
-    def video_path(self) -> Path:
-        """``out_dir/<audio name>.mp4`` (``.mov`` for ProRes)."""
-        return self.out_dir / f"{self.audio.stem}{(self.video_format or H264).suffix}"
-
+# -- the result --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ExportResult:

@@ -24,6 +24,10 @@ NTSC_RATES: dict[str, Fraction] = {
     "119.88": Fraction(120000, 1001),
 }
 
+#: Frame rate and size of an export unless asked otherwise.
+DEFAULT_FPS = Fraction(30)
+DEFAULT_SIZE = (1280, 720)
+
 _SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 _BARS = re.compile(r"\s*(\d*)\s*:\s*(\d*)\s*")
 

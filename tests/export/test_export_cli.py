@@ -121,3 +121,22 @@ def test_export_from_the_latest_session_as_prores(tmp_path, build, tiny_model, m
     recorded = load_timeline(sessions / "20260101-120000.jsonl")
     assert [b["seconds"] for b in sheet["bars"]] == [row.seconds for row in recorded.bars(1, len(sheet["bars"]))]
     assert sheet["timeline"]["source"].endswith("20260101-120000.jsonl")
+
+
+def test_a_re_render_from_keyframes_on_the_command_line(tmp_path, clicks, tiny_model, capsys):
+    first = tmp_path / "first"
+    assert main(["export", str(clicks), "--bpm", "150", "--out", str(first), "--fps", "8", "--size", "64x64",
+                 "--model", str(tiny_model), "--seed", "7", "--quiet"]) == 0
+    keyframes = str(first / "keyframes.json")
+    capsys.readouterr()
+    assert main(["export", "--keyframes", keyframes, "--bars", "1:1", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "--bars" in err and len(err.strip().splitlines()) == 1
+    again = tmp_path / "again"
+    assert main(["export", "--keyframes", keyframes, "--out", str(again), "--fps", "4",
+                 "--model", str(tiny_model), "--quiet"]) == 0
+    assert f"re-rendering 2 bars from {keyframes}" in capsys.readouterr().err
+    old, new = (json.loads((folder / "keyframes.json").read_text()) for folder in (first, again))
+    assert [(b["bar"], b["seed"], b["seconds"]) for b in new["bars"]] == [
+        (b["bar"], b["seed"], b["seconds"]) for b in old["bars"]]
+    assert (new["fps"], new["width"], new["base_seed"], new["audio"]) == ("4", 64, 7, old["audio"])

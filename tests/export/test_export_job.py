@@ -13,10 +13,12 @@ import pytest
 import soundfile
 from scipy.signal import correlate
 
+from bridge.errors import InputError
 from bridge.timeline.sources import load_timeline
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
-from renderer.export.job import ExportRequest, run_export
+from renderer.export.job import run_export
 from renderer.export.keyframes import read_keyframes
+from renderer.export.request import ExportRequest, rerender_request
 from renderer.export.timing import BarRange
 
 SIZE = (64, 64)
@@ -269,17 +271,18 @@ def test_a_killed_export_resumes_from_its_last_periodic_checkpoint(tmp_path, mak
 
 
 def test_rerendering_from_keyframes_keeps_bars_sections_and_seeds(tmp_path, make_renderer, build):
-    from barlight.commands.export import resolve_request
-    from barlight.cli import build_parser
-
     tempo_map = TempoMap((TempoPoint(0, 200), TempoPoint(8, 150)), (Meter(0, 4, 4), Meter(8, 5, 8)),
                          (Marker("in", 0), Marker("out", 8)))
     audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 3.0), 3.0)
     first = export(tmp_path, make_renderer, tempo_map, audio, Fraction(24), name="first", seed=99)
-    args = build_parser().parse_args(["export", "--keyframes", str(first.keyframes[0]), "--out",
-                                      str(tmp_path / "again"), "--fps", "12", "--size", "96x64"])
-    request = resolve_request(args, say=lambda text: None)
+    sheet = read_keyframes(first.keyframes[0])
+    with pytest.raises(InputError, match="--bars"):  # the bars are the keyframes'
+        rerender_request(sheet, first.keyframes[0], tmp_path / "again", bars=BarRange(2, 3))
+    same = rerender_request(sheet, first.keyframes[0], tmp_path / "again")
+    assert (same.audio, same.fps, same.size, same.preset) == (audio, Fraction(24), SIZE, "neon")
+    request = rerender_request(sheet, first.keyframes[0], tmp_path / "again", fps=Fraction(12), size=(96, 64))
     assert request.tempo_map == tempo_map and request.seed == 99 and request.size == (96, 64)
+    assert request.bars == BarRange(1, sheet.bars[-1].bar) and request.seeds == sheet.seeds()
     renderer = make_renderer(size=(96, 64), seed=request.seed)
     again = run_export(request, renderer=renderer, progress=False)
     old = read_keyframes(first.keyframes[0])

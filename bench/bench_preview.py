@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     for shown in session.shown:
         if not shown.target.playing:
             continue
-        shown_at = shown.tick_seconds + session.options.display_latency_seconds
+        shown_at = shown.tick_seconds + session.display_latency_seconds
         song_seconds = shown_at - t0
         truth = scripted.true_position(song_seconds)
         if not truth.playing or song_seconds > args.seconds:

@@ -65,7 +65,7 @@ def resolve_request(args: argparse.Namespace, say=print):
     from renderer.export.keyframes import read_keyframes
     from renderer.export.request import ExportRequest, rerender_request
     from renderer.export.timing import parse_bars, parse_fps, parse_size
-    from renderer.export.video import H264, PRORES
+    from renderer.sinks.video_file import H264, PRORES
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -2,11 +2,13 @@
 
 - :mod:`renderer.export.timing` — exact frame rates (``Fraction``), frame ``k`` at ``k/fps`` s.
 - :mod:`renderer.export.audio` — the bounce, read once and cut to the exported range.
-- :mod:`renderer.export.video` — :class:`VideoWriter`: H.264 + AAC ``.mp4`` or ProRes + PCM ``.mov``.
-- :mod:`renderer.export.keyframes` — ``keyframes.json`` / ``.csv`` / Parseq, and reading them back.
+- :mod:`renderer.sinks.video_file` — :class:`VideoWriter` (a frame sink): H.264 + AAC ``.mp4`` or ProRes + PCM ``.mov``.
+- :mod:`renderer.export.keyframes` — the keyframes as values (one per bar), and reading ``keyframes.json`` back.
+- :mod:`renderer.export.keyframe_formats` — a registry of writers: the images, JSON, CSV and Parseq files.
 - :mod:`renderer.export.checkpoint` — :class:`FrameStore`: frames and renderer state for resume.
 - :mod:`renderer.export.request` — :class:`ExportRequest`, fresh or re-rendered from a ``keyframes.json``.
-- :mod:`renderer.export.job` — :func:`plan_export` and :func:`run_export`, which tie them together.
+- :mod:`renderer.export.job` — :func:`prepare_export`, :func:`render_frames`, :func:`write_outputs` and
+  :func:`run_export`, which ties them together with checkpoints.
 - :mod:`renderer.export.beats` — no timeline given: a constant tempo from librosa's beat tracker.
 - :mod:`renderer.export.demo` — the synthesised demo piece of ``barlight demo``.
 

@@ -16,11 +16,14 @@ import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bridge.files import atomic_output, write_atomic
+
+if TYPE_CHECKING:
+    from renderer.sinks.base import FramePosition, Outputs
 
 WORK_DIR_NAME = ".barlight-work"
 JOB_NAME = "job.json"
@@ -103,20 +106,21 @@ class FrameStore:
 
 class BackgroundWriter:
     """Writes a :class:`FrameStore`'s frames and states on one worker thread, in submission order,
-    so PNG compression (and ``sink``, e.g. the video encoder) overlaps the next frame's rendering.
+    so PNG compression (and the frame sinks, e.g. the video encoder) overlaps the next frame's rendering.
 
-    ``sink(frame, rgb)`` is called on the worker for every frame in order: for frames kept from an
-    earlier run (:meth:`replay`, read back from their PNG) and for new ones (:meth:`save_frame`).
+    Every frame goes to ``outputs`` in order, on the worker, with ``position(frame)``: frames kept
+    from an earlier run (:meth:`replay`, read back from their PNG) and new ones (:meth:`save_frame`).
     At most ``max_pending`` items wait; a write error is raised from the next call. Owner thread only.
     """
 
-    def __init__(self, store: FrameStore, sink: Callable[[int, np.ndarray], None] | None = None,
-                 max_pending: int = 8) -> None:
+    def __init__(self, store: FrameStore, outputs: Outputs | None = None,
+                 position: Callable[[int], FramePosition] | None = None, max_pending: int = 8) -> None:
         import threading
         from concurrent.futures import ThreadPoolExecutor
 
         self.store = store
-        self.sink = sink
+        self.outputs = outputs
+        self.position = position
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="barlight-checkpoint")
         self._slots = threading.BoundedSemaphore(max_pending)
         self._futures: list = []
@@ -137,20 +141,23 @@ class BackgroundWriter:
                 pending.append(future)
         self._futures = pending
 
-    def _save_and_sink(self, frame: int, rgb: np.ndarray) -> None:
+    def _send(self, frame: int, rgb: np.ndarray) -> None:
+        if self.outputs is not None:
+            self.outputs.send(rgb, self.position(frame))
+
+    def _save_and_send(self, frame: int, rgb: np.ndarray) -> None:
         self.store.save_frame(frame, rgb)
-        if self.sink is not None:
-            self.sink(frame, rgb)
+        self._send(frame, rgb)
 
     def _replay(self, frame: int) -> None:
-        if self.sink is not None:
-            self.sink(frame, self.store.load_frame(frame))
+        if self.outputs is not None:
+            self._send(frame, self.store.load_frame(frame))
 
     def save_frame(self, frame: int, rgb: np.ndarray) -> None:
-        self._submit(self._save_and_sink, frame, rgb)
+        self._submit(self._save_and_send, frame, rgb)
 
     def replay(self, frame: int) -> None:
-        """Hand a frame kept from an earlier run to ``sink`` (read back from disk on the worker)."""
+        """Send a frame kept from an earlier run to ``outputs`` (read back from disk on the worker)."""
         self._submit(self._replay, frame)
 
     def save_state(self, frame: int, state: Any) -> None:

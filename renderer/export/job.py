@@ -8,24 +8,25 @@ Timing contract (docs/export.md):
 - bar ``n``'s keyframe has ``seconds`` = the TempoMap's start of bar ``n`` (song time) and
   ``frame = round((seconds - start_seconds) * fps)``, so with bars from 1, ``round(seconds * fps)``.
 
-Rendering checkpoints every frame (PNG) and the renderer state about once a second (and on
+Three steps, each callable alone: :func:`prepare_export` (the plan: audio, frames, features,
+renderer), :func:`render_frames` (the render loop, over any range of frames) and
+:func:`write_outputs` (the keyframe files, then the video). :func:`run_export` runs them on one
+machine: it checkpoints every frame (PNG) and the renderer state about once a second (and on
 Ctrl-C or a crash), so a rerun resumes. A worker thread writes the checkpoints and feeds the
-encoder in frame order while the next frame renders (a resumed run first re-feeds the kept
-frames). The video is encoded into a hidden temporary file; the keyframe images and files are
-written after the last frame, and the video is renamed into place last.
+frame sinks (the video file first) in frame order while the next frame renders (a resumed run
+first re-feeds the kept frames). The video is encoded into a hidden temporary file; the keyframe
+images and files are written after the last frame, and the video is renamed into place last.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,10 +34,17 @@ from bridge.errors import InputError
 from bridge.timeline.tempo_map import Bar, TempoMap
 from renderer.export.audio import AudioClip, read_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
-from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, write_keyframes
+from renderer.export.keyframe_formats import write_keyframes
+from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name
 from renderer.export.request import ExportRequest
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
-from renderer.export.video import H264, VideoWriter
+from renderer.moment import Moment, moment_at
+from renderer.sinks import open_sink
+from renderer.sinks.base import FramePosition, FrameSink, Outputs
+from renderer.sinks.video_file import H264
+
+if TYPE_CHECKING:
+    from renderer.renderer import RenderResult, RenderState
 
 
 # -- the plan: pure timing ---------------------------------------------------------------
@@ -60,6 +68,10 @@ class ExportPlan:
     def frame_of(self, seconds: float) -> int:
         """The video frame nearest song time ``seconds``."""
         return nearest_frame(Fraction(seconds) - Fraction(self.start_seconds), self.fps)
+
+    def position(self, frame: int) -> FramePosition:
+        """The musical position ``frame`` shows (what the frame sinks are told with it)."""
+        return FramePosition.of(moment_at(self.tempo_map, None, self.song_seconds(frame)), frame)
 
 
 def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bars: BarRange = BarRange()) -> ExportPlan:
@@ -85,7 +97,7 @@ def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bar
 
 # -- features in song time ---------------------------------------------------------------
 
-def analyze_audio(audio: AudioClip, where: os.PathLike[str] | str) -> Any:
+def analyze_audio(audio: AudioClip, where: Path | str) -> Any:
     """The FeatureTrack of the decoded AUDIO (``bridge.features``' extractor; any format FFmpeg reads)."""
     from bridge.features import FeatureExtractor
 
@@ -113,11 +125,19 @@ def song_track(track: Any, offset_seconds: float) -> Any:
 @dataclass(frozen=True)
 class ExportResult:
     video: Path
-    keyframes: tuple[Path, ...]
-    images: tuple[Path, ...]
+    files: dict[str, tuple[Path, ...]]  # keyframe format -> the files it wrote
     plan: ExportPlan
     rendered_frames: int  # frames rendered by this run (the rest came from checkpoints)
     resumed_from: int
+
+    @property
+    def keyframes(self) -> tuple[Path, ...]:
+        """The keyframe files (``keyframes.json`` first), without the images."""
+        return tuple(path for name, paths in self.files.items() if name != "images" for path in paths)
+
+    @property
+    def images(self) -> tuple[Path, ...]:
+        return self.files.get("images", ())
 
 
 def _audio_digest(clip: AudioClip) -> str:
@@ -157,19 +177,52 @@ def _with_seeds(renderer: Any, request: ExportRequest) -> Any:
     return renderer.with_bar_seeds(overrides) if overrides else renderer
 
 
-def run_export(
-    request: ExportRequest,
-    renderer: Any = None,
-    features: Any = None,
-    progress: bool = True,
-    on_frame: Callable[[int], None] | None = None,
-) -> ExportResult:
-    """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept."""
-    from bridge.files import atomic_output
-    from renderer.moment import moment_at
+# -- step 1, the plan: what to render, with what -------------------------------------------------
 
-    out = Path(request.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True, eq=False)
+class ExportJob:
+    """An export ready to render, made by :func:`prepare_export`: the request, its plan, the audio the
+    video carries (``clip``, from song time ``audio_start_seconds``), the features of AUDIO on its own
+    clock and on the song's, and the renderer with the request's seeds."""
+
+    request: ExportRequest
+    plan: ExportPlan
+    clip: AudioClip
+    audio_start_seconds: float
+    features: Any
+    song_features: Any
+    renderer: Any
+
+    def moment(self, seconds: float) -> Moment:
+        """The Moment at song time ``seconds``, with half a frame of lookahead: an onset shows on the
+        frame nearest it, not the one after."""
+        return moment_at(self.plan.tempo_map, self.song_features, seconds,
+                         window_beats=self.renderer.preset.window_beats,
+                         lookahead_seconds=float(1 / (2 * self.plan.fps)))
+
+    def identity(self) -> dict[str, Any]:
+        """What decides the frames (the work folder's ``job.json``): a rerun with the same identity resumes."""
+        plan, renderer = self.plan, self.renderer
+        return {
+            "timeline": _timeline_dict(plan.tempo_map),
+            "audio": _audio_digest(self.clip),
+            "fps": [plan.fps.numerator, plan.fps.denominator],
+            "size": list(self.request.size),
+            "start_bar": plan.start_bar,
+            "audio_start_seconds": self.audio_start_seconds,
+            "frame_count": plan.frame_count,
+            "preset": renderer.preset.name,
+            "preset_source": str(renderer.preset.source),
+            "preset_digest": _file_digest(renderer.preset.source),
+            "backend": renderer.backend.describe(),
+            "seed": renderer.seed,
+            "bar_seeds": {str(b.bar): renderer.seed_for_bar(b.bar) for b in plan.bars},
+        }
+
+
+def prepare_export(request: ExportRequest, renderer: Any = None, features: Any = None) -> ExportJob:
+    """Read AUDIO, plan the frames and bars, analyse the features (unless given) and build the renderer
+    (unless given; then it is checked against the request). Renders nothing."""
     audio = read_audio(request.audio)
     # Song time of AUDIO's first sample: the first exported bar's, unless AUDIO is the whole song.
     audio_start = 0.0 if request.audio_from_bar_1 else request.tempo_map.bar_start_seconds(request.bars.first)
@@ -177,56 +230,44 @@ def run_export(
     if skip >= audio.duration_seconds:
         raise InputError(request.audio, f"the audio ends before bar {request.bars.first}")
     plan = plan_export(request.tempo_map, audio.duration_seconds - skip, request.fps, request.bars)
-    clip = audio.cut(skip, skip + plan.duration_seconds)
     if features is None:
         features = analyze_audio(audio, request.audio)
-    song_features = song_track(features, audio_start)
     renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)
-    window_beats = renderer.preset.window_beats
-    video_format = request.video_format or H264
+    return ExportJob(request, plan, audio.cut(skip, skip + plan.duration_seconds), audio_start, features,
+                     song_track(features, audio_start), renderer)
 
-    # Half a frame of lookahead: an onset shows on the frame nearest it, not the one after.
-    lookahead = float(1 / (2 * plan.fps))
 
-    def moment(seconds: float):
-        return moment_at(plan.tempo_map, song_features, seconds, window_beats=window_beats,
-                         lookahead_seconds=lookahead)
+# -- step 2, the render loop ----------------------------------------------------------------
 
-    job = {
-        "timeline": _timeline_dict(plan.tempo_map),
-        "audio": _audio_digest(clip),
-        "fps": [plan.fps.numerator, plan.fps.denominator],
-        "size": list(request.size),
-        "start_bar": plan.start_bar,
-        "audio_start_seconds": audio_start,
-        "frame_count": plan.frame_count,
-        "preset": renderer.preset.name,
-        "preset_source": str(renderer.preset.source),
-        "preset_digest": _file_digest(renderer.preset.source),
-        "backend": renderer.backend.describe(),
-        "seed": renderer.seed,
-        "bar_seeds": {str(b.bar): renderer.seed_for_bar(b.bar) for b in plan.bars},
-    }
-    store = FrameStore(out, job)
-    store.open()
+def render_frames(job: ExportJob, first: int, stop: int,
+                  state: RenderState | None = None) -> Iterator[tuple[int, RenderResult]]:
+    """Frames ``first`` .. ``stop - 1`` of the plan, in order, each rendered from the previous one's state;
+    ``state`` is the state before ``first`` (None: no feedback, as before frame 0). Any range may be
+    rendered alone: the rest of a resumed export, or one chunk of a distributed one."""
+    for k in range(first, stop):
+        result = job.renderer.render(job.moment(job.plan.song_seconds(k)), state)
+        state = result.state
+        yield k, result
+
+
+def _render_checkpointed(job: ExportJob, store: FrameStore, outputs: Outputs, progress: bool,
+                         on_frame: Callable[[int], None] | None) -> tuple[int, int]:
+    """Render every frame ``store`` lacks, checkpointing each and feeding ``outputs`` in frame order (kept
+    frames first, read back); returns (first frame rendered, frames rendered). On an error or Ctrl-C the
+    finished frames and the state after the last one are kept for a rerun, and ``outputs`` aborted."""
+    plan = job.plan
     first, state = store.resume_point()
-    state_every = request.state_every or max(1, round(float(plan.fps)))
-    rendered = 0
+    state_every = job.request.state_every or max(1, round(float(plan.fps)))
     last_done = first - 1
-    video_path = request.video_path
-    video = VideoWriter(video_path, plan.fps, request.size, clip, video_format)
     bar_iter = _progress(plan.frame_count, first, progress, "render")
-    # Frames are checkpointed and encoded on a worker thread, in order, while the next one renders.
-    writer = BackgroundWriter(store, sink=lambda _k, rgb: video.write(rgb))
+    # Frames are checkpointed and sent to the sinks on a worker thread, in order, while the next one renders.
+    writer = BackgroundWriter(store, outputs, plan.position)
     try:
         for k in range(first):
             writer.replay(k)
-        for k in range(first, plan.frame_count):
-            result = renderer.render(moment(plan.song_seconds(k)), state)
-            state = result.state
+        for k, result in render_frames(job, first, plan.frame_count, state):
             writer.save_frame(k, result.frame)
-            last_done = k
-            rendered += 1
+            state, last_done = result.state, k
             if (k + 1) % state_every == 0 or k == plan.frame_count - 1:
                 writer.save_state(k, state)
             if bar_iter is not None:
@@ -238,61 +279,80 @@ def run_export(
         try:
             writer.close()  # every finished frame onto disk ...
         finally:
-            video.abort()
+            outputs.abort()
             if last_done >= first:  # ... and the state after the last one: a rerun resumes right there
                 store.save_state(last_done, state)
         raise
     finally:
         if bar_iter is not None:
             bar_iter.close()
-    if video.frames_written != plan.frame_count:
-        video.abort()
-        raise RuntimeError(f"encoded {video.frames_written} of {plan.frame_count} frames")
+    return first, last_done + 1 - first
 
+
+# -- step 3, the files ------------------------------------------------------------------------
+
+def keyframe_sheet(job: ExportJob) -> KeyframeSheet:
+    """The keyframes of ``job``: one per bar, where it starts, its music, and how its frame was rendered."""
+    plan, request, renderer = job.plan, job.request, job.renderer
+    summaries = bar_features(job.features, plan, job.audio_start_seconds)
+    keyframes = []
+    for row in plan.bars:
+        moment = job.moment(row.seconds)
+        keyframes.append(BarKeyframe(
+            bar=row.bar, beat=row.beat, seconds=row.seconds,
+            video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
+            frame=plan.frame_of(row.seconds), bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
+            section=moment.section, seed=renderer.seed_for_bar(row.bar), features=summaries.get(row.bar, {}),
+            conditioning=renderer.condition(moment).to_dict(), image=image_name(row.bar),
+        ))
+    return KeyframeSheet(
+        fps=plan.fps, width=request.size[0], height=request.size[1], audio=str(request.audio.resolve()),
+        timeline={"source": request.timeline_source, **_timeline_dict(plan.tempo_map)},
+        bars=tuple(keyframes), frame_count=plan.frame_count, duration_seconds=float(plan.duration_seconds),
+        start_bar=plan.start_bar, start_seconds=plan.start_seconds, preset=request.preset,
+        backend=renderer.backend.name or "", video=request.video_path.name, base_seed=renderer.seed,
+        audio_start_seconds=job.audio_start_seconds,
+    )
+
+
+def write_outputs(job: ExportJob, outputs: Outputs, frame_image: Callable[[int], Path]) -> dict[str, tuple[Path, ...]]:
+    """Write every keyframe format (``frame_image(k)``: the PNG of frame ``k``), then end the sinks' streams,
+    so the video appears last, when everything else is in place; on an error the sinks are aborted."""
     try:
-        summaries = bar_features(features, plan, audio_start)
-        keyframes = []
-        images = []
-        image_dir = out / "keyframes"
-        image_dir.mkdir(exist_ok=True)
-        for row in plan.bars:
-            bar_moment = moment(row.seconds)
-            description = renderer.describe(bar_moment)
-            frame = plan.frame_of(row.seconds)
-            image = image_name(row.bar)
-            # A bar starting in the last half frame rounds to one past the end: show the last frame.
-            with atomic_output(out / image) as tmp:
-                shutil.copyfile(store.frame_path(min(frame, plan.frame_count - 1)), tmp)
-            images.append(out / image)
-            keyframes.append(BarKeyframe(
-                bar=row.bar, beat=row.beat, seconds=row.seconds,
-                video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
-                frame=frame, bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
-                section=bar_moment.section, seed=renderer.seed_for_bar(row.bar),
-                features=summaries.get(row.bar, {}),
-                conditioning=description["conditioning"], image=image,
-            ))
-
-        sheet = KeyframeSheet(
-            fps=plan.fps, width=request.size[0], height=request.size[1], audio=os.fspath(request.audio.resolve()),
-            timeline={"source": request.timeline_source, **_timeline_dict(plan.tempo_map)},
-            bars=tuple(keyframes), frame_count=plan.frame_count, duration_seconds=float(plan.duration_seconds),
-            start_bar=plan.start_bar, start_seconds=plan.start_seconds, preset=request.preset,
-            backend=renderer.backend.name or "", video=video_path.name, base_seed=renderer.seed,
-            audio_start_seconds=audio_start,
-        )
-        written = write_keyframes(sheet, out)
-        current = {path.name for path in images}
-        for stale in image_dir.glob("bar_[0-9][0-9][0-9][0-9].png"):  # from an earlier export into DIR
-            if stale.name not in current:
-                stale.unlink(missing_ok=True)
-        video.close()  # the video appears last, when everything else is in place
+        files = write_keyframes(keyframe_sheet(job), Path(job.request.out_dir), frame_image)
+        outputs.close()
     except BaseException:
-        video.abort()
+        outputs.abort()
         raise
+    return files
+
+
+def run_export(
+    request: ExportRequest,
+    renderer: Any = None,
+    features: Any = None,
+    progress: bool = True,
+    on_frame: Callable[[int], None] | None = None,
+    sinks: Iterable[FrameSink] = (),
+) -> ExportResult:
+    """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept;
+    ``sinks`` get every frame too, after the video file (and end with it)."""
+    out = Path(request.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    job = prepare_export(request, renderer, features)
+    store = FrameStore(out, job.identity())
+    store.open()
+    video = open_sink("video", path=request.video_path, fps=job.plan.fps, size=request.size, audio=job.clip,
+                      video_format=request.video_format or H264)
+    outputs = Outputs([video, *sinks])
+    first, rendered = _render_checkpointed(job, store, outputs, progress, on_frame)
+    if video.frames_written != job.plan.frame_count:
+        outputs.abort()
+        raise RuntimeError(f"encoded {video.frames_written} of {job.plan.frame_count} frames")
+    files = write_outputs(job, outputs, store.frame_path)
     if not request.keep_work:
         store.remove()
-    return ExportResult(video_path, written, tuple(images), plan, rendered, first)
+    return ExportResult(request.video_path, files, job.plan, rendered, first)
 
 
 def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from bridge.errors import InputError
 from bridge.timeline.tempo_map import TempoMap
 from renderer.export.keyframes import KeyframeSheet
 from renderer.export.timing import DEFAULT_FPS, DEFAULT_SIZE, BarRange, parse_fps, parse_size
-from renderer.export.video import H264, VideoFormat
+from renderer.sinks.video_file import H264, VideoFormat
 from renderer.presets import DEFAULT_PRESET
 
 

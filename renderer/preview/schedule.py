@@ -20,9 +20,12 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.clock import TransportSnapshot
+
+if TYPE_CHECKING:
+    from renderer.sinks.base import FramePosition
 
 #: Render latency assumed before any render has been measured, in seconds.
 INITIAL_RENDER_SECONDS = 0.05
@@ -107,6 +110,7 @@ class PreviewFrame:
     ready_seconds: float  #: host time it was finished
     preset: str = ""
     info: dict[str, float] = field(default_factory=dict)  #: what the HUD shows about it (feature meters…)
+    position: FramePosition | None = None  #: the musical position it shows (what the frame sinks are told)
 
 
 @dataclass

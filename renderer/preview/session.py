@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from renderer.preview.live import LiveFeatures
 from renderer.preview.schedule import DisplayClock, FrameBuffer, PreviewFrame, RenderTarget
 from renderer.preview.status import LOST, PreviewStatus, preview_status
 from renderer.preview.worker import RenderWorker, bar_beat_label
+from renderer.sinks.base import FrameSink, Outputs
 
 if TYPE_CHECKING:
     from bridge.recording import Recorder
@@ -51,7 +52,7 @@ class PreviewOptions:
     sessions_folder: Path | None = None  #: default: bridge.recording.sessions_dir()
     screenshots_folder: Path = Path("screenshots")
     refresh_hz: float = 60.0
-    display_latency_seconds: float = 0.0  #: from a tick to light on the screen (compositor, projector)
+    display_latency_seconds: float = 0.0  #: the window's, from a tick to light on the screen (compositor, projector)
     max_fps: float | None = None  #: cap on renders per second (None: one per tick at most)
 
 
@@ -82,20 +83,23 @@ class Tick:
 class PreviewSession:
     """The preview's engine. ``start()``, then ``tick()`` at every display refresh, then ``stop()``.
 
+    Each frame due goes to the frame sinks in :attr:`outputs` (the window adds its own; ``sinks``
+    adds more), each in step with its display latency; frames are rendered for the slowest.
     Thread-safety: call everything from one thread (the GUI's); the receiver, recorder and
     worker run their own threads. Realtime-safety: :meth:`tick` takes microseconds (no rendering).
     """
 
     def __init__(self, renderer: Renderer, options: PreviewOptions = PreviewOptions(),
-                 now: Callable[[], float] = time.monotonic) -> None:
+                 now: Callable[[], float] = time.monotonic, sinks: Iterable[FrameSink] = ()) -> None:
         self.options = options
         self.now = now
+        self.outputs = Outputs(sinks)
         self.receiver = Receiver(options.listen[0], options.listen[1], allow=options.allow,
                                  latency_seconds=options.latency_ms / 1000.0)
         self.features = LiveFeatures()
         self.buffer = FrameBuffer()
         self.period_seconds = max(1, round(1000.0 / options.refresh_hz)) / 1000.0  # the window timer's whole ms
-        self.display = DisplayClock(self.period_seconds, now(), options.display_latency_seconds)
+        self.display = DisplayClock(self.period_seconds, now(), self.display_latency_seconds)
         self.worker = RenderWorker(renderer, self.receiver.snapshot, self.features, self.buffer,
                                    lambda: self.display, max_fps=options.max_fps, now=now)
         self.recorder: Recorder | None = None
@@ -129,10 +133,12 @@ class PreviewSession:
         return self
 
     def stop(self) -> Path | None:
-        """Stop everything; returns the recording's path (None when nothing was recorded: the empty file is removed)."""
+        """Stop everything (the sinks' streams end); returns the recording's path (None when nothing was
+        recorded: the empty file is removed)."""
         self.worker.stop()
         self.receiver.stop()
         self.features.close()
+        self.outputs.close()
         sys.setswitchinterval(self._switch_interval)
         if self.recorder is None:
             return None
@@ -152,6 +158,11 @@ class PreviewSession:
     def renderer(self) -> Renderer:
         return self.worker.renderer
 
+    @property
+    def display_latency_seconds(self) -> float:
+        """From a tick to light: the slowest sink's display latency, at least the options' (the window's)."""
+        return max(self.options.display_latency_seconds, self.outputs.latency_seconds)
+
     # -- per tick ----------------------------------------------------------------------------
 
     def tick(self, now_seconds: float | None = None) -> Tick:
@@ -160,7 +171,8 @@ class PreviewSession:
         if self._last_tick is not None:
             self.tick_gaps.append(now - self._last_tick)
         self._last_tick = now
-        self.display = DisplayClock(self.period_seconds, now, self.options.display_latency_seconds)
+        latency = self.display_latency_seconds
+        self.display = DisplayClock(self.period_seconds, now, latency)
         snapshot = self.receiver.snapshot()
         stats = self.receiver.stats()
         self.status = preview_status(snapshot, stats.sessions, now, self.listen)
@@ -170,9 +182,11 @@ class PreviewSession:
         if frame is not None:
             self.current = frame
             self._shown_times.append(now)
-            audible = snapshot.beat_at(now + self.options.display_latency_seconds)
+            audible = snapshot.beat_at(now + latency)
             self.shown.append(Shown(now, frame.target, frame.label, frame.preset, audible, _label(snapshot, audible),
                                     snapshot.generation))
+            self.outputs.schedule(frame.image, frame.position, now)
+        self.outputs.flush(now, 0.5 * self.period_seconds)
         return Tick(frame, self.status, snapshot)
 
     def stats(self, now_seconds: float | None = None) -> PreviewStats:

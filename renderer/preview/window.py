@@ -1,8 +1,8 @@
 """The preview window (PySide6): paints the frame due at each refresh and the HUD, and handles input.
 
 Everything that takes time runs elsewhere (the render worker, the receiver, the recorder);
-the GUI thread only asks :meth:`PreviewSession.tick` for the frame due, converts a new
-frame to a QImage and paints. Keys: H HUD, F fullscreen (Esc leaves), B blackout,
+the GUI thread only calls :meth:`PreviewSession.tick`, which hands the frame due to the
+window's frame sink (:class:`renderer.sinks.window.WindowSink`: a QImage), and paints. Keys: H HUD, F fullscreen (Esc leaves), B blackout,
 P freeze, S screenshot, [ and ] latency offset -/+ 5 ms, C controls bar.
 """
 
@@ -33,17 +33,12 @@ from bridge.files import atomic_output
 from renderer.preview.hud import Hud, Meter
 from renderer.preview.session import PreviewSession
 from renderer.preview.status import STOPPED, WAITING, PreviewStatus
+from renderer.sinks import open_sink
 
 #: Range of the latency offset slider, in milliseconds.
 LATENCY_RANGE_MS = (-500, 500)
 #: How long a note (screenshot path, reload result) stays on the HUD, in seconds.
 NOTE_SECONDS = 6.0
-
-
-def to_qimage(image) -> QImage:
-    """An HxWx3 uint8 RGB array as a QImage (copied: the array may go away)."""
-    height, width = image.shape[:2]
-    return QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
 class FrameView(QWidget):
@@ -152,7 +147,9 @@ class PreviewWindow(QWidget):
         self.note = ""
         self._note_until = 0.0
         self.preset_file = preset_file
-        self.frames_shown = 0
+        #: the window as one of the session's frame sinks (the screen's latency is the preview's display latency)
+        self.sink = session.outputs.add(open_sink("window", view=self.view,
+                                                  latency_seconds=session.options.display_latency_seconds))
         self.tick_seconds: deque[float] = deque(maxlen=2000)  #: CPU seconds of each tick's work
 
         self.presets = QComboBox()
@@ -219,10 +216,7 @@ class PreviewWindow(QWidget):
     def on_tick(self) -> None:
         started = time.thread_time()
         now = time.monotonic()
-        tick = self.session.tick(now)
-        if tick.frame is not None:
-            self.view.image = to_qimage(tick.frame.image)
-            self.frames_shown += 1
+        tick = self.session.tick(now)  # a frame due now reaches the view through self.sink
         status = tick.status
         if self.session.frozen:
             status = PreviewStatus(status.state, "Frozen (P resumes)", (), status.sender)

@@ -21,6 +21,7 @@ from bridge.clock import TransportSnapshot
 from renderer.moment import MIN_WINDOW_SECONDS
 from renderer.preview.live import LiveFeatures, live_moment
 from renderer.preview.schedule import DisplayClock, FrameBuffer, LatencyMeter, PreviewFrame, RenderTarget, plan_target
+from renderer.sinks.base import FramePosition
 
 if TYPE_CHECKING:
     from renderer.renderer import Renderer, RenderState
@@ -151,5 +152,5 @@ class RenderWorker:
         sources = result.conditioning.sources
         info = {name: float(sources.get(name, 0.0)) for name in ("energy", "brightness", "onset", "noisiness")}
         frame = PreviewFrame(result.frame, target, bar_beat_label(snapshot, target.beat), moment.section,
-                             ready - started, ready, renderer.preset.name, info)
+                             ready - started, ready, renderer.preset.name, info, FramePosition.of(moment))
         return frame, result.state

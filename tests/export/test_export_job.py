@@ -25,11 +25,11 @@ SIZE = (64, 64)
 
 
 def export(tmp_path: Path, make_renderer, tempo_map: TempoMap, audio: Path, fps: Fraction, name: str = "out",
-           bars: BarRange = BarRange(), preset="neon", **kwargs):
+           bars: BarRange = BarRange(), preset="neon", sinks=(), **kwargs):
     renderer = make_renderer(preset, seed=kwargs.get("seed"))
     request = ExportRequest(audio=audio, out_dir=tmp_path / name, tempo_map=tempo_map, fps=fps, size=SIZE,
                             bars=bars, preset=str(preset), **kwargs)
-    return run_export(request, renderer=renderer, progress=False)
+    return run_export(request, renderer=renderer, progress=False, sinks=sinks)
 
 
 def audio_seconds(path: Path) -> Fraction:
@@ -213,7 +213,7 @@ class Interrupted(KeyboardInterrupt):
     pass
 
 
-def interrupt_after(request: ExportRequest, renderer, frame: int) -> None:
+def interrupt_after(request: ExportRequest, renderer, frame: int, sinks=()) -> None:
     """Run ``request`` and interrupt it, like Ctrl-C, right after frame ``frame`` is kept."""
 
     def crash_at(k):
@@ -221,7 +221,40 @@ def interrupt_after(request: ExportRequest, renderer, frame: int) -> None:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        run_export(request, renderer=renderer, progress=False, on_frame=crash_at)
+        run_export(request, renderer=renderer, progress=False, on_frame=crash_at, sinks=sinks)
+
+
+def test_a_sink_gets_every_frame_in_order_with_the_position_it_shows(tmp_path, make_renderer, build, monkeypatch):
+    from renderer.sinks import SINKS, open_sink
+    from tests.sinks.probe import ROW
+
+    monkeypatch.setitem(SINKS, "probe", ROW)  # a test-only sink: one registry row
+    tempo_map = TempoMap((TempoPoint(0, 180), TempoPoint(6, 240)), (Meter(0, 3, 4), Meter(6, 5, 8)),
+                         (Marker("a", 0), Marker("b", 6)))
+    audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 2.4), 2.4)
+    fps = Fraction(25)
+    whole, cut = open_sink("probe:whole"), open_sink("probe:cut")
+    result = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole", sinks=[whole])
+    plan = result.plan
+    assert whole.ended == "closed" and [p.frame for p in whole.positions] == list(range(plan.frame_count))
+    for p in whole.positions:
+        assert p.seconds == plan.song_seconds(p.frame) and p.beat == tempo_map.beat_at(p.seconds)
+        bar = tempo_map.position_at(p.beat)
+        assert (p.bar, p.numerator, p.denominator, p.bpm) == (bar.bar, bar.numerator, bar.denominator,
+                                                              tempo_map.bpm_at(p.beat))
+        assert p.section == tempo_map.marker_at(p.beat).name
+    for kf in read_keyframes(result.keyframes[0]).bars:  # the frame at a bar line shows that bar (or ends the one before)
+        assert whole.positions[min(kf.frame, plan.frame_count - 1)].bar in (kf.bar, kf.bar - 1)
+
+    # interrupted and resumed: the kept frames are sent again first, the same pixels and positions
+    request = ExportRequest(audio=audio, out_dir=tmp_path / "cut", tempo_map=tempo_map, fps=fps, size=SIZE,
+                            state_every=10)
+    first = open_sink("probe:first")
+    interrupt_after(request, make_renderer(), 21, sinks=[first])
+    assert first.ended == "aborted" and [p.frame for p in first.positions] == list(range(22))
+    run_export(request, renderer=make_renderer(), progress=False, sinks=[cut])
+    assert cut.positions == whole.positions
+    assert all(np.array_equal(a, b) for (_, a, _), (_, b, _) in zip(cut.received, whole.received))
 
 
 def test_an_interrupted_export_resumes_to_the_same_output(tmp_path, make_renderer, build):

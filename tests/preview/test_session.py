@@ -10,17 +10,22 @@ from renderer.preview.session import PreviewOptions, PreviewSession
 from tests.preview.daw import ScriptedDaw
 
 
-def test_rendering_slower_than_the_display_shows_fewer_frames_each_on_time(tiny_renderer, tmp_path):
-    session = PreviewSession(tiny_renderer, PreviewOptions(listen=("127.0.0.1", 0), record=False,
-                                                           refresh_hz=250.0)).start()  # a 4 ms display
+def play(session: PreviewSession, seconds: float) -> None:
+    """A simulated DAW plays for ``seconds`` while the session ticks like a display; then the session stops."""
     try:
-        daw = ScriptedDaw(session.listen[1], [("play", 3.0)]).start()
+        daw = ScriptedDaw(session.listen[1], [("play", seconds)]).start()
         deadline = time.monotonic() + 10.0
         while not daw.done and time.monotonic() < deadline:
             session.tick()
             time.sleep(session.period_seconds)
     finally:
         session.stop()
+
+
+def test_rendering_slower_than_the_display_shows_fewer_frames_each_on_time(tiny_renderer, tmp_path):
+    session = PreviewSession(tiny_renderer, PreviewOptions(listen=("127.0.0.1", 0), record=False,
+                                                           refresh_hz=250.0)).start()  # a 4 ms display
+    play(session, 3.0)
     shown = [s for s in session.shown if s.target.playing]
     assert len(shown) >= 10
     ticks = np.array([s.tick_seconds for s in shown])
@@ -32,3 +37,23 @@ def test_rendering_slower_than_the_display_shows_fewer_frames_each_on_time(tiny_
     assert np.median(lag[-third:]) < np.median(lag[:third]) + 0.05  # not falling behind
     beats = [s.target.beat for s in shown]
     assert all(b < c for b, c in zip(beats, beats[1:]))
+
+
+def test_sinks_get_the_frames_shown_each_in_step_with_its_display(tiny_renderer, monkeypatch):
+    from renderer.sinks import SINKS, open_sink
+    from tests.sinks.probe import ROW
+
+    monkeypatch.setitem(SINKS, "probe", ROW)  # a test-only sink: one registry row
+    projector, monitor = open_sink("probe:projector", latency_seconds=0.04), open_sink("probe:monitor")
+    session = PreviewSession(tiny_renderer, PreviewOptions(listen=("127.0.0.1", 0), record=False, refresh_hz=250.0),
+                             sinks=[projector, monitor]).start()
+    assert session.display.latency_seconds == 0.04  # frames are rendered for the slowest display
+    play(session, 2.0)
+    assert projector.ended == monitor.ended == "closed"
+    assert [p.beat for p in projector.positions] == [s.target.beat for s in session.shown]  # what was shown
+    playing = [p for p, s in zip(projector.positions, session.shown) if s.target.playing]
+    assert len(playing) >= 5 and all(p.bar == int(s.label.split(".")[0]) for p, s in zip(
+        projector.positions, session.shown) if s.target.playing)
+    assert monitor.positions == projector.positions[:len(monitor.positions)]
+    for (seen, _, _), (later, _, _) in zip(projector.received, monitor.received):
+        assert later - seen >= 0.04 - 0.5 * session.period_seconds - 0.001  # held back by the difference

@@ -87,6 +87,8 @@ def test_frames_follow_barlight_send_file_in_order_and_the_session_is_recorded(p
     finally:
         sender.kill()
     assert "Sender ended" in window.view.status.headline and window.view.image is not None
+    assert window.sink.shown == len(session.shown)  # the window is a frame sink: every frame shown reached it
+    assert session.shown[-1].label.split(".")[0] == str(window.sink.position.bar)  # with the position it shows
     seen = deduped(states)
     assert seen[0] == WAITING and seen.index(PLAYING) < seen.index(LOST)  # a stopped moment before play is fine
 

@@ -9,7 +9,7 @@ from scipy.signal import correlate
 
 from renderer.export.audio import AudioClip
 from renderer.export.timing import frame_count
-from renderer.export.video import H264, PRORES, VideoWriter
+from renderer.sinks.video_file import H264, PRORES, VideoWriter
 
 
 def noise(seconds: float, rate: int = 44100, seed: int = 0) -> AudioClip:

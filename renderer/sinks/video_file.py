@@ -1,4 +1,4 @@
-"""Write frames and the piece's audio into one video file with exact timing (PyAV / FFmpeg).
+"""The video file sink: frames and the piece's audio in one video file with exact timing (PyAV / FFmpeg).
 
 Frame ``k`` gets presentation time ``k`` in a time base of ``1/fps`` (exactly
 ``1001/30000`` s at 29.97 fps), so no frame time is ever accumulated or rounded.
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from renderer.export.audio import AudioClip
+from renderer.sinks.base import FramePosition, FrameSink
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,19 @@ PRORES = VideoFormat("prores", ".mov", "prores_ks", "yuv422p10le", "pcm_s16le", 
 AUDIO_CHUNK = 1024  # samples per audio frame handed to the encoder (AAC's frame size)
 
 
-class VideoWriter:
+class VideoWriter(FrameSink):
     """Encodes RGB frames one by one, audio alongside; the file appears at ``path`` only on :meth:`close`.
 
     Not thread-safe: one thread writes. Not realtime-safe: encodes and does file I/O.
     """
 
+    name = "video"
+
     def __init__(self, path: str | os.PathLike[str], fps: Fraction, size: tuple[int, int],
-                 audio: AudioClip | None = None, video_format: VideoFormat = H264) -> None:
+                 audio: AudioClip | None = None, video_format: VideoFormat = H264, latency_seconds: float = 0.0) -> None:
         import av
 
+        super().__init__(latency_seconds)
         self.path = Path(path)
         self.fps = Fraction(fps)
         self.width, self.height = size
@@ -96,6 +100,12 @@ class VideoWriter:
 
     # -- writing --------------------------------------------------------------------------
 
+    def send(self, frame: np.ndarray, position: FramePosition) -> None:
+        """The sink's call: :meth:`write`, checking that an export's frames come in order."""
+        if position.frame is not None and position.frame != self.frames_written:
+            raise ValueError(f"frame {position.frame} sent where frame {self.frames_written} is next")
+        self.write(frame)
+
     def write(self, rgb: np.ndarray) -> None:
         """Append the next frame: ``(height, width, 3)`` uint8 RGB, shown at ``frames_written / fps`` s."""
         import av
@@ -131,15 +141,6 @@ class VideoWriter:
         except Exception:  # noqa: BLE001 - an encoder left mid-stream may refuse to finish; the file goes anyway
             pass
         self._tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> VideoWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     # -- audio ----------------------------------------------------------------------------
 

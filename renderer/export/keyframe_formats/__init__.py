@@ -1,0 +1,36 @@
+"""Keyframe formats: one writer per kind of file an export leaves beside its video (docs/export.md).
+
+- :mod:`~renderer.export.keyframe_formats.images` — ``keyframes/bar_NNNN.png``, the frame of each bar.
+- :mod:`~renderer.export.keyframe_formats.json_file` — ``keyframes.json``, the source of truth
+  (what ``barlight export --keyframes`` reads back, :func:`renderer.export.keyframes.read_keyframes`).
+- :mod:`~renderer.export.keyframe_formats.csv_file` — ``keyframes.csv``, one row per bar for spreadsheets.
+- :mod:`~renderer.export.keyframe_formats.parseq_file` — ``keyframes.parseq.json`` for Parseq/Deforum.
+
+A writer is a function ``write(sheet, out_dir, frame_image) -> paths``: it writes its files for the
+:class:`~renderer.export.keyframes.KeyframeSheet` into ``out_dir``, each whole (write, then rename);
+``frame_image(k)`` is the lossless PNG of video frame ``k`` for those that need pictures. Adding a
+format is one file here plus one row in :data:`KEYFRAME_FORMATS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bridge.registry import load_entry
+from renderer.export.keyframes import KeyframeSheet
+
+#: Format name -> "module:function", written in this order (the video file follows them all).
+KEYFRAME_FORMATS: dict[str, str] = {
+    "images": "renderer.export.keyframe_formats.images:write",
+    "json": "renderer.export.keyframe_formats.json_file:write",
+    "csv": "renderer.export.keyframe_formats.csv_file:write",
+    "parseq": "renderer.export.keyframe_formats.parseq_file:write",
+}
+
+
+def write_keyframes(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path]) -> dict[str, tuple[Path, ...]]:
+    """Every format's files for ``sheet`` in ``out_dir``, in table order; format name -> the paths written."""
+    return {name: tuple(load_entry(KEYFRAME_FORMATS, name, "keyframe format", "keyframes")(sheet, Path(out_dir),
+                                                                                           frame_image))
+            for name in KEYFRAME_FORMATS}

@@ -1,0 +1,38 @@
+"""The preview window's sink: each frame becomes the picture the window paints at its next refresh.
+
+The window's session hands frames over at its display ticks, on the GUI thread, so converting
+to a ``QImage`` here is the only work; painting stays in :mod:`renderer.preview.window`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from renderer.sinks.base import FramePosition, FrameSink
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """An HxWx3 uint8 RGB array as a QImage (copied: the array may go away)."""
+    height, width = image.shape[:2]
+    return QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class WindowSink(FrameSink):
+    """Sets ``view.image`` (a QImage) to each frame; ``latency_seconds`` is the screen's or projector's own.
+    ``shown`` counts the frames and ``position`` is the last one's."""
+
+    name = "window"
+
+    def __init__(self, view: Any, latency_seconds: float = 0.0) -> None:
+        super().__init__(latency_seconds)
+        self.view = view
+        self.shown = 0
+        self.position: FramePosition | None = None
+
+    def send(self, frame: np.ndarray, position: FramePosition) -> None:
+        self.view.image = to_qimage(frame)
+        self.position = position
+        self.shown += 1

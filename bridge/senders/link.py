@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from bridge.errors import BarlightError
 from bridge.protocol.messages import TransportMessage
 from bridge.senders.osc_out import ProtocolSender
+from bridge.timeline.phase import cycle_start
 from bridge.timeline.tempo_map import TempoMap
 
 INSTALL_HINT = "Ableton Link needs the aalink package: pip install 'barlight[link]'"
@@ -64,7 +65,8 @@ class LinkTransport:
     def update(self, reading: LinkReading) -> tuple[bool, float]:
         """(playing, song beat) for this reading; a start re-anchors the song at its bar."""
         if reading.playing and not self._playing:
-            self.origin_beat = math.floor(reading.link_beat / self.quantum_beats + 1e-9) * self.quantum_beats
+            # a start read a rounding error before its bar line belongs to that bar
+            self.origin_beat = cycle_start(reading.link_beat + 1e-9 * self.quantum_beats, self.quantum_beats)
             self.starts += 1
         self._playing = reading.playing
         if reading.playing:

@@ -29,6 +29,12 @@ def test_a_start_counts_bars_from_the_quantum_boundary_where_play_began() -> Non
         LinkTransport(0.0)
 
 
+def test_a_start_read_a_rounding_error_before_a_bar_line_starts_that_bar() -> None:
+    transport = LinkTransport(quantum_beats=4.0)
+    assert transport.update(LinkReading(16.0 - 1e-12, 120.0, True, 1)) == (True, pytest.approx(0.0, abs=1e-9))
+    assert transport.origin_beat == 16.0
+
+
 class FakeSession:
     def __init__(self) -> None:
         self.beat, self.tempo, self.playing, self.num_peers, self.quantum = 0.0, 128.0, False, 2, 4.0

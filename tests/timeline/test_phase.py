@@ -1,4 +1,4 @@
-"""Phase within a quantum: negative beats (count-in), quantum 0, next matches."""
+"""Phase within a quantum and the cycle boundary before a beat: negative beats (count-in), quantum 0."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.timeline.phase import next_downbeat, next_phase_match, phase
+from bridge.timeline.phase import cycle_start, phase
 
 BEATS = st.floats(min_value=-1e4, max_value=1e5, allow_nan=False)
 QUANTA = st.sampled_from([0.5, 1.0, 3.0, 3.5, 4.0, 7.0, 16.0])
@@ -31,20 +31,22 @@ def test_phase_repeats_every_quantum(beat, quantum, cycles):
     assert phase(beat + cycles * quantum, quantum) == phase(beat, quantum)  # exact on a binary grid
 
 
-@given(BEATS, st.floats(min_value=0.0, max_value=16.0), QUANTA)
-def test_next_phase_match_is_the_first_later_beat_with_that_phase(beat, target, quantum):
-    match = next_phase_match(beat, target, quantum)
-    assert beat < match <= beat + quantum + 1e-9 * max(1.0, abs(beat))
-    difference = abs(phase(match, quantum) - phase(target, quantum))
-    assert min(difference, quantum - difference) == pytest.approx(0.0, abs=1e-7)
+def test_cycle_start_of_count_in_beats_boundaries_and_quantum_zero():
+    assert cycle_start(-1.0, 4.0) == -4.0
+    assert cycle_start(101.0, 3.5) == 98.0  # 7/8: bars every 3.5 beats
+    assert cycle_start(98.0, 3.5) == 98.0  # a boundary starts its own cycle
+    assert cycle_start(97.99, 3.5) == 94.5
+    assert cycle_start(5.5, 0.0) == 5.5
 
 
-def test_next_downbeat_in_seven_eight_and_during_count_in():
-    assert next_downbeat(0.0, 3.5) == 3.5
-    assert next_downbeat(3.5, 3.5) == 7.0
-    assert next_downbeat(-2.0, 4.0) == 0.0
-    assert next_downbeat(1.0, 4.0, origin_beat=2.0) == 2.0
-    assert next_phase_match(3.0, 1.0, 0.0) == 3.0
+@given(BEATS, QUANTA)
+def test_cycle_start_is_the_last_whole_cycle_at_or_before_the_beat(beat, quantum):
+    start = cycle_start(beat, quantum)
+    assert start <= beat < start + quantum
+    assert start / quantum == int(start / quantum)  # a whole number of quanta, no rounding noise
+    # the phase is the distance from the cycle start (a whole cycle less for a beat a rounding error below it)
+    distance = (beat - start) - phase(beat, quantum)
+    assert min(abs(distance), abs(distance - quantum)) == pytest.approx(0.0, abs=1e-9 * max(1.0, abs(beat)))
 
 
 def test_property_tests_have_no_wall_clock_deadline_on_the_shared_cpu():

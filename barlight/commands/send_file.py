@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from barlight.commands.live_status import StatusLine, check_rate
+
 HELP = "play AUDIO in real time on a timeline and stream transport + audio features (protocol v1)"
 
 
@@ -25,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.protocol.endpoints import format_host_port
-    from bridge.senders.file import FileSender
+    from bridge.senders.file import FilePlayback
     from bridge.senders.osc_out import ProtocolSender, parse_target
+    from bridge.senders.runtime import Rates, SenderRuntime
     from bridge.timeline.sources import load_timeline
 
     if args.timeline is None and args.bpm is None:
@@ -35,30 +38,24 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--start-bar", f"bars are 1-based, got {args.start_bar}")
     if args.seconds is not None and not args.seconds > 0:
         raise InputError("--seconds", f"must be a number of seconds > 0, got {args.seconds:g}")
-    if not 1.0 <= args.rate <= 200.0:
-        raise InputError("--rate", f"must be 1..200 Hz, got {args.rate:g}")
+    check_rate(args.rate)
     host, port = parse_target(args.to)
     tempo_map = load_timeline(args.timeline, args.bpm, args.meter)
-    tty = sys.stderr.isatty()
+    line = StatusLine()
 
-    def status(sender: FileSender, message) -> None:
-        if tty and sender.ticks % 10 == 0:
+    def status(runtime: SenderRuntime, message) -> None:
+        if runtime.steps % 10 == 0:
             label = tempo_map.position_at(message.beat).label
-            answer = "renderer answering" if sender.acked else "no answer yet"
-            print(f"\r  {label:>10}  {message.bpm:7.2f} BPM  {message.numerator}/{message.denominator}  {answer}   ",
-                  end="", file=sys.stderr, flush=True)
+            answer = "renderer answering" if runtime.acked else "no answer yet"
+            line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {message.numerator}/{message.denominator}  {answer}")
 
-    with ProtocolSender(host, port, source="file") as osc:
-        sender = FileSender(args.audio, tempo_map, osc, start_bar=args.start_bar, rate_hz=args.rate, play=args.play)
+    with ProtocolSender(host, port, source="file") as osc, \
+            FilePlayback(args.audio, tempo_map, start_bar=args.start_bar, play=args.play, seconds=args.seconds) as song:
+        runtime = SenderRuntime(osc, song, Rates(step_hz=args.rate, playing_hz=args.rate))
         print(f"sending {args.audio} to {format_host_port(host, port)} as session {osc.session_id} "
               f"from bar {args.start_bar} (Ctrl-C stops)", file=sys.stderr)
-        try:
-            sender.run(seconds=args.seconds, on_tick=status)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            if tty:
-                print(file=sys.stderr)
-        print(f"sent {osc.sent} messages; stopped at bar {tempo_map.bar_at(tempo_map.beat_at(sender.song_seconds))}"
-              f"{'' if sender.acked else ' (no renderer answered)'}", file=sys.stderr)
+        with line:
+            runtime.run(on_send=status)
+        print(f"sent {osc.sent} messages; stopped at bar {tempo_map.bar_at(tempo_map.beat_at(song.song_seconds))}"
+              f"{'' if runtime.acked else ' (no renderer answered)'}", file=sys.stderr)
     return 0

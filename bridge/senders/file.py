@@ -1,10 +1,11 @@
 """Play an audio file in real time and stream protocol v1 exactly as a DAW would.
 
-The file's first sample is song second 0 (beat 0) on the given TempoMap. Every tick
-(``rate_hz``, default 50 Hz) sends ``/daw/transport`` and ``/daw/audio`` (features of the
-audio played since the last tick, from the shared :class:`bridge.features.FeatureExtractor`);
-``/daw/hello`` with ``/daw/markers`` and ``/daw/loop`` on connect and every 2 s; a stopped
-transport and ``/daw/bye`` at the end or on Ctrl-C. With ``play=True`` the audio is also
+The file's first sample is song second 0 (beat 0) on the given TempoMap. :class:`FilePlayback`
+is the position source for :class:`~bridge.senders.runtime.SenderRuntime`: each step reads the
+transport at the playhead, then the ``/daw/audio`` levels of the audio played since the last
+step (from the shared :class:`bridge.features.FeatureExtractor`); ``/daw/markers`` and
+``/daw/loop`` go with every hello. The playback *is* the transport: it is sent stopped at the
+start bar before play and stopped again at the end. With ``play=True`` the audio is also
 played through the default output device (the optional ``sounddevice`` package).
 """
 
@@ -12,37 +13,35 @@ from __future__ import annotations
 
 import math
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bridge.errors import InputError
-from bridge.protocol.messages import TransportMessage
-from bridge.senders.osc_out import ProtocolSender
+from bridge.protocol.messages import AudioMessage, LoopMessage, MarkersMessage, Message, TransportMessage
+from bridge.senders.runtime import Heard, PositionSource, Reading, transport_on
 from bridge.timeline.tempo_map import TempoMap
 
-HELLO_SECONDS = 2.0
+#: The levels before the first sample was played.
+SILENCE = AudioMessage(0.0, 0.0, (0.0,) * 8)
 
 
 def transport_at(tempo_map: TempoMap, song_seconds: float, playing: bool = True) -> TransportMessage:
     """The ``/daw/transport`` a DAW would send ``song_seconds`` into the song. Pure."""
     beat = tempo_map.beat_at(song_seconds)
-    position = tempo_map.position_at(beat)
-    return TransportMessage(playing, beat, tempo_map.bpm_at(beat), position.numerator, position.denominator,
-                            beat - position.beat_in_bar, position.bar)
+    return transport_on(tempo_map, playing, beat, tempo_map.bpm_at(beat))
 
 
-def combine_frames(frames: Sequence[Any]) -> tuple[float, float, tuple[float, ...]] | None:
-    """One ``/daw/audio`` reading from the feature frames of one tick: RMS of RMS, max peak, RMS per band."""
+def combine_frames(frames: Sequence[Any]) -> AudioMessage | None:
+    """One ``/daw/audio`` reading from the feature frames of one step: RMS of RMS, max peak, RMS per band."""
     if not frames:
         return None
     rms = math.sqrt(sum(f.rms * f.rms for f in frames) / len(frames))
     peak = max(f.peak for f in frames)
     bands = np.sqrt(np.mean(np.square(np.array([f.bands for f in frames], dtype=np.float64)), axis=0))
-    return rms, peak, tuple(float(b) for b in bands)
+    return AudioMessage(rms, peak, tuple(float(b) for b in bands))
 
 
 class _Player:
@@ -77,24 +76,23 @@ class _Player:
         self._stream.close()
 
 
-class FileSender:
-    """Streams ``audio_path`` on ``tempo_map`` from bar ``start_bar`` through ``sender`` in real time.
+class FilePlayback(PositionSource):
+    """``audio_path`` played on ``tempo_map`` from bar ``start_bar``, for ``seconds`` (default: to its end).
 
-    ``now``/``sleep`` are injectable so tests can run it faster than real time.
-    Thread-safety: one thread. Realtime-safety: none needed (it paces itself).
+    The song clock starts at the first :meth:`read` (plus the output device's latency with ``play``).
+    Thread-safety: one thread. Realtime-safety: :meth:`read` is O(1); :meth:`heard` reads and analyses.
     """
 
-    def __init__(self, audio_path: str | os.PathLike[str], tempo_map: TempoMap, sender: ProtocolSender,
-                 start_bar: int = 1, rate_hz: float = 50.0, play: bool = False,
-                 now: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    drives_transport = True
+
+    def __init__(self, audio_path: str | os.PathLike[str], tempo_map: TempoMap, start_bar: int = 1,
+                 play: bool = False, seconds: float | None = None) -> None:
         from bridge.features import FeatureExtractor
         from bridge.features.audio_file import open_audio_file
 
         self.path = Path(audio_path)
         self.tempo_map = tempo_map
-        self.sender = sender
-        self.rate_hz = float(rate_hz)
-        self._now, self._sleep = now, sleep
+        self.seconds = seconds
         self._audio = open_audio_file(self.path)
         self.sample_rate = int(self._audio.samplerate)
         self.duration_seconds = self._audio.frames / self.sample_rate
@@ -104,73 +102,57 @@ class FileSender:
             raise InputError("--start-bar", f"bar {start_bar} starts at {self.start_seconds:.2f} s, after the end "
                                             f"of {self.path.name} ({self.duration_seconds:.2f} s)")
         self._extractor = FeatureExtractor(self.sample_rate)
-        _ = self._extractor.banks  # build the filter banks (and import librosa) now, not on the first tick
+        _ = self._extractor.banks  # build the filter banks (and import librosa) now, not on the first step
         self._player: _Player | None = None
         if play:
             self._audio.seek(int(self.start_seconds * self.sample_rate))
             samples = self._audio.read(dtype="float32", always_2d=True)
             self._player = _Player(samples, self.sample_rate)
-        self._audio.seek(int(round(self.start_seconds * self.sample_rate)))
-        self.ticks = 0
+        self._position = int(round(self.start_seconds * self.sample_rate))
+        self._audio.seek(self._position)
+        self._origin: float | None = None
+        self._levels = SILENCE
         self.song_seconds = self.start_seconds
-        self.acked = False
+        self.finished = False
 
-    def _hello(self) -> None:
-        self.sender.hello()
-        self.sender.markers(self.tempo_map.markers)
-        self.sender.loop(False, 0.0, 0.0)
+    def song(self) -> tuple[Message, ...]:
+        return (MarkersMessage(tuple(sorted(self.tempo_map.markers, key=lambda m: m.beat))),
+                LoopMessage(False, 0.0, 0.0))
 
-    def run(self, seconds: float | None = None, on_tick: Callable[[FileSender, TransportMessage], None] | None = None) -> None:
-        """Stream until the file ends, ``seconds`` have passed, or Ctrl-C; always ends with stop and bye."""
-        period = 1.0 / self.rate_hz
-        last_audio: tuple[float, float, tuple[float, ...]] = (0.0, 0.0, (0.0,) * 8)
-        self._hello()
-        self.sender.send(transport_at(self.tempo_map, self.start_seconds, playing=False))
-        started = self._now()
-        if self._player is not None:
-            self._player.start()
-            started += self._player.latency_seconds  # the first sample is heard this much later
-        next_hello = started + HELLO_SECONDS
-        position = int(round(self.start_seconds * self.sample_rate))
-        finished = False
-        try:
-            while not finished:
-                now = self._now()
-                elapsed = max(0.0, now - started)
-                if seconds is not None and elapsed >= seconds:
-                    break
-                self.song_seconds = self.start_seconds + elapsed
-                # the transport goes out first: its beat is the playhead now, not after the analysis
-                message = transport_at(self.tempo_map, min(self.song_seconds, self.duration_seconds))
-                self.sender.send(message)
-                target = min(int(self.song_seconds * self.sample_rate), self._audio.frames)
-                if target > position:
-                    block = self._audio.read(target - position, dtype="float32", always_2d=True)
-                    position += len(block)
-                    reading = combine_frames(self._extractor.process(block))
-                    if reading is not None:
-                        last_audio = reading
-                finished = position >= self._audio.frames
-                self.sender.audio(*last_audio)
-                if now >= next_hello:
-                    self._hello()
-                    next_hello += HELLO_SECONDS
-                self.acked = self.acked or bool(self.sender.poll_acks())
-                self.ticks += 1
-                if on_tick is not None:
-                    on_tick(self, message)
-                wait = started + self.ticks * period - self._now()
-                if wait > 0:
-                    self._sleep(wait)
-        finally:
-            self.close()
+    def read(self, seconds: float) -> Reading | None:
+        if self._origin is None:
+            self._origin = seconds
+            if self._player is not None:
+                self._player.start()
+                self._origin += self._player.latency_seconds  # the first sample is heard this much later
+        elapsed = max(0.0, seconds - self._origin)
+        if self.finished or (self.seconds is not None and elapsed >= self.seconds):
+            return None
+        self.song_seconds = self.start_seconds + elapsed
+        return Reading(transport_at(self.tempo_map, min(self.song_seconds, self.duration_seconds)))
+
+    def heard(self) -> Heard:
+        """The levels of the samples up to the playhead not analysed yet (the last ones while none are new)."""
+        target = min(int(self.song_seconds * self.sample_rate), self._audio.frames)
+        if target > self._position:
+            block = self._audio.read(target - self._position, dtype="float32", always_2d=True)
+            self._position += len(block)
+            levels = combine_frames(self._extractor.process(block))
+            if levels is not None:
+                self._levels = levels
+        self.finished = self._position >= self._audio.frames
+        return Heard(self._levels)
 
     def close(self) -> None:
-        """Send a stopped transport at the current position and bye; release the file and device."""
+        """Release the file and the output device."""
         if self._audio.closed:
             return
-        self.sender.send(transport_at(self.tempo_map, min(self.song_seconds, self.duration_seconds), playing=False))
-        self.sender.bye()
         if self._player is not None:
             self._player.close()
         self._audio.close()
+
+    def __enter__(self) -> FilePlayback:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,4 +1,5 @@
-"""FileSender: the stream a DAW would send, checked at a live receiver (time injected: runs fast)."""
+"""FilePlayback through the sender runtime: the stream a DAW would send, checked at a live receiver
+(time injected: runs fast)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from bridge.protocol.messages import (
     TransportMessage,
 )
 from bridge.receiver import Receiver, Received
-from bridge.senders.file import FileSender, combine_frames, transport_at
+from bridge.senders.file import FilePlayback, combine_frames, transport_at
 from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.runtime import Rates, SenderRuntime
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 
 SR = 16000
@@ -34,6 +36,13 @@ class FakeTime:
 
     def sleep(self, seconds: float) -> None:
         self.seconds += seconds
+
+
+def play(song: FilePlayback, osc: ProtocolSender, fake: FakeTime) -> SenderRuntime:
+    """Stream ``song`` at 50 Hz, as ``barlight send file`` does, on fake time."""
+    runtime = SenderRuntime(osc, song, Rates(step_hz=50.0, playing_hz=50.0), now=fake.now)
+    runtime.run(sleep=fake.sleep)
+    return runtime
 
 
 @pytest.fixture
@@ -62,9 +71,9 @@ def test_combine_frames_is_rms_of_rms_and_max_peak():
     class F:
         def __init__(self, rms, peak, bands):
             self.rms, self.peak, self.bands = rms, peak, bands
-    rms, peak, bands = combine_frames([F(0.3, 0.5, [0.0] * 8), F(0.4, 0.9, [1.0] * 8)])
-    assert rms == pytest.approx(np.sqrt((0.09 + 0.16) / 2)) and peak == 0.9
-    assert bands == pytest.approx((np.sqrt(0.5),) * 8)
+    levels = combine_frames([F(0.3, 0.5, [0.0] * 8), F(0.4, 0.9, [1.0] * 8)])
+    assert levels.rms == pytest.approx(np.sqrt((0.09 + 0.16) / 2)) and levels.peak == 0.9
+    assert levels.bands == pytest.approx((np.sqrt(0.5),) * 8)
     assert combine_frames([]) is None
 
 
@@ -73,9 +82,8 @@ def test_file_sender_streams_like_a_daw(tone):
     got: list[Received] = []
     with Receiver(port=0, flood_limit=None) as rx:
         rx.subscribe(got.append, [HelloMessage, MarkersMessage, LoopMessage, TransportMessage, AudioMessage, ByeMessage])
-        with ProtocolSender(*rx.address, source="file", session_id="F") as osc:
-            sender = FileSender(tone, TEMPO, osc, now=fake.now, sleep=fake.sleep)
-            sender.run()
+        with ProtocolSender(*rx.address, source="file", session_id="F") as osc, FilePlayback(tone, TEMPO) as song:
+            play(song, osc, fake)
             total = osc.sent
         deadline = time.monotonic() + 5
         while len(got) < total and time.monotonic() < deadline:
@@ -85,6 +93,7 @@ def test_file_sender_streams_like_a_daw(tone):
     assert isinstance(messages[0], HelloMessage) and messages[0].source == "file"
     assert messages[1] == MarkersMessage((Marker("Intro", 0.0), Marker("Verse", 4.0)))
     assert messages[2] == LoopMessage(False, 0.0, 0.0)
+    assert messages[3] == TransportMessage(False, 0.0, 120.0, 4, 4, 0.0, 1)  # stopped at the start before play
     assert isinstance(messages[-1], ByeMessage) and not messages[-2].playing
     transport = [m for m in messages if isinstance(m, TransportMessage) and m.playing]
     assert 140 <= len(transport) <= 152  # 3 s at 50 Hz
@@ -101,18 +110,18 @@ def test_file_sender_streams_like_a_daw(tone):
 
 def test_start_bar_and_bad_files(tone, tmp_path):
     fake = FakeTime()
-    with ProtocolSender("127.0.0.1", 9, session_id="x") as osc:
-        sender = FileSender(tone, TempoMap.constant(120.0), osc, start_bar=2, now=fake.now, sleep=fake.sleep)
-        assert sender.start_seconds == 2.0
-        sender.run(seconds=0.1)
-        assert sender.song_seconds == pytest.approx(2.1, abs=0.03)
-        with pytest.raises(InputError, match="--start-bar"):
-            FileSender(tone, TempoMap.constant(120.0), osc, start_bar=3)
-        with pytest.raises(InputError, match="no such audio file"):
-            FileSender(tmp_path / "missing.wav", TEMPO, osc)
-        (tmp_path / "text.wav").write_text("not audio")
-        with pytest.raises(InputError, match="cannot read audio"):
-            FileSender(tmp_path / "text.wav", TEMPO, osc)
+    with ProtocolSender("127.0.0.1", 9, session_id="x") as osc, \
+            FilePlayback(tone, TempoMap.constant(120.0), start_bar=2, seconds=0.1) as song:
+        assert song.start_seconds == 2.0
+        play(song, osc, fake)
+        assert song.song_seconds == pytest.approx(2.1, abs=0.03)
+    with pytest.raises(InputError, match="--start-bar"):
+        FilePlayback(tone, TempoMap.constant(120.0), start_bar=3)
+    with pytest.raises(InputError, match="no such audio file"):
+        FilePlayback(tmp_path / "missing.wav", TEMPO)
+    (tmp_path / "text.wav").write_text("not audio")
+    with pytest.raises(InputError, match="cannot read audio"):
+        FilePlayback(tmp_path / "text.wav", TEMPO)
 
 
 class FakeOutputStream:
@@ -140,20 +149,20 @@ def test_play_feeds_the_output_device_from_the_start_bar(tone, monkeypatch):
     import types
     monkeypatch.setitem(__import__("sys").modules, "sounddevice", types.SimpleNamespace(OutputStream=FakeOutputStream))
     fake = FakeTime()
-    with ProtocolSender("127.0.0.1", 9, session_id="p") as osc:
-        sender = FileSender(tone, TempoMap.constant(120.0), osc, start_bar=2, play=True, now=fake.now, sleep=fake.sleep)
+    with ProtocolSender("127.0.0.1", 9, session_id="p") as osc, \
+            FilePlayback(tone, TempoMap.constant(120.0), start_bar=2, play=True, seconds=0.1) as song:
         stream = FakeOutputStream.instances[-1]
         assert stream.samplerate == SR and stream.channels == 1
-        sender.run(seconds=0.1)
+        play(song, osc, fake)
     assert stream.started and stream.closed
     out = np.zeros((400, 1), np.float32)
     stream.callback(out, 400, None, None)  # the device asks for the first 400 samples
     expected = soundfile.read(tone, dtype="float32", always_2d=True)[0][2 * SR:2 * SR + 400]
     assert np.array_equal(out, expected)
-    assert sender.song_seconds == pytest.approx(2.1, abs=0.03)
+    assert song.song_seconds == pytest.approx(2.1, abs=0.03)
 
 
 def test_play_without_sounddevice_is_a_one_line_error(tone, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "sounddevice", None)
-    with ProtocolSender("127.0.0.1", 9) as osc, pytest.raises(InputError, match="--play"):
-        FileSender(tone, TEMPO, osc, play=True)
+    with pytest.raises(InputError, match="--play"):
+        FilePlayback(tone, TEMPO, play=True)

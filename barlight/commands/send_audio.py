@@ -39,8 +39,9 @@ def print_audio_inputs(devices: list[tuple[int, str, int, float]]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
-    from bridge.senders.audio_in import AudioSender, input_devices, open_audio_input
+    from bridge.senders.audio_in import AudioInSource, input_devices, open_audio_input
     from bridge.senders.osc_out import ProtocolSender, parse_target
+    from bridge.senders.runtime import Rates, SenderRuntime
     from bridge.timeline.sources import parse_bpm, parse_meter
 
     if args.list:
@@ -54,12 +55,13 @@ def run(args: argparse.Namespace) -> int:
     host, port = parse_target(args.to)
     audio = open_audio_input(args.device, where="--device")
     with ProtocolSender(host, port, source="audio") as osc, audio:
-        sender = AudioSender(audio, osc, rate_hz=args.rate, bpm=bpm, meter=meter)
+        runtime = SenderRuntime(osc, AudioInSource(audio, bpm=bpm, meter=meter),
+                                Rates(step_hz=args.rate, playing_hz=args.rate))
         print(f"capturing {args.device!r} at {audio.sample_rate} Hz, sending to {host}:{port} "
               f"as session {osc.session_id} (Ctrl-C stops)", file=sys.stderr)
         try:
-            sender.run(seconds=args.seconds)
+            runtime.run(seconds=args.seconds)
         except KeyboardInterrupt:
             pass
-    print(f"sent {sender.sent_audio} audio messages", file=sys.stderr)
+        print(f"sent {osc.sent} messages{'' if runtime.acked else ' (no renderer answered)'}", file=sys.stderr)
     return 0

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.protocol.endpoints import format_host_port
-    from bridge.senders.file import FilePlayback
+    from bridge.senders.file import FileSource
     from bridge.senders.osc_out import ProtocolSender, parse_target
     from bridge.senders.runtime import Rates, SenderRuntime
     from bridge.timeline.sources import load_timeline
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {message.numerator}/{message.denominator}  {answer}")
 
     with ProtocolSender(host, port, source="file") as osc, \
-            FilePlayback(args.audio, tempo_map, start_bar=args.start_bar, play=args.play, seconds=args.seconds) as song:
+            FileSource(args.audio, tempo_map, start_bar=args.start_bar, play=args.play, seconds=args.seconds) as song:
         runtime = SenderRuntime(osc, song, Rates(step_hz=args.rate, playing_hz=args.rate))
         print(f"sending {args.audio} to {format_host_port(host, port)} as session {osc.session_id} "
               f"from bar {args.start_bar} (Ctrl-C stops)", file=sys.stderr)

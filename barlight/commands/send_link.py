@@ -35,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bridge.senders.link import LinkSender, open_link
+    from bridge.senders.link import LinkSource, open_link
     from bridge.senders.osc_out import ProtocolSender, parse_target
+    from bridge.senders.runtime import Rates, SenderRuntime
     from bridge.timeline.sources import constant_timeline
 
     check_rate(args.rate)
@@ -44,21 +45,22 @@ def run(args: argparse.Namespace) -> int:
     grid = constant_timeline(120.0, args.meter)
     line = StatusLine()
 
-    def status(sender: LinkSender, message, reading) -> None:
-        if line.live:
-            label = grid.position_at(message.beat).label
-            line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {reading.peers} peer(s)  "
-                      f"{'playing' if message.playing else 'stopped'}")
-
     async def main() -> None:
         link = open_link(quantum_beats=grid.meters[0].bar_beats)
+        source = LinkSource(link, grid, offset_seconds=args.offset_ms / 1000.0, assume_playing=args.always_playing)
+
+        def status(runtime: SenderRuntime, message) -> None:
+            if line.live and source.reading is not None:
+                label = grid.position_at(message.beat).label
+                line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {source.reading.peers} peer(s)  "
+                          f"{'playing' if message.playing else 'stopped'}")
+
         try:
             with ProtocolSender(host, port, source="link") as osc:
-                sender = LinkSender(link, osc, grid, rate_hz=args.rate, offset_seconds=args.offset_ms / 1000.0,
-                                    assume_playing=args.always_playing)
+                runtime = SenderRuntime(osc, source, Rates(step_hz=args.rate, playing_hz=args.rate))
                 print(f"joined Ableton Link, sending to {host}:{port} as session {osc.session_id} (Ctrl-C stops)",
                       file=sys.stderr)
-                await sender.run(seconds=args.seconds, on_send=status)
+                await runtime.run_async(seconds=args.seconds, on_send=status)
         finally:
             link.enabled = False
 

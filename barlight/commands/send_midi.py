@@ -79,10 +79,11 @@ def _list() -> int:
 
 def run(args: argparse.Namespace) -> int:
     from bridge.senders.audio_in import open_audio_input
-    from bridge.senders.midi import MidiSender, open_input
+    from bridge.senders.midi import MidiSource, midi_rates, open_input
     from bridge.senders.midi_sync import MidiSync
     from bridge.senders.mtc import parse_timecode
     from bridge.senders.osc_out import ProtocolSender, parse_target
+    from bridge.senders.runtime import SenderRuntime
     from bridge.timeline.sources import constant_timeline, load_timeline
 
     if args.list:
@@ -97,29 +98,30 @@ def run(args: argparse.Namespace) -> int:
     audio = open_audio_input(args.audio_in) if args.audio_in else None
     line = StatusLine()
 
-    def status(sender: MidiSender, message) -> None:
+    def status(runtime: SenderRuntime, message) -> None:
         if line.live:
-            label = sender.sync.position(message.beat).label
+            label = sync.position(message.beat).label
             state = "playing" if message.playing else "stopped"
-            answer = "renderer answering" if sender.acked else "no answer yet"
+            answer = "renderer answering" if runtime.acked else "no answer yet"
             line.show(f"{label:>10}  {message.bpm:7.2f} BPM  {message.numerator}/{message.denominator}  {state}  "
                       f"{answer}")
 
     with ProtocolSender(host, port, source="midi") as osc:
-        sender = MidiSender(sync, osc, rate_hz=args.rate, offset_seconds=args.offset_ms / 1000.0, audio=audio)
-        midi_in = open_input(args.port, args.virtual, sender.receive)
+        source = MidiSource(sync, offset_seconds=args.offset_ms / 1000.0, audio=audio)
+        runtime = SenderRuntime(osc, source, midi_rates(args.rate), now=source.now)
+        midi_in = open_input(args.port, args.virtual, source.receive)
         print(f"reading MIDI sync from {midi_in.name!r}, sending to {host}:{port} as session {osc.session_id} "
               f"(Ctrl-C stops)", file=sys.stderr)
         with line:
             try:
                 if audio is not None:
                     audio.start()
-                sender.run(seconds=args.seconds, on_send=status)
+                runtime.run(seconds=args.seconds, on_send=status)
             finally:
                 midi_in.close()
                 if audio is not None:
                     audio.close()
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(sync.counts.items())) or "no MIDI sync messages"
         print(f"sent {osc.sent} messages; received {counts}"
-              f"{'' if sender.acked else ' (no renderer answered)'}", file=sys.stderr)
+              f"{'' if runtime.acked else ' (no renderer answered)'}", file=sys.stderr)
     return 0

@@ -3,7 +3,8 @@
 :class:`AudioInput` opens the device with sounddevice (imported on first use; the
 ``audio-in`` extra), queues the blocks its callback hands over, and :meth:`AudioInput.frames`
 runs them through the shared :class:`~bridge.features.FeatureExtractor` on the caller's
-thread. :func:`audio_args` turns a frame into the protocol's ``rms, peak, bands``.
+thread. :func:`levels_of` turns a frame into ``/daw/audio``; :class:`AudioInSource` is the
+position source of ``barlight send audio`` (audio alone, optionally a free-running beat).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from bridge.errors import BarlightError, InputError
+from bridge.errors import BarlightError
+from bridge.protocol.messages import AudioMessage
+from bridge.senders.ports import match_name
+from bridge.senders.runtime import NOTHING_HEARD, Heard, PositionSource, Reading, transport_on
 
 INSTALL_HINT = "live audio input needs the sounddevice package: pip install 'barlight[audio-in]'"
 
@@ -38,23 +42,24 @@ def input_devices() -> list[tuple[int, str, int, float]]:
 
 def resolve_device(text: str, devices: list[tuple[int, str, int, float]],
                    where: str = "--audio-in") -> tuple[int, str, int, float]:
-    """The device whose index is ``text`` or whose name contains it (case-insensitive)."""
+    """The device whose index is ``text``, else the one named by it (see :func:`~bridge.senders.ports.match_name`)."""
     if text.strip().isdigit():
         for device in devices:
             if device[0] == int(text):
                 return device
-    matches = [d for d in devices if text.lower() in d[1].lower()]
-    exact = [d for d in matches if d[1].lower() == text.lower()]
-    if len(exact) == 1 or len(matches) == 1:
-        return (exact or matches)[0]
-    names = ", ".join(f"{d[0]}: {d[1]}" for d in devices) or "none"
-    problem = "matches several devices" if matches else "no such input device"
-    raise InputError(where, f"{text!r} {problem}; inputs: {names}")
+    listed = ", ".join(f"{d[0]}: {d[1]}" for d in devices) or "none"
+    return devices[match_name(text, [d[1] for d in devices], where, "input device", listed)]
 
 
-def audio_args(frame: Any) -> tuple[float, float, tuple[float, ...]]:
-    """``(rms, peak, bands)`` of a FeatureFrame for ``ProtocolSender.audio``."""
-    return float(frame.rms), float(frame.peak), tuple(float(b) for b in frame.bands)
+def levels_of(frame: Any) -> AudioMessage:
+    """The ``/daw/audio`` levels of a FeatureFrame."""
+    return AudioMessage(float(frame.rms), float(frame.peak), tuple(float(b) for b in frame.bands))
+
+
+def heard_from(audio: AudioInput | None) -> Heard:
+    """The levels of the newest frame ``audio`` captured since the last call (nothing without one)."""
+    frames = audio.frames() if audio is not None else []
+    return Heard(levels_of(frames[-1])) if frames else NOTHING_HEARD
 
 
 class AudioInput:
@@ -117,55 +122,27 @@ def open_audio_input(text: str, channels: int | None = None, sample_rate: int | 
     return AudioInput(index, sample_rate or int(default_rate), min(channels or 2, max_channels))
 
 
-class AudioSender:
-    """Streams ``/daw/audio`` from an :class:`AudioInput` at up to ``rate_hz``, with hello every 2 s.
+class AudioInSource(PositionSource):
+    """``/daw/audio`` from an :class:`AudioInput` alone, for DAWs that give nothing but audio.
 
-    With ``bpm`` it also sends a free-running ``/daw/transport`` (playing from beat 0 at start),
-    for DAWs that give nothing but audio. Thread-safety: one thread.
+    With ``bpm`` it is also a free-running transport (playing from beat 0 at the first read) on
+    ``meter``. Thread-safety: the runtime's thread.
     """
 
-    def __init__(self, audio: AudioInput, osc: Any, *, rate_hz: float = 60.0, bpm: float | None = None,
-                 meter: tuple[int, int] = (4, 4), now: Callable[[], float] | None = None) -> None:
-        import time
-
+    def __init__(self, audio: AudioInput, *, bpm: float | None = None, meter: tuple[int, int] = (4, 4)) -> None:
         from bridge.timeline.tempo_map import TempoMap
 
         self.audio = audio
-        self.osc = osc
-        self.rate_hz = rate_hz
         self.bpm = bpm
-        self.meter = meter
         self._grid = TempoMap.constant(bpm, *meter) if bpm is not None else None
-        self.now = now or time.monotonic
-        self.sent_audio = 0
         self._started: float | None = None
-        self._next_hello = -float("inf")
 
-    def step(self, seconds: float | None = None) -> None:
-        now = self.now() if seconds is None else seconds
+    def read(self, seconds: float) -> Reading:
         if self._started is None:
-            self._started = now
-        if now >= self._next_hello:
-            self.osc.hello()
-            self._next_hello = now + 2.0
-        frames = self.audio.frames()
-        if frames:
-            self.osc.audio(*audio_args(frames[-1]))
-            self.sent_audio += 1
-        if self.bpm is not None:
-            beat = (now - self._started) * self.bpm / 60.0
-            position = self._grid.position_at(beat)
-            self.osc.transport(True, beat, self.bpm, position.numerator, position.denominator,
-                               self._grid.bar_start_beat(position.bar), position.bar)
+            self._started = seconds
+        if self._grid is None or self.bpm is None:
+            return Reading()
+        return Reading(transport_on(self._grid, True, (seconds - self._started) * self.bpm / 60.0, self.bpm))
 
-    def run(self, seconds: float | None = None, sleep: Callable[[float], None] | None = None) -> None:
-        import time
-
-        pause = sleep or time.sleep
-        started = self.now()
-        try:
-            while seconds is None or self.now() - started < seconds:
-                self.step()
-                pause(1.0 / self.rate_hz)
-        finally:
-            self.osc.bye()
+    def heard(self) -> Heard:
+        return heard_from(self.audio)

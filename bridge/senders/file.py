@@ -1,6 +1,6 @@
 """Play an audio file in real time and stream protocol v1 exactly as a DAW would.
 
-The file's first sample is song second 0 (beat 0) on the given TempoMap. :class:`FilePlayback`
+The file's first sample is song second 0 (beat 0) on the given TempoMap. :class:`FileSource`
 is the position source for :class:`~bridge.senders.runtime.SenderRuntime`: each step reads the
 transport at the playhead, then the ``/daw/audio`` levels of the audio played since the last
 step (from the shared :class:`bridge.features.FeatureExtractor`); ``/daw/markers`` and
@@ -76,7 +76,7 @@ class _Player:
         self._stream.close()
 
 
-class FilePlayback(PositionSource):
+class FileSource(PositionSource):
     """``audio_path`` played on ``tempo_map`` from bar ``start_bar``, for ``seconds`` (default: to its end).
 
     The song clock starts at the first :meth:`read` (plus the output device's latency with ``play``).
@@ -116,7 +116,7 @@ class FilePlayback(PositionSource):
         self.finished = False
 
     def song(self) -> tuple[Message, ...]:
-        return (MarkersMessage(tuple(sorted(self.tempo_map.markers, key=lambda m: m.beat))),
+        return (MarkersMessage(self.tempo_map.markers),
                 LoopMessage(False, 0.0, 0.0))
 
     def read(self, seconds: float) -> Reading | None:
@@ -151,7 +151,7 @@ class FilePlayback(PositionSource):
             self._player.close()
         self._audio.close()
 
-    def __enter__(self) -> FilePlayback:
+    def __enter__(self) -> FileSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,27 +3,22 @@
 Link shares tempo, a beat timeline aligned to a quantum and, optionally, start/stop;
 it has no song position, meter or markers. So the quantum is the bar of ``--meter``,
 and each start counts bars from 1 at the bar (a quantum boundary) where play began:
-:class:`LinkTransport` turns Link's session beat into that song beat, purely.
-aalink (the ``link`` extra) is imported by :func:`open_link` only.
+:class:`LinkTransport` turns Link's session beat into that song beat, and :class:`LinkSource`
+is the position source for :class:`~bridge.senders.runtime.SenderRuntime`, which runs it inside
+asyncio (``run_async``). aalink (the ``link`` extra) is imported by :func:`open_link` only.
 """
 
 from __future__ import annotations
 
-import asyncio
-import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bridge.errors import BarlightError
-from bridge.protocol.messages import TransportMessage
-from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.runtime import PositionSource, Reading, transport_on
 from bridge.timeline.phase import cycle_start
 from bridge.timeline.tempo_map import TempoMap
 
 INSTALL_HINT = "Ableton Link needs the aalink package: pip install 'barlight[link]'"
-HELLO_SECONDS = 2.0
 
 
 class LinkSession(Protocol):
@@ -88,67 +83,32 @@ def open_link(bpm: float = 120.0, quantum_beats: float = 4.0) -> Any:
     return link
 
 
-class LinkSender:
-    """Reads a Link session and sends ``/daw/transport`` at ``rate_hz`` while playing, 4 Hz stopped.
+class LinkSource(PositionSource):
+    """The song transport of a Link session, on ``grid``'s meter (bars from :class:`LinkTransport`).
 
     ``assume_playing``: treat the session as playing even though no peer shares start/stop.
+    ``offset_seconds`` moves the sent playhead ahead (positive) or back. A start or a tempo
+    change goes out at once. ``reading`` is the session read behind the last :meth:`read`.
     """
 
-    def __init__(self, link: LinkSession, osc: ProtocolSender, grid: TempoMap, *, rate_hz: float = 60.0,
-                 offset_seconds: float = 0.0, assume_playing: bool = False,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, link: LinkSession, grid: TempoMap, *, offset_seconds: float = 0.0,
+                 assume_playing: bool = False) -> None:
         self.link = link
-        self.osc = osc
         self.grid = grid
-        meter = grid.meters[0]
-        self.transport = LinkTransport(meter.bar_beats)
-        self.rate_hz = rate_hz
+        self.transport = LinkTransport(grid.meters[0].bar_beats)
         self.offset_seconds = offset_seconds
         self.assume_playing = assume_playing
-        self.now = now
-        self.acked = False
-        self.reading: LinkReading | None = None  # the read behind the last step
-        self._next_hello = -math.inf
-        self._last_key: tuple[bool, int, float] | None = None
-        self._next_stopped_send = -math.inf
+        self.reading: LinkReading | None = None
 
-    def read(self) -> LinkReading:
+    def read_session(self) -> LinkReading:
         link = self.link
         return LinkReading(float(link.beat), float(link.tempo), bool(link.playing) or self.assume_playing,
                            int(link.num_peers))
 
-    def step(self, seconds: float | None = None) -> TransportMessage | None:
-        """Read the session; send its transport when due (every step while playing, 4 Hz stopped,
-        at once on start, stop or a tempo change) plus hello every 2 s; returns what was sent."""
-        now = self.now() if seconds is None else seconds
-        if now >= self._next_hello:
-            self.osc.hello()
-            self._next_hello = now + HELLO_SECONDS
-        self.acked = self.acked or bool(self.osc.poll_acks())
-        reading = self.reading = self.read()
+    def read(self, seconds: float) -> Reading:
+        reading = self.reading = self.read_session()
         playing, beat = self.transport.update(reading)
-        key = (playing, self.transport.starts, round(reading.bpm, 3))
-        if not playing and key == self._last_key and now < self._next_stopped_send:
-            return None
-        self._last_key = key
-        self._next_stopped_send = now + 0.25
         if playing:
             beat += self.offset_seconds * reading.bpm / 60.0
-        position = self.grid.position_at(beat)
-        message = TransportMessage(playing, beat, reading.bpm, position.numerator, position.denominator,
-                                   self.grid.bar_start_beat(position.bar), position.bar)
-        self.osc.send(message)
-        return message
-
-    async def run(self, seconds: float | None = None,
-                  on_send: Callable[[LinkSender, TransportMessage, LinkReading], None] | None = None) -> None:
-        """Step at ``rate_hz`` until ``seconds`` have passed; ends with ``/daw/bye``."""
-        started = self.now()
-        try:
-            while seconds is None or self.now() - started < seconds:
-                message = self.step()
-                if message is not None and on_send is not None:
-                    on_send(self, message, self.reading)
-                await asyncio.sleep(1.0 / self.rate_hz)
-        finally:
-            self.osc.bye()
+        return Reading(transport_on(self.grid, playing, beat, reading.bpm),
+                       jump=(self.transport.starts, round(reading.bpm, 3)))

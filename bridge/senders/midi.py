@@ -1,11 +1,13 @@
 """``barlight send midi``: read a DAW's MIDI sync from a port and stream protocol v1.
 
-:class:`MidiSender` timestamps each message as it arrives (mido's callback thread only
-enqueues it with ``now()``), feeds :class:`~bridge.senders.midi_sync.MidiSync` on the
-sending thread and sends ``/daw/transport`` at ``rate_hz`` while playing, a few times a
-second when stopped, and at once on start, stop and every seek; ``/daw/hello`` (with
-``/daw/markers`` from the tempo map) every 2 s; ``/daw/audio`` from an optional
-:class:`~bridge.senders.audio_in.AudioInput`. mido is imported by :func:`open_input` only.
+:class:`MidiSource` is the position source for :class:`~bridge.senders.runtime.SenderRuntime`:
+it timestamps each message as it arrives (mido's callback thread only enqueues it with
+``now()``), feeds :class:`~bridge.senders.midi_sync.MidiSync` on the runtime's thread and
+reads the transport from it; its jump key is MidiSync's count of starts, locates and cycle
+jumps, so each goes out at once. ``/daw/markers`` from the tempo map go with every hello;
+``/daw/audio`` comes from an optional :class:`~bridge.senders.audio_in.AudioInput`. The
+runtime steps at :data:`STEP_HZ` so a queued message is applied within milliseconds.
+mido is imported by :func:`open_input` only.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.errors import BarlightError, InputError
-from bridge.protocol.messages import TransportMessage
-from bridge.senders.audio_in import AudioInput, audio_args
+from bridge.protocol.messages import MarkersMessage, Message, TransportMessage
+from bridge.senders.audio_in import AudioInput, heard_from
 from bridge.senders.clock_fit import MAX_BPM, MIN_BPM
 from bridge.senders.midi_sync import MidiSync, SyncState
-from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.ports import match_name
+from bridge.senders.runtime import Heard, PositionSource, Rates, Reading, transport_on
 
-HELLO_SECONDS = 2.0
+#: How often the runtime applies queued MIDI messages: a start, stop or locate goes out within 2 ms.
+STEP_HZ = 500.0
+
+
+def midi_rates(rate_hz: float = 60.0, stopped_rate_hz: float = 4.0) -> Rates:
+    """The transport at ``rate_hz`` while playing, ``stopped_rate_hz`` stopped, read every 2 ms."""
+    return Rates(step_hz=STEP_HZ, playing_hz=rate_hz, stopped_hz=stopped_rate_hz)
 
 
 def _mido() -> Any:
@@ -40,15 +49,9 @@ def input_names() -> list[str]:
 
 
 def match_port(text: str, names: list[str]) -> str:
-    """The input named ``text`` exactly, or the only one whose name contains it (case-insensitive)."""
-    if text in names:
-        return text
-    matches = [n for n in names if text.lower() in n.lower()]
-    if len(matches) == 1:
-        return matches[0]
+    """The MIDI input named ``text`` (see :func:`~bridge.senders.ports.match_name`)."""
     listed = ", ".join(repr(n) for n in names) or "none (is the IAC bus online / the port enabled?)"
-    problem = "matches several MIDI inputs" if matches else "no such MIDI input"
-    raise InputError("--port", f"{text!r}: {problem}; inputs: {listed}")
+    return names[match_name(text, names, "--port", "MIDI input", listed)]
 
 
 def open_input(port: str | None, virtual: str | None, callback: Callable[[Any], None]) -> Any:
@@ -70,32 +73,21 @@ def open_input(port: str | None, virtual: str | None, callback: Callable[[Any], 
         raise BarlightError(f"cannot open MIDI input ({str(err).strip().splitlines()[-1]})") from None
 
 
-class MidiSender:
-    """Streams the transport decoded from MIDI sync (see module doc).
+class MidiSource(PositionSource):
+    """The transport decoded from MIDI sync (see module doc).
 
     ``offset_seconds`` moves the sent playhead ahead (positive) or back, on top of the DAW's
     per-destination Delay. Thread-safety: :meth:`receive` from any thread; everything else
-    from one. Realtime-safety: :meth:`receive` is a timestamp and a queue put.
+    from the runtime's. Realtime-safety: :meth:`receive` is a timestamp and a queue put.
     """
 
-    def __init__(self, sync: MidiSync, osc: ProtocolSender, *, rate_hz: float = 60.0,
-                 stopped_rate_hz: float = 4.0, offset_seconds: float = 0.0, audio: AudioInput | None = None,
+    def __init__(self, sync: MidiSync, *, offset_seconds: float = 0.0, audio: AudioInput | None = None,
                  now: Callable[[], float] = time.perf_counter) -> None:
         self.sync = sync
-        self.osc = osc
-        self.rate_hz = rate_hz
-        self.stopped_rate_hz = stopped_rate_hz
         self.offset_seconds = offset_seconds
         self.audio = audio
         self.now = now
-        self.acked = False
-        self.last: TransportMessage | None = None
         self._inbox: queue.SimpleQueue[tuple[float, Any]] = queue.SimpleQueue()
-        self._next_send = -float("inf")
-        self._next_hello = -float("inf")
-        self._sent_seeks = -1
-        self._sent_playing: bool | None = None
-        self._audio_frame: Any = None
 
     def receive(self, message: Any, seconds: float | None = None) -> None:
         """Queue one mido message, stamped now (or at ``seconds``)."""
@@ -107,55 +99,22 @@ class MidiSender:
 
     def _transport(self, state: SyncState) -> TransportMessage:
         beat = state.beat + (self.offset_seconds * state.bpm / 60.0 if state.playing else 0.0)
-        position = self.sync.position(beat)
-        bar_start = self.sync.grid.bar_start_beat(position.bar)
         bpm = min(max(state.bpm, MIN_BPM), MAX_BPM)  # never put an invalid tempo on the wire
-        return TransportMessage(state.playing, beat, bpm, position.numerator, position.denominator,
-                                bar_start, position.bar)
+        return transport_on(self.sync.grid, state.playing, beat, bpm)
 
-    def hello(self) -> None:
-        self.osc.hello()
-        self.osc.markers(self.sync.grid.markers)
+    def song(self) -> tuple[Message, ...]:
+        return (MarkersMessage(self.sync.grid.markers),)
 
-    def step(self, seconds: float | None = None) -> TransportMessage | None:
-        """Apply queued messages, then send what is due at ``seconds``; returns the transport sent, if any."""
-        now = self.now() if seconds is None else seconds
+    def read(self, seconds: float) -> Reading:
+        """Apply the queued messages, then the transport at ``seconds``."""
         while True:
             try:
                 stamp, message = self._inbox.get_nowait()
             except queue.Empty:
                 break
             self.sync.feed(message, stamp)
-        if self.audio is not None:
-            frames = self.audio.frames()
-            if frames:
-                self._audio_frame = frames[-1]
-        if now >= self._next_hello:
-            self.hello()
-            self._next_hello = now + HELLO_SECONDS
-        self.acked = self.acked or bool(self.osc.poll_acks())
-        state = self.sync.state_at(now)
-        changed = state.seeks != self._sent_seeks or state.playing != self._sent_playing
-        if not changed and now < self._next_send:
-            return None
-        message = self._transport(state)
-        self.osc.send(message)
-        if self._audio_frame is not None:
-            self.osc.audio(*audio_args(self._audio_frame))
-        self._sent_seeks, self._sent_playing = state.seeks, state.playing
-        self._next_send = now + 1.0 / (self.rate_hz if state.playing else self.stopped_rate_hz)
-        self.last = message
-        return message
+        state = self.sync.state_at(seconds)
+        return Reading(self._transport(state), jump=state.seeks)
 
-    def run(self, seconds: float | None = None, sleep: Callable[[float], None] = time.sleep,
-            on_send: Callable[[MidiSender, TransportMessage], None] | None = None) -> None:
-        """Step until ``seconds`` have passed (forever when None); always ends with ``/daw/bye``."""
-        started = self.now()
-        try:
-            while seconds is None or self.now() - started < seconds:
-                sent = self.step()
-                if sent is not None and on_send is not None:
-                    on_send(self, sent)
-                sleep(0.002)
-        finally:
-            self.osc.bye()
+    def heard(self) -> Heard:
+        return heard_from(self.audio)

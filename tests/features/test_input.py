@@ -100,13 +100,13 @@ def test_long_file_read_in_blocks_equals_whole_analysis(tmp_path, signals, monke
 
 def _send_file(path):
     """``barlight send file``'s reader: the same checks as analyze_file (one opener, open_audio_file)."""
-    from bridge.senders.file import FilePlayback
+    from bridge.senders.file import FileSource
     from bridge.timeline.tempo_map import TempoMap
 
-    FilePlayback(path, TempoMap.constant(120.0)).close()
+    FileSource(path, TempoMap.constant(120.0)).close()
 
 
-@pytest.mark.parametrize("read", [analyze_file, _send_file], ids=["analyze_file", "FilePlayback"])
+@pytest.mark.parametrize("read", [analyze_file, _send_file], ids=["analyze_file", "FileSource"])
 @pytest.mark.parametrize("content,problem", [
     (None, "no such audio file"),
     (b"", "empty file"),

@@ -1,4 +1,4 @@
-"""FilePlayback through the sender runtime: the stream a DAW would send, checked at a live receiver
+"""FileSource through the sender runtime: the stream a DAW would send, checked at a live receiver
 (time injected: runs fast)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bridge.protocol.messages import (
     TransportMessage,
 )
 from bridge.receiver import Receiver, Received
-from bridge.senders.file import FilePlayback, combine_frames, transport_at
+from bridge.senders.file import FileSource, combine_frames, transport_at
 from bridge.senders.osc_out import ProtocolSender
 from bridge.senders.runtime import Rates, SenderRuntime
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
@@ -38,7 +38,7 @@ class FakeTime:
         self.seconds += seconds
 
 
-def play(song: FilePlayback, osc: ProtocolSender, fake: FakeTime) -> SenderRuntime:
+def play(song: FileSource, osc: ProtocolSender, fake: FakeTime) -> SenderRuntime:
     """Stream ``song`` at 50 Hz, as ``barlight send file`` does, on fake time."""
     runtime = SenderRuntime(osc, song, Rates(step_hz=50.0, playing_hz=50.0), now=fake.now)
     runtime.run(sleep=fake.sleep)
@@ -82,7 +82,7 @@ def test_file_sender_streams_like_a_daw(tone):
     got: list[Received] = []
     with Receiver(port=0, flood_limit=None) as rx:
         rx.subscribe(got.append, [HelloMessage, MarkersMessage, LoopMessage, TransportMessage, AudioMessage, ByeMessage])
-        with ProtocolSender(*rx.address, source="file", session_id="F") as osc, FilePlayback(tone, TEMPO) as song:
+        with ProtocolSender(*rx.address, source="file", session_id="F") as osc, FileSource(tone, TEMPO) as song:
             play(song, osc, fake)
             total = osc.sent
         deadline = time.monotonic() + 5
@@ -111,17 +111,17 @@ def test_file_sender_streams_like_a_daw(tone):
 def test_start_bar_and_bad_files(tone, tmp_path):
     fake = FakeTime()
     with ProtocolSender("127.0.0.1", 9, session_id="x") as osc, \
-            FilePlayback(tone, TempoMap.constant(120.0), start_bar=2, seconds=0.1) as song:
+            FileSource(tone, TempoMap.constant(120.0), start_bar=2, seconds=0.1) as song:
         assert song.start_seconds == 2.0
         play(song, osc, fake)
         assert song.song_seconds == pytest.approx(2.1, abs=0.03)
     with pytest.raises(InputError, match="--start-bar"):
-        FilePlayback(tone, TempoMap.constant(120.0), start_bar=3)
+        FileSource(tone, TempoMap.constant(120.0), start_bar=3)
     with pytest.raises(InputError, match="no such audio file"):
-        FilePlayback(tmp_path / "missing.wav", TEMPO)
+        FileSource(tmp_path / "missing.wav", TEMPO)
     (tmp_path / "text.wav").write_text("not audio")
     with pytest.raises(InputError, match="cannot read audio"):
-        FilePlayback(tmp_path / "text.wav", TEMPO)
+        FileSource(tmp_path / "text.wav", TEMPO)
 
 
 class FakeOutputStream:
@@ -150,7 +150,7 @@ def test_play_feeds_the_output_device_from_the_start_bar(tone, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "sounddevice", types.SimpleNamespace(OutputStream=FakeOutputStream))
     fake = FakeTime()
     with ProtocolSender("127.0.0.1", 9, session_id="p") as osc, \
-            FilePlayback(tone, TempoMap.constant(120.0), start_bar=2, play=True, seconds=0.1) as song:
+            FileSource(tone, TempoMap.constant(120.0), start_bar=2, play=True, seconds=0.1) as song:
         stream = FakeOutputStream.instances[-1]
         assert stream.samplerate == SR and stream.channels == 1
         play(song, osc, fake)
@@ -165,4 +165,4 @@ def test_play_feeds_the_output_device_from_the_start_bar(tone, monkeypatch):
 def test_play_without_sounddevice_is_a_one_line_error(tone, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "sounddevice", None)
     with pytest.raises(InputError, match="--play"):
-        FilePlayback(tone, TEMPO, play=True)
+        FileSource(tone, TEMPO, play=True)

@@ -11,8 +11,9 @@ import pytest
 from barlight.cli import main
 from bridge.protocol.decode import decode
 from bridge.protocol.messages import HelloMessage, TransportMessage
-from bridge.senders.link import LinkReading, LinkSender, LinkTransport
+from bridge.senders.link import LinkReading, LinkSource, LinkTransport
 from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.runtime import Rates, SenderRuntime
 from bridge.timeline.tempo_map import TempoMap
 
 
@@ -47,7 +48,8 @@ def test_link_sender_streams_transport_over_udp() -> None:
     session = FakeSession()
     try:
         with ProtocolSender("127.0.0.1", sock.getsockname()[1], source="link") as osc:
-            sender = LinkSender(session, osc, TempoMap.constant(120.0, 4, 4), offset_seconds=0.0)
+            source = LinkSource(session, TempoMap.constant(120.0, 4, 4), offset_seconds=0.0)
+            sender = SenderRuntime(osc, source, Rates(step_hz=60.0, playing_hz=60.0, stopped_hz=4.0))
             session.beat, session.playing = 17.0, True
             sent = [sender.step(0.0)]
             session.beat = 18.5
@@ -56,6 +58,7 @@ def test_link_sender_streams_transport_over_udp() -> None:
             sent.append(sender.step(0.11))  # a stop goes at once
             assert sender.step(0.2) is None  # stopped: 4 Hz
             sent.append(sender.step(0.37))
+            assert source.reading == LinkReading(18.5, 128.0, False, 2)
         received = [decode(sock.recv(65536)) for _ in range(5)]
     finally:
         sock.close()

@@ -1,4 +1,5 @@
-"""MidiSender end to end: mido messages in, protocol v1 datagrams out over real UDP, decoded."""
+"""The MIDI sender end to end: mido messages into MidiSource, the sender runtime, protocol v1 datagrams out
+over real UDP, decoded."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from bridge.protocol.decode import decode
 from bridge.protocol.messages import AudioMessage, HelloMessage, MarkersMessage, TransportMessage
 from bridge.senders.audio_in import AudioInput, resolve_device
 from bridge.senders.daw_script import DawScript, Play
-from bridge.senders.midi import MidiSender, match_port
+from bridge.senders.midi import MidiSource, match_port, midi_rates
 from bridge.senders.midi_sync import MidiSync
 from bridge.senders.osc_out import ProtocolSender
+from bridge.senders.runtime import SenderRuntime
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
 
 
@@ -44,20 +46,26 @@ def drain(sock: socket.socket, wait: float = 0.2) -> list:
             return out
 
 
+def midi_sender(sync: MidiSync, osc: ProtocolSender, rate_hz: float = 60.0, stopped_rate_hz: float = 4.0,
+                **options) -> SenderRuntime:
+    """``barlight send midi``'s runtime (``runtime.source`` is the MidiSource)."""
+    return SenderRuntime(osc, MidiSource(sync, **options), midi_rates(rate_hz, stopped_rate_hz))
+
+
 def test_streams_transport_with_bars_from_the_tempo_map(listener) -> None:
     grid = TempoMap((TempoPoint(0.0, 120.0),), (Meter(0.0, 4, 4), Meter(16.0, 7, 8)),
                     (Marker("verse", 0.0), Marker("chorus", 16.0)))
     script = DawScript(grid, [Play(0.5, 0.0, 24.0)])
     port = listener.getsockname()[1]
     with ProtocolSender("127.0.0.1", port, source="midi") as osc:
-        sender = MidiSender(MidiSync(grid, grid_has_tempo=True), osc, rate_hz=30.0)
+        sender = midi_sender(MidiSync(grid, grid_has_tempo=True), osc, rate_hz=30.0)
         arrivals = script.received(0.001, seed=2)
         sent: list[TransportMessage] = []
         received: list = []
         i = 0
         for seconds in np.arange(0.0, 13.0, 1 / 120):
             while i < len(arrivals) and arrivals[i].seconds <= seconds:
-                sender.receive(arrivals[i].message, arrivals[i].seconds)
+                sender.source.receive(arrivals[i].message, arrivals[i].seconds)
                 i += 1
             message = sender.step(seconds)
             if message is not None:
@@ -84,28 +92,25 @@ def test_streams_transport_with_bars_from_the_tempo_map(listener) -> None:
 
 def test_sends_at_once_on_start_stop_and_seek(listener) -> None:
     with ProtocolSender("127.0.0.1", listener.getsockname()[1], source="midi") as osc:
-        sender = MidiSender(MidiSync(), osc, rate_hz=60.0, stopped_rate_hz=2.0)
+        sender = midi_sender(MidiSync(), osc, rate_hz=60.0, stopped_rate_hz=2.0)
         assert sender.step(0.0) is not None  # first state
         assert sender.step(0.1) is None  # stopped: next in 0.5 s
-        sender.receive(mido.Message("songpos", pos=32), 0.15)
+        sender.source.receive(mido.Message("songpos", pos=32), 0.15)
         message = sender.step(0.15)
         assert message is not None and message.beat == 8.0 and not message.playing  # a locate goes at once
-        sender.receive(mido.Message("continue"), 0.2)
+        sender.source.receive(mido.Message("continue"), 0.2)
         assert sender.step(0.2).playing
-        sender.receive(mido.Message("stop"), 0.21)
+        sender.source.receive(mido.Message("stop"), 0.21)
         assert not sender.step(0.21).playing
+        assert sender.step(0.5) is None and sender.step(0.72) is not None  # stopped again: 2 Hz from the stop
 
 
 def test_offset_moves_the_playhead_ahead() -> None:
     sync = MidiSync()
     for k in range(48):
         sync.feed(mido.Message("start") if k == 0 else mido.Message("clock"), k * 0.5 / 24)
-    osc = ProtocolSender("127.0.0.1", 9)
-    try:
-        plain = MidiSender(sync, osc).transport_at(1.0)
-        ahead = MidiSender(sync, osc, offset_seconds=0.05).transport_at(1.0)
-    finally:
-        osc.close()
+    plain = MidiSource(sync).transport_at(1.0)
+    ahead = MidiSource(sync, offset_seconds=0.05).transport_at(1.0)
     assert ahead.beat - plain.beat == pytest.approx(0.05 * 120 / 60, abs=1e-6)
 
 
@@ -139,8 +144,7 @@ def test_audio_input_sends_daw_audio_from_the_feature_extractor(listener) -> Non
         for start in range(0, 4800, 480):
             stream.kwargs["callback"](block[start:start + 480], 480, None, None)
         with ProtocolSender("127.0.0.1", listener.getsockname()[1], source="midi") as osc:
-            sender = MidiSender(MidiSync(), osc, audio=audio)
-            sender.step(0.0)
+            midi_sender(MidiSync(), osc, audio=audio).step(0.0)
     assert streams[0].closed
     received = [m for m in drain(listener) if isinstance(m, AudioMessage)]
     assert received
@@ -181,8 +185,8 @@ def test_through_a_real_virtual_port() -> None:
     from bridge.senders.midi import open_input
 
     osc = ProtocolSender("127.0.0.1", 9)
-    sender = MidiSender(MidiSync(), osc)
-    port = open_input(None, "barlight-test-in", sender.receive)
+    sender = midi_sender(MidiSync(), osc)
+    port = open_input(None, "barlight-test-in", sender.source.receive)
     try:
         name = next(n for n in mido.get_output_names() if "barlight-test-in" in n)  # "Client:port N:M" on ALSA
         with mido.open_output(name) as out:
@@ -192,8 +196,8 @@ def test_through_a_real_virtual_port() -> None:
                 time.sleep(0.5 / 24)  # a real port delivers in real time; nothing to replay here
         time.sleep(0.05)
         sender.step()
-        state = sender.sync.state_at(sender.now())
-        assert state.playing and sender.sync.counts["clock"] == 48
+        state = sender.source.sync.state_at(sender.now())
+        assert state.playing and sender.source.sync.counts["clock"] == 48
         assert state.bpm == pytest.approx(120.0, abs=3.0)  # loose: wall-clock delivery on a loaded machine
     finally:
         port.close()
@@ -201,13 +205,14 @@ def test_through_a_real_virtual_port() -> None:
 
 
 def test_audio_sender_alone_with_a_free_running_beat(listener) -> None:
-    from bridge.senders.audio_in import AudioSender
+    from bridge.senders.audio_in import AudioInSource
+    from bridge.senders.runtime import Rates
 
     streams: list[FakeStream] = []
     audio = AudioInput(None, 16000, channels=1, stream_factory=lambda **kw: streams.append(FakeStream(**kw)) or streams[-1])
     noise = np.random.default_rng(0).uniform(-0.25, 0.25, (16000, 1)).astype(np.float32)
     with ProtocolSender("127.0.0.1", listener.getsockname()[1], source="audio") as osc:
-        sender = AudioSender(audio, osc, bpm=90.0, meter=(3, 4))
+        sender = SenderRuntime(osc, AudioInSource(audio, bpm=90.0, meter=(3, 4)), Rates(step_hz=60.0, playing_hz=60.0))
         sender.step(10.0)
         streams[0].kwargs["callback"](noise, 16000, None, None)
         sender.step(12.0)
@@ -239,13 +244,13 @@ def test_the_renderer_receiver_follows_the_midi_sender(listener) -> None:
     receiver = Receiver("127.0.0.1", 0, now=lambda: clock["now"], send_acks=False)
     errors_ms = []
     with ProtocolSender("127.0.0.1", listener.getsockname()[1], source="midi") as osc:
-        sender = MidiSender(MidiSync(grid, grid_has_tempo=True), osc, rate_hz=50.0)
+        sender = midi_sender(MidiSync(grid, grid_has_tempo=True), osc, rate_hz=50.0)
         listener.setblocking(False)
         i = 0
         for seconds in np.arange(0.0, 20.0, 0.005):
             clock["now"] = seconds
             while i < len(arrivals) and arrivals[i].seconds <= seconds:
-                sender.receive(arrivals[i].message, arrivals[i].seconds)
+                sender.source.receive(arrivals[i].message, arrivals[i].seconds)
                 i += 1
             sender.step(seconds)
             while True:

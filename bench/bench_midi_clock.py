@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from bridge.senders.clock_fit import TICKS_PER_BEAT, ClockFit
-from bridge.senders.daw_script import DawScript, Play
+from bridge.senders.scripted import DawScript, Play
 from bridge.senders.midi_sync import MidiSync
 from bridge.timeline.tempo_map import TempoMap, TempoPoint
 

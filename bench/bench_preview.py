@@ -2,7 +2,7 @@
 
     python bench/bench_preview.py [--seconds 60] [--size 32x32] [--refresh 60] [--jitter-ms 2] [--json OUT]
 
-A separate process (``bridge.senders.scripted``) plays a DAW over loopback UDP: 120 BPM, a jump
+A separate process (``bridge.senders.scripted``, its ``cycle_script``) plays a DAW over loopback UDP: 120 BPM, a jump
 to 150 BPM, loop wraps at beat 8 -> 4, a stop and a start, and a seek back to bar 1 every 6.5 s,
 each /daw/transport stamped with the true beat +- jitter (loop wraps compare loop phases). The real preview (receiver, render
 worker, frame buffer, the PySide6 window offscreen with its display timer) renders the embedded
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.monotonic() - started
 
     t0 = log["t0"]
+    script = scripted.cycle_script(args.seconds)
     jumps = [c * scripted.CYCLE_SECONDS + d for c in range(int(args.seconds / scripted.CYCLE_SECONDS) + 2)
              for d in UNANNOUNCED]
     truth_all, truth_steady, clock_all = [], [], []
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         shown_at = shown.tick_seconds + session.display_latency_seconds
         song_seconds = shown_at - t0
-        truth = scripted.true_position(song_seconds)
+        truth = script.true_state(song_seconds)
         if not truth.playing or song_seconds > args.seconds:
             continue
         ms_per_beat = 60_000.0 / truth.bpm

@@ -6,16 +6,16 @@ import time
 
 import numpy as np
 
+from bridge.senders.scripted import DawScript, stream_in_thread
 from renderer.preview.session import PreviewOptions, PreviewSession
-from tests.preview.daw import ScriptedDaw
 
 
 def play(session: PreviewSession, seconds: float) -> None:
     """A simulated DAW plays for ``seconds`` while the session ticks like a display; then the session stops."""
     try:
-        daw = ScriptedDaw(session.listen[1], [("play", seconds)]).start()
+        daw = stream_in_thread(DawScript.from_steps([("play", seconds)]), session.listen[1])
         deadline = time.monotonic() + 10.0
-        while not daw.done and time.monotonic() < deadline:
+        while daw.is_alive() and time.monotonic() < deadline:
             session.tick()
             time.sleep(session.period_seconds)
     finally:

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from bridge.recording import latest_session, tempo_map_from_recording
+from bridge.senders.scripted import DawScript, stream_in_thread
 from renderer.presets import preset_path
 from renderer.preview.session import PreviewOptions, PreviewSession
 from renderer.preview.status import LOST, PLAYING, STOPPED, WAITING
 from renderer.preview.window import PreviewWindow
-from tests.preview.daw import ScriptedDaw
 
 #: The GUI thread's CPU work per tick or paint, and its pause between two ticks (95th percentile), at most, seconds.
 MAX_STALL_SECONDS = 0.05
@@ -114,11 +114,11 @@ def test_frames_follow_barlight_send_file_in_order_and_the_session_is_recorded(p
 def test_states_stopped_lost_back_and_the_gui_thread_never_stalls(preview, qtbot):
     session, window, states = preview(max_fps=15.0)
     qtbot.waitUntil(lambda: session.status.state == WAITING and bool(states), timeout=5000)
-    daw = ScriptedDaw(session.listen[1], [("play", 1.5), ("stop", 1.5), ("play", 1.0), ("silence", 1.6),
-                                          ("play", 1.5)]).start()
+    steps = [("play", 1.5), ("stop", 1.5), ("play", 1.0), ("silence", 1.6), ("play", 1.5)]
+    daw = stream_in_thread(DawScript.from_steps(steps), session.listen[1])
     qtbot.waitUntil(lambda: session.status.state == PLAYING, timeout=5000)
     session.tick_gaps.clear()
-    qtbot.waitUntil(lambda: daw.done, timeout=15000)  # the event loop keeps running meanwhile
+    qtbot.waitUntil(lambda: not daw.is_alive(), timeout=15000)  # the event loop keeps running meanwhile
     qtbot.wait(100)
     gaps = np.array(session.tick_gaps)
     assert deduped(states) == [WAITING, PLAYING, STOPPED, PLAYING, LOST, PLAYING]
@@ -142,7 +142,7 @@ def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path):
     preset_file = tmp_path / "mine.toml"
     preset_file.write_text(preset_path("neon").read_text())
     session, window, _ = preview(preset_file=preset_file)
-    daw = ScriptedDaw(session.listen[1], [("play", 6.0)]).start()
+    daw = stream_in_thread(DawScript.from_steps([("play", 6.0)]), session.listen[1])
     qtbot.waitUntil(lambda: len(session.shown) >= 3, timeout=10000)
 
     preset_file.write_text(preset_path("neon").read_text().replace('name = "Neon"', 'name = "Neon Edit"'))
@@ -189,4 +189,4 @@ def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path):
     shots = list((tmp_path / "shots").iterdir())
     assert len(shots) == 1 and shots[0].suffix == ".png" and str(shots[0]) in window.note
     assert shots[0].stat().st_size > 0
-    qtbot.waitUntil(lambda: daw.done, timeout=10000)
+    qtbot.waitUntil(lambda: not daw.is_alive(), timeout=10000)

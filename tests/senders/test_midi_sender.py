@@ -14,7 +14,7 @@ from barlight.cli import main
 from bridge.protocol.decode import decode
 from bridge.protocol.messages import AudioMessage, HelloMessage, MarkersMessage, TransportMessage
 from bridge.senders.audio_in import AudioInput, resolve_device
-from bridge.senders.daw_script import DawScript, Play
+from bridge.senders.scripted import DawScript, Play
 from bridge.senders.midi import MidiSource, match_port, midi_rates
 from bridge.senders.midi_sync import MidiSync
 from bridge.senders.osc_out import ProtocolSender

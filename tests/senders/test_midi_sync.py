@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from bridge.senders.clock_fit import ClockFit
-from bridge.senders.daw_script import DawScript, Play
 from bridge.senders.midi_sync import MidiSync, SyncState
+from bridge.senders.scripted import DawScript, Play
 from bridge.timeline.tempo_map import Meter, TempoMap, TempoPoint
 
 
@@ -28,25 +28,18 @@ def replay(script: DawScript, sync: MidiSync, jitter: float, seed: int, step: fl
             sync.feed(arrivals[i].message, arrivals[i].seconds)
             i += 1
         state = sync.state_at(seconds)
-        playing, beat, bpm = script.true_state(seconds)
-        rows.append((seconds, state.playing, state.beat, state.bpm, playing, beat, bpm))
+        rows.append((seconds, state.playing, state.beat, state.bpm, *script.true_state(seconds)))
     return rows
 
 
-def settled(rows, script: DawScript, after_beats: float, tempo_map: TempoMap):
-    """Rows while playing, at least ``after_beats`` after each run start and each tempo change."""
-    events = []
-    for play in script.plays:
-        events.append(play.wall_seconds)
-        song0 = tempo_map.seconds_at(play.start_beat)
-        for point in tempo_map.tempo:
-            if play.start_beat < point.beat < play.start_beat + play.beats:
-                events.append(play.wall_seconds + tempo_map.seconds_at(point.beat) - song0)
+def settled(rows, script: DawScript, after_beats: float):
+    """Rows while playing, at least ``after_beats`` after each jump (run start or end, tempo change)."""
+    events = script.jumps()
     out = []
     for row in rows:
         seconds, _, _, _, playing, _, bpm = row
         recent = [e for e in events if e <= seconds]
-        ending = not script.true_state(seconds + 0.005)[0]  # a stop sent 1 ms late can arrive 1 ms early
+        ending = not script.true_state(seconds + 0.005).playing  # a stop sent 1 ms late can arrive 1 ms early
         if playing and not ending and recent and seconds - max(recent) >= after_beats * 60.0 / bpm:
             out.append(row)
     return out
@@ -176,14 +169,14 @@ def test_position_within_2_ms_through_tempo_changes_cycles_locates_and_stops(spp
     script = DawScript(SONG, song_plays(), mtc=True, mtc_start_seconds=3600.0, spp_while_playing=spp_while_playing)
     sync = MidiSync(SONG, grid_has_tempo=True, mtc_start_seconds=mtc_start)
     rows = replay(script, sync, jitter=0.002, seed=seed)
-    steady = settled(rows, script, after_beats=1.0, tempo_map=SONG)
+    steady = settled(rows, script, after_beats=1.0)
     assert len(steady) > 3000
     errors = position_errors_ms(steady)
     assert np.max(np.abs(errors)) < 2.0, np.max(np.abs(errors))
     assert all(playing for _, playing, *_ in steady)
     assert max(abs(bpm - true_bpm) for _, _, _, bpm, _, _, true_bpm in steady) < 0.1  # the map's tempo
     # stopped between runs: not playing, holding where the DAW stopped
-    near = [script.true_state(r[0] - 0.01)[0] or script.true_state(r[0] + 0.02)[0] for r in rows]
+    near = [script.true_state(r[0] - 0.01).playing or script.true_state(r[0] + 0.02).playing for r in rows]
     stopped = [r for r, busy in zip(rows, near) if not r[4] and not busy and r[0] > 2.0]  # not next to a start/stop (a locate is sent 10 ms ahead)
     assert stopped and not any(playing for _, playing, *_ in stopped)
     assert max(abs(beat - true_beat) for _, _, beat, _, _, true_beat, _ in stopped) < 1 / 24 + 1e-6
@@ -195,9 +188,9 @@ def test_clock_only_song_with_meter_and_no_tempo_map(seed: int) -> None:
     script = DawScript(SONG, plays, spp_while_playing=True)
     sync = MidiSync(TempoMap.constant(120.0, 7, 8))
     rows = replay(script, sync, jitter=0.002, seed=seed)
-    steady = settled(rows, script, after_beats=1.0, tempo_map=SONG)
+    steady = settled(rows, script, after_beats=1.0)
     assert np.max(np.abs(position_errors_ms(steady))) < 2.0
-    late = settled(rows, script, after_beats=4.0, tempo_map=SONG)
+    late = settled(rows, script, after_beats=4.0)
     tempo_errors = np.array([abs(bpm - true_bpm) for _, _, _, bpm, _, _, true_bpm in late])
     assert np.percentile(tempo_errors, 99) < 0.1 and tempo_errors.max() < 0.15
     # bars come from the --meter grid: 7/8 bars are 3.5 beats long

@@ -9,15 +9,8 @@ import pytest
 
 from bridge.protocol.decode import decode
 from bridge.protocol.encode import encode
-from bridge.protocol.messages import (
-    AckMessage,
-    AudioMessage,
-    ByeMessage,
-    HelloMessage,
-    LoopMessage,
-    MacrosMessage,
-    TransportMessage,
-)
+from bridge.protocol.messages import AckMessage, AudioMessage, ByeMessage, HelloMessage, LoopMessage
+from bridge.protocol.messages import MacrosMessage, TransportMessage
 from bridge.senders.osc_out import ProtocolSender
 from bridge.senders.runtime import HELLO_SECONDS, Heard, PositionSource, Rates, Reading, SenderRuntime, transport_on
 from bridge.timeline.tempo_map import Meter, TempoMap, TempoPoint

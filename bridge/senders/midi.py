@@ -77,12 +77,13 @@ class MidiSource(PositionSource):
     """The transport decoded from MIDI sync (see module doc).
 
     ``offset_seconds`` moves the sent playhead ahead (positive) or back, on top of the DAW's
-    per-destination Delay. Thread-safety: :meth:`receive` from any thread; everything else
-    from the runtime's. Realtime-safety: :meth:`receive` is a timestamp and a queue put.
+    per-destination Delay. ``now`` stamps arrivals; it must be the runtime's clock (both default
+    to ``time.monotonic``). Thread-safety: :meth:`receive` from any thread; everything else from
+    the runtime's. Realtime-safety: :meth:`receive` is a timestamp and a queue put.
     """
 
     def __init__(self, sync: MidiSync, *, offset_seconds: float = 0.0, audio: AudioInput | None = None,
-                 now: Callable[[], float] = time.perf_counter) -> None:
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.sync = sync
         self.offset_seconds = offset_seconds
         self.audio = audio

@@ -189,16 +189,21 @@ class SenderRuntime:
 
     def _paced(self, seconds: float | None,
                on_send: Callable[[SenderRuntime, TransportMessage], None] | None) -> Iterator[float]:
-        """Step on a grid of ``step_hz`` until ``seconds`` have passed or the source ends; yields each wait."""
+        """Step on a grid of ``step_hz`` until ``seconds`` have passed or the source ends; yields each wait.
+
+        After a stall the grid skips the steps it missed instead of rushing through them.
+        """
         started = self.now()
         period = 1.0 / self.rates.step_hz
+        tick = 0
         while seconds is None or self.now() - started < seconds:
             sent = self.step()
             if self.ended:
                 return
             if sent is not None and on_send is not None:
                 on_send(self, sent)
-            yield max(0.0, started + self.steps * period - self.now())
+            tick = max(tick + 1, int((self.now() - started) / period) + 1)
+            yield max(0.0, started + tick * period - self.now())
 
     def run(self, seconds: float | None = None, sleep: Callable[[float], None] = time.sleep,
             on_send: Callable[[SenderRuntime, TransportMessage], None] | None = None) -> None:

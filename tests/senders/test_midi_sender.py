@@ -162,6 +162,9 @@ def test_device_and_port_matching_errors_are_one_line() -> None:
     assert match_port("IAC", ["IAC Driver Bus 1", "Network Session 1"]) == "IAC Driver Bus 1"
     with pytest.raises(ValueError, match="several"):
         match_port("bus", ["IAC Driver Bus 1", "IAC Driver Bus 2"])
+    # one rule for both: a name equal but for case wins over names that only contain it
+    assert match_port("iac driver bus 1", ["IAC Driver Bus 1", "IAC Driver Bus 10"]) == "IAC Driver Bus 1"
+    assert resolve_device("blackhole 2ch", devices + [(4, "BlackHole 2ch (Aggregate)", 2, 48000.0)])[0] == 3
 
 
 def test_cli_rejects_bad_options_in_one_line(capsys) -> None:

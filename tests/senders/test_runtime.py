@@ -159,6 +159,23 @@ def test_run_paces_on_injected_time_until_the_source_ends_then_says_bye(listener
     assert isinstance(drain(listener)[-1], ByeMessage)
 
 
+def test_after_a_stall_run_skips_the_missed_steps(listener):
+    clock = {"now": 0.0, "sleeps": 0}
+
+    def sleep(seconds: float) -> None:
+        clock["sleeps"] += 1
+        clock["now"] += seconds + (0.3 if clock["sleeps"] == 5 else 0.0)  # descheduled for 0.3 s once
+
+    sends = []
+    with osc_to(listener) as osc:
+        runtime = SenderRuntime(osc, Scripted(end_at=0.5), Rates(step_hz=50.0, playing_hz=50.0),
+                                now=lambda: clock["now"])
+        runtime.run(sleep=sleep, on_send=lambda r, m: sends.append(clock["now"]))
+    assert sends[:5] == pytest.approx([0.0, 0.02, 0.04, 0.06, 0.08])
+    assert sends[5:] == pytest.approx([0.4, 0.42, 0.44, 0.46, 0.48])  # one step at once, then back on the grid
+    assert runtime.steps == len(sends)  # no burst of steps to catch up
+
+
 def test_an_ack_for_this_session_marks_the_renderer_as_answering(listener):
     with osc_to(listener) as osc:
         runtime = SenderRuntime(osc, Scripted())

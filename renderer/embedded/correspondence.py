@@ -3,22 +3,32 @@
 Training pairs a moment's conditioning vector with a procedural image whose qualities
 follow that moment's audio; the model learns the mapping from these examples and runs
 no rules at render time. :func:`visual_params` reads the scalar block of
-:func:`renderer.embedded.context.audio_context`:
+:func:`renderer.embedded.context.audio_context`. Two target families use it: the looks
+(:mod:`renderer.embedded.looks`, one structure per look, one shared colouring) and the
+original soft-band picture (:func:`target_images`):
 
-=========================================  ==========================================
-music (audio_context scalar)               picture (what :func:`target_images` draws)
-=========================================  ==========================================
-loudness (rms level, dB)                   luminance (overall brightness)
-brightness (spectral centroid, log Hz)     colour temperature (cool blue -> warm orange)
-0.6 onset density + 0.4 noisiness          edge density and jaggedness (contrast of a
-  (onsets per second, spectral flatness)     fine crinkled texture over the picture)
-pitch class (chroma on circle of fifths)   palette hue of the accent bands
-beat phase                                 motion: the broad bands advance one cycle per beat
-=========================================  ==========================================
+=========================================  ===================================================
+music (audio_context scalar)               picture
+=========================================  ===================================================
+loudness (rms level, dB)                   luminance (overall light level)
+brightness (spectral centroid, log Hz)     colour temperature (cool blue -> warm orange: red
+                                             and blue gains, so (R - B) / (R + B) rises)
+0.6 onset density + 0.4 noisiness          edges: the amount of fine structure (line count and
+  (onsets per second, spectral flatness)     density, jaggedness, particles); the soft-band
+                                             picture: contrast of a fine crinkled texture
+pitch class (chroma on circle of fifths)   hue accents (looks: the highlights lean to the
+                                             chord's hue; soft bands: accent band hue)
+beat phase                                 motion: a punch after each beat and a slower return
+                                             (looks: rings advance, cells pulse, stars fly ...;
+                                             soft bands: one band cycle per beat)
+bar phase                                  slower motion locked to the bar (looks: turns)
+onset density (groove)                     how much the picture moves on the beat (0: still)
+prompt words (looks only)                  look, palette, texture scale, motion amount
+=========================================  ===================================================
 
-The composition (where the bands, blobs and colour zones are) comes from the low-pass
-filtered diffusion noise itself, so the caller's noise sets the layout and a slerp walk
-between seed noises moves it smoothly; the audio sets the qualities.
+The composition (where things are) comes from the low-pass filtered diffusion noise
+itself, so the caller's noise sets the layout and a slerp walk between seed noises moves it
+smoothly; the audio sets the qualities.
 
 :func:`image_qualities` measures luminance, colour temperature, edge density and accent
 hue of any frames — the evaluation uses it on generated frames.
@@ -39,11 +49,15 @@ LEVEL_FLOOR = 0.12  # light level at loudness 0 (dark but not black, so texture 
 BAND_CYCLES = 0.3  # band cycles per unit (std) of the broad field
 GRAIN_FLOOR = 0.06  # texture contrast at edges quality 0 ...
 GRAIN_GAIN = 0.5  # ... plus this much at 1
-EDGE_THRESHOLD = 0.35  # |grad| of luminance / mean luminance per pixel (64x64) that counts as an edge
+EDGE_THRESHOLD = 0.35  # |grad| of luminance / mean luminance per pixel that counts as an edge
+EDGE_SIZES = (64, 256)  # edge density is measured at the frame's size, clamped to this range
 
 
 def visual_params(context):  # torch.Tensor (B, CONTEXT_DIM) -> dict of (B,) tensors
-    """The target qualities of each conditioning row, all in 0..1 (hue and beat are cyclic)."""
+    """The target qualities of each conditioning row, all in 0..1 (hue, beat and bar are cyclic).
+
+    ``groove`` (how much beat-locked motion) is the onset density.
+    """
     import torch
 
     s = context.float()
@@ -57,7 +71,10 @@ def visual_params(context):  # torch.Tensor (B, CONTEXT_DIM) -> dict of (B,) ten
     hue = torch.remainder(torch.atan2(y, x) / (2 * math.pi), 1.0)
     focus = (torch.sqrt(x * x + y * y) / chroma.sum(1).clamp_min(1e-6)).clamp(0, 1)
     beat = torch.remainder(torch.atan2(s[:, SCALAR["beat_sin"]], s[:, SCALAR["beat_cos"]]) / (2 * math.pi), 1.0)
-    return {"luminance": loud, "temperature": bright, "edges": edges, "hue": hue, "hue_focus": focus, "beat": beat}
+    bar = torch.remainder(torch.atan2(s[:, SCALAR["bar_sin"]], s[:, SCALAR["bar_cos"]]) / (2 * math.pi), 1.0)
+    groove = s[:, SCALAR["onset_density"]].clamp(0, 1)
+    return {"luminance": loud, "temperature": bright, "edges": edges, "hue": hue, "hue_focus": focus, "beat": beat,
+            "bar": bar, "groove": groove}
 
 
 def _blur(x, sigma: float):
@@ -127,24 +144,30 @@ def image_qualities(images: np.ndarray) -> dict[str, np.ndarray]:
     """Measured qualities of frames (N, H, W, 3) in [0, 1], each (N,).
 
     luminance: mean Rec. 709 luma; temperature: (mean R - mean B) / (mean R + mean B);
-    edge_density: share of pixels (after area-resizing to 64x64) whose luma gradient
-    exceeds EDGE_THRESHOLD x the frame's mean luma; hue: circular mean hue (0..1) of the
-    pixels, weighted by saturation.
+    hue: circular mean hue (0..1) of the pixels, weighted by saturation (these three after
+    area-resizing to 64x64); edge_density: share of pixels whose luma gradient exceeds
+    EDGE_THRESHOLD x the frame's mean luma, measured at the frame's own size clamped to
+    EDGE_SIZES (64..256: a 64x64 frame as before, a 512x512 frame area-resized to 256x256, so
+    the fine structure of native high-resolution frames is seen rather than averaged away).
     """
     import torch
     import torch.nn.functional as F
 
     x = torch.as_tensor(np.asarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
+    edge_size = int(min(max(min(x.shape[-2:]), EDGE_SIZES[0]), EDGE_SIZES[1]))
+    big = x if x.shape[-2:] == (edge_size, edge_size) else F.interpolate(x, size=(edge_size, edge_size), mode="area")
     if x.shape[-2:] != (64, 64):
         x = F.interpolate(x, size=(64, 64), mode="area")
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
     luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
     mean_luma = luma.mean(dim=(1, 2))
     temperature = (r.mean(dim=(1, 2)) - b.mean(dim=(1, 2))) / (r.mean(dim=(1, 2)) + b.mean(dim=(1, 2)) + 1e-3)
-    gx = luma[:, :, 2:] - luma[:, :, :-2]
-    gy = luma[:, 2:, :] - luma[:, :-2, :]
+    big_luma = 0.2126 * big[:, 0] + 0.7152 * big[:, 1] + 0.0722 * big[:, 2]
+    gx = big_luma[:, :, 2:] - big_luma[:, :, :-2]
+    gy = big_luma[:, 2:, :] - big_luma[:, :-2, :]
     grad = torch.sqrt(gx[:, 1:-1, :] ** 2 + gy[:, :, 1:-1] ** 2) / 2
-    edges = (grad > EDGE_THRESHOLD * mean_luma[:, None, None].clamp_min(1e-3)).float().mean(dim=(1, 2))
+    threshold = EDGE_THRESHOLD * big_luma.mean(dim=(1, 2)).clamp_min(1e-3)
+    edges = (grad > threshold[:, None, None]).float().mean(dim=(1, 2))
     mx = x.max(dim=1).values
     mn = x.min(dim=1).values
     sat = (mx - mn) / mx.clamp_min(1e-3)

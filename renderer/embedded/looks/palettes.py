@@ -1,0 +1,77 @@
+"""Named palettes: the colour words of the vocabulary, as a table of colour stops.
+
+A palette is a ramp of sRGB stops (0..1 display values); :func:`palette_tensor` resamples each
+to :data:`STOPS` evenly spaced colours, the ``(B, K, 3)`` a :class:`Scene` carries. Looks
+choose a position along the ramp (their ``tone``); :func:`renderer.embedded.looks.colour.colourize`
+reads it. Stops are vivid and never black: light comes from the look's intensity and the
+loudness, not from the palette.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+STOPS = 8
+
+
+@dataclass(frozen=True)
+class Palette:
+    name: str
+    words: tuple[str, ...]  # the name first, then synonyms
+    stops: tuple[str, ...]  # hex sRGB, from tone 0 to tone 1
+    monochrome: bool = False
+
+
+PALETTES: tuple[Palette, ...] = (
+    Palette("neon", ("neon", "magenta", "cyberpunk"), ("#ff1fb4", "#b42cff", "#4a4dff", "#00c8ff", "#00ffc8")),
+    Palette("fire", ("fire", "flame", "lava"), ("#a01000", "#e02800", "#ff6a00", "#ffb300", "#fff08a")),
+    Palette("ice", ("ice", "frost", "glacier"), ("#1838c8", "#2f7df0", "#3fc0ff", "#a6f0ff", "#f0fcff")),
+    Palette("acid", ("acid", "toxic", "rave"), ("#28ff00", "#c8ff00", "#fff000", "#ff00c8", "#8000ff")),
+    Palette("ocean", ("ocean", "sea", "deep"), ("#0030b0", "#0070d0", "#00a8e0", "#00e0d0", "#a0ffe0")),
+    Palette("sunset", ("sunset", "dusk", "synthwave"), ("#5a14c8", "#c01ca0", "#ff3d6e", "#ff8a3d", "#ffd36e")),
+    Palette("gold", ("gold", "amber", "brass"), ("#8a4a00", "#c07800", "#f0a800", "#ffd84d", "#fff4c2")),
+    Palette("forest", ("forest", "jungle", "moss"), ("#0a6a20", "#1ea030", "#6cc818", "#c0f040", "#f0ff9e")),
+    Palette("candy", ("candy", "pastel", "bubblegum"), ("#ff5cc8", "#c07aff", "#5cb8ff", "#5cffc0", "#fff05c")),
+    Palette("rainbow", ("rainbow", "spectrum", "prism"), ("#ff0040", "#ff8c00", "#ffe600", "#00e05a", "#00a2ff",
+                                                         "#8a2be2")),
+    Palette("vapor", ("vapor", "vaporwave", "retro"), ("#ff71ce", "#01cdfe", "#05ffa1", "#b967ff", "#fffb96")),
+    Palette("blood", ("blood", "crimson", "red"), ("#600010", "#b00020", "#ff1030", "#ff6060", "#ffc0b0")),
+    Palette("boreal", ("boreal", "polar", "emerald"), ("#00ff70", "#00e0b0", "#2080ff", "#8040ff", "#ff40c0")),
+    Palette("mono", ("mono", "grey", "monochrome"), ("#2a2a2e", "#6a6a70", "#a8a8ae", "#d8d8dc", "#fafaf6"),
+            monochrome=True),
+)
+PALETTE_NAMES: tuple[str, ...] = tuple(p.name for p in PALETTES)
+
+
+def palette_by_word(word: str) -> Palette:
+    """The palette that ``word`` (a name or synonym, any case) names; ValueError naming the vocabulary."""
+    w = word.strip().lower()
+    for p in PALETTES:
+        if w in p.words:
+            return p
+    raise ValueError(f"unknown palette {word!r}; palettes: {', '.join(PALETTE_NAMES)}")
+
+
+def _hex(colour: str) -> tuple[float, float, float]:
+    c = colour.lstrip("#")
+    return tuple(int(c[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
+
+
+def palette_colours(name: str) -> torch.Tensor:
+    """``(STOPS, 3)`` evenly spaced colours along the named palette's ramp (linear between stops)."""
+    stops = torch.tensor([_hex(c) for c in palette_by_word(name).stops], dtype=torch.float32)
+    pos = torch.linspace(0.0, len(stops) - 1, STOPS)
+    lo = pos.floor().long().clamp(max=len(stops) - 2)
+    frac = (pos - lo.float()).unsqueeze(1)
+    return stops[lo] * (1 - frac) + stops[lo + 1] * frac
+
+
+def palette_tensor(palette: str | list[str] | tuple[str, ...], batch: int) -> torch.Tensor:
+    """``(batch, STOPS, 3)`` from one palette name or one name per row."""
+    if isinstance(palette, str):
+        return palette_colours(palette).unsqueeze(0).expand(batch, -1, -1).clone()
+    if len(palette) != batch:
+        raise ValueError(f"palette_tensor: {len(palette)} palette names for {batch} rows")
+    return torch.stack([palette_colours(p) for p in palette])

@@ -292,18 +292,23 @@ def _render_checkpointed(job: ExportJob, store: FrameStore, outputs: Outputs, pr
 # -- step 3, the files ------------------------------------------------------------------------
 
 def keyframe_sheet(job: ExportJob) -> KeyframeSheet:
-    """The keyframes of ``job``: one per bar, where it starts, its music, and how its frame was rendered."""
+    """The keyframes of ``job``: one per bar, where it starts, its music, and the frame that shows it (its
+    ``image_frame``, with the conditioning that frame was rendered with)."""
     plan, request, renderer = job.plan, job.request, job.renderer
     summaries = bar_features(job.features, plan, job.audio_start_seconds)
     keyframes = []
     for row in plan.bars:
-        moment = job.moment(row.seconds)
+        frame = plan.frame_of(row.seconds)
+        # A bar starting in the last half frame rounds to one past the end: its picture is the last frame.
+        image_frame = min(frame, plan.frame_count - 1)
+        image_moment = job.moment(plan.song_seconds(image_frame))  # what that frame was rendered for
         keyframes.append(BarKeyframe(
             bar=row.bar, beat=row.beat, seconds=row.seconds,
-            video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)),
-            frame=plan.frame_of(row.seconds), bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
-            section=moment.section, seed=renderer.seed_for_bar(row.bar), features=summaries.get(row.bar, {}),
-            conditioning=renderer.condition(moment).to_dict(), image=image_name(row.bar),
+            video_seconds=float(Fraction(row.seconds) - Fraction(plan.start_seconds)), frame=frame,
+            image_frame=image_frame, bpm=row.bpm, numerator=row.numerator, denominator=row.denominator,
+            section=job.moment(row.seconds).section, seed=renderer.seed_for_bar(row.bar),
+            features=summaries.get(row.bar, {}), conditioning=renderer.condition(image_moment).to_dict(),
+            image=image_name(row.bar),
         ))
     return KeyframeSheet(
         fps=plan.fps, width=request.size[0], height=request.size[1], audio=str(request.audio.resolve()),

@@ -36,13 +36,16 @@ def image_name(bar: int) -> str:
 
 @dataclass(frozen=True)
 class BarKeyframe:
-    """One bar of the export: where it starts (song time and video frame), its music, and how it was rendered."""
+    """One bar of the export: where it starts (song time and nearest video frame), its music, and the frame
+    that shows it: ``image_frame`` (``frame``, or the last frame when the bar starts in the video's last
+    half frame), its picture ``image`` and the ``conditioning`` it was rendered with."""
 
     bar: int
     beat: float
     seconds: float
     video_seconds: float
     frame: int
+    image_frame: int
     bpm: float
     numerator: int
     denominator: int
@@ -57,7 +60,7 @@ class BarKeyframe:
             "bar": self.bar, "beat": self.beat, "seconds": self.seconds, "video_seconds": self.video_seconds,
             "frame": self.frame, "bpm": self.bpm, "numerator": self.numerator, "denominator": self.denominator,
             "section": self.section, "seed": self.seed, "features": self.features,
-            "conditioning": self.conditioning, "image": self.image,
+            "image_frame": self.image_frame, "conditioning": self.conditioning, "image": self.image,
         }
 
     @classmethod
@@ -65,6 +68,7 @@ class BarKeyframe:
         return cls(
             bar=int(data["bar"]), beat=float(data["beat"]), seconds=float(data["seconds"]),
             video_seconds=float(data.get("video_seconds", data["seconds"])), frame=int(data["frame"]),
+            image_frame=int(data.get("image_frame", data["frame"])),
             bpm=float(data["bpm"]), numerator=int(data["numerator"]), denominator=int(data["denominator"]),
             section=data.get("section"), seed=int(data["seed"]), features=dict(data.get("features") or {}),
             conditioning=dict(data.get("conditioning") or {}), image=str(data.get("image", "")),

@@ -341,3 +341,21 @@ def test_seeds_edited_in_a_keyframes_file_are_rendered(tmp_path, make_renderer, 
     old_image = (first.video.parent / sheet.bars[1].image).read_bytes()
     assert (again.video.parent / new.bars[1].image).read_bytes() != old_image
     assert frame_of_bar2 == 12
+
+
+def test_each_bars_conditioning_is_the_one_its_image_was_rendered_with(tmp_path, make_renderer, build):
+    from renderer.export.job import prepare_export, render_frames
+
+    tempo_map = TempoMap((TempoPoint(0, 125),), (Meter(0, 7, 8),), (Marker("a", 0), Marker("b", 7)))
+    audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 4.0), 4.0)
+    fps = Fraction(24)  # bars of 1.68 s start between frames (40.32 frames apart)
+    result = export(tmp_path, make_renderer, tempo_map, audio, fps)
+    sheet = read_keyframes(result.keyframes[0])
+    job = prepare_export(ExportRequest(audio=audio, out_dir=tmp_path / "again", tempo_map=tempo_map, fps=fps,
+                                       size=SIZE), renderer=make_renderer())
+    used = {k: json.loads(json.dumps(r.conditioning.to_dict())) for k, r in render_frames(job, 0, sheet.frame_count)}
+    assert [kf.frame for kf in sheet.bars] == [0, 40, 81] and [kf.image_frame for kf in sheet.bars] == [0, 40, 81]
+    for kf in sheet.bars:
+        assert kf.conditioning == used[kf.image_frame], kf.bar  # not the bar line's, up to half a frame away
+        assert kf.section == ("a" if kf.bar < 3 else "b")
+

@@ -19,7 +19,8 @@ def sheet_of(tempo_map: TempoMap, fps: Fraction, frame_count: int, bars: int) ->
         fps=fps, width=4, height=2, audio="song.wav", timeline=tempo_map.to_dict(0), frame_count=frame_count,
         audio_start_seconds=0.0,
         bars=tuple(BarKeyframe(bar=r.bar, beat=r.beat, seconds=r.seconds, video_seconds=r.seconds,
-                               frame=round(Fraction(r.seconds) * fps), bpm=r.bpm, numerator=r.numerator,
+                               frame=round(Fraction(r.seconds) * fps),
+                               image_frame=round(Fraction(r.seconds) * fps) + r.bar - 1, bpm=r.bpm, numerator=r.numerator,
                                denominator=r.denominator, section=None, seed=r.bar * 11, image=image_name(r.bar))
                    for r in rows))
 
@@ -40,7 +41,7 @@ def test_every_registered_format_is_written_and_a_new_one_is_one_row(tmp_path, m
     assert written["bar list"] == (out / "bars.txt",)
     assert (out / "bars.txt").read_text() == "1 0 000000.png\n2 4 000004.png\n"
     assert [p.name for p in written["images"]] == ["bar_0001.png", "bar_0002.png"]
-    assert (out / "keyframes" / "bar_0002.png").read_bytes() == (frames / "000004.png").read_bytes()
+    assert (out / "keyframes" / "bar_0002.png").read_bytes() == (frames / "000005.png").read_bytes()  # image_frame
     assert not (out / "keyframes" / "bar_0009.png").exists()  # a stale image is removed
     assert read_keyframes(out) == sheet  # keyframes.json reads back as the sheet it was written from
     parseq = json.loads((out / "keyframes.parseq.json").read_text())

@@ -18,7 +18,7 @@ from renderer.export.keyframes import KeyframeSheet
 CSV_NAME = "keyframes.csv"
 
 CSV_COLUMNS = ("bar", "beat", "seconds", "video_seconds", "frame", "bpm", "numerator", "denominator",
-               "section", "seed", "image")
+               "section", "seed", "image_frame", "image")
 
 
 def keyframes_csv(sheet: KeyframeSheet) -> str:

@@ -1,4 +1,4 @@
-"""Keyframe images: ``keyframes/bar_NNNN.png``, the video frame nearest each bar's start, as a PNG."""
+"""Keyframe images: ``keyframes/bar_NNNN.png``, each bar's ``image_frame`` (the video frame nearest its start), as a PNG."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path
     folder.mkdir(exist_ok=True)
     written = []
     for kf in sheet.bars:
-        # A bar starting in the last half frame rounds to one past the end: show the last frame.
         with atomic_output(out_dir / kf.image) as tmp:
-            shutil.copyfile(frame_image(min(kf.frame, sheet.frame_count - 1)), tmp)
+            shutil.copyfile(frame_image(kf.image_frame), tmp)
         written.append(out_dir / kf.image)
     for stale in folder.glob("bar_[0-9][0-9][0-9][0-9].png"):
         if stale not in written:

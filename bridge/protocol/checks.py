@@ -1,18 +1,17 @@
-"""Validation of decoded protocol v1 values, each failure named by a drop reason.
+"""The checks the rows of :mod:`bridge.protocol.spec` name, each failure a drop reason.
 
 A receiver counts dropped datagrams per reason (``ProtocolError.reason``); the
-reasons are listed in :data:`DROP_REASONS` and in docs/protocol.md.
+reasons are listed in :data:`DROP_REASONS` and in docs/protocol.md. Every check
+raises naming the argument and the range it missed.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from bridge.errors import BarlightError
 from bridge.timeline.tempo_map import check_meter as check_timeline_meter
-
-#: Highest tempo a v1 message may carry (quarter notes per minute); it must also be > 0.
-MAX_BPM = 999.0
 
 #: Why a datagram was dropped. The first group comes from :func:`bridge.protocol.decode.decode`,
 #: the last three from the receiver.
@@ -22,7 +21,7 @@ DROP_REASONS: tuple[str, ...] = (
     "too_few_args",  # fewer arguments than the address needs
     "wrong_type",  # an argument's type tag is not the one listed (f/d, i/h, s)
     "not_finite",  # NaN or +-inf in a float argument
-    "bad_bpm",  # tempo <= 0 or > MAX_BPM
+    "bad_bpm",  # tempo <= 0 or > the table's MAX_BPM
     "bad_meter",  # numerator outside 1..99 or denominator not a power of two 1..64
     "out_of_range",  # negative amplitude, macro outside 0..1, loop end before start, bad port
     "unsupported_version",  # hello announcing a protocol major version other than 1
@@ -46,11 +45,34 @@ def check_finite(name: str, value: float) -> float:
     return float(value)
 
 
-def check_bpm(bpm: float) -> float:
-    check_finite("bpm", bpm)
-    if not 0.0 < bpm <= MAX_BPM:
-        raise ProtocolError("bad_bpm", f"bpm must be > 0 and <= {MAX_BPM:g}, got {bpm!r}")
-    return float(bpm)
+@dataclass(frozen=True)
+class Range:
+    """A number's allowed range as a field check: ``at_least``/``above`` below, ``at_most`` above."""
+
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
+    reason: str = "out_of_range"
+
+    def __call__(self, name: str, value: float) -> None:
+        if ((self.at_least is not None and value < self.at_least) or (self.above is not None and value <= self.above)
+                or (self.at_most is not None and value > self.at_most)):
+            raise ProtocolError(self.reason, f"{name} must be {self.describe()}, got {value!r}")
+
+    def describe(self) -> str:
+        """``0..1``, ``>= 0`` or ``> 0 and <= 999``."""
+        if self.at_least is not None and self.at_most is not None:
+            return f"{self.at_least:g}..{self.at_most:g}"
+        parts = [f">= {self.at_least:g}" if self.at_least is not None else "",
+                 f"> {self.above:g}" if self.above is not None else "",
+                 f"<= {self.at_most:g}" if self.at_most is not None else ""]
+        return " and ".join(part for part in parts if part)
+
+
+def check_version(name: str, version: str) -> None:
+    """A hello's ``version`` must be of major version 1 (``"1"``, ``"1.2"``)."""
+    if version.split(".", 1)[0] != "1":
+        raise ProtocolError("unsupported_version", f"protocol {name} {version!r}, this receiver speaks 1")
 
 
 def check_meter(numerator: int, denominator: int) -> None:
@@ -61,34 +83,6 @@ def check_meter(numerator: int, denominator: int) -> None:
         raise ProtocolError("bad_meter", str(err)) from None
 
 
-def check_amplitude(name: str, value: float) -> float:
-    check_finite(name, value)
-    if value < 0.0:
-        raise ProtocolError("out_of_range", f"{name} must be >= 0, got {value!r}")
-    return float(value)
-
-
-def check_unit(name: str, value: float) -> float:
-    check_finite(name, value)
-    if not 0.0 <= value <= 1.0:
-        raise ProtocolError("out_of_range", f"{name} must be 0..1, got {value!r}")
-    return float(value)
-
-
 def check_loop(start_beat: float, end_beat: float) -> None:
-    check_finite("start_beat", start_beat)
-    check_finite("end_beat", end_beat)
     if end_beat < start_beat:
         raise ProtocolError("out_of_range", f"loop end_beat {end_beat!r} is before start_beat {start_beat!r}")
-
-
-def check_port(name: str, port: int) -> int:
-    if not 1 <= port <= 65535:
-        raise ProtocolError("out_of_range", f"{name} must be 1..65535, got {port}")
-    return port
-
-
-def check_version(version: str) -> str:
-    if version.split(".", 1)[0] != "1":
-        raise ProtocolError("unsupported_version", f"protocol version {version!r}, this receiver speaks 1")
-    return version

@@ -1,7 +1,8 @@
 """Datagram -> message value, pure and socket-free (a fuzzer drives it directly).
 
 python-osc parses the OSC (address, type tags, arguments); this module checks the
-result against the v1 table in :mod:`bridge.protocol.spec` and builds the frozen
+result against the address's row in :mod:`bridge.protocol.spec` (argument count, type
+tags, finite floats, each field's range, the row's rules) and builds the row's frozen
 message. Every rejection raises :class:`~bridge.protocol.checks.ProtocolError`
 whose ``reason`` the receiver counts.
 """
@@ -13,24 +14,11 @@ from typing import Any
 from pythonosc.osc_message import OscMessage
 from pythonosc.parsing import osc_types
 
-from bridge.protocol import checks
-from bridge.protocol.checks import ProtocolError
-from bridge.protocol.messages import (
-    AckMessage,
-    AudioMessage,
-    ByeMessage,
-    HelloMessage,
-    LoopMessage,
-    MacrosMessage,
-    MarkersMessage,
-    Message,
-    TransportMessage,
-)
-from bridge.protocol.spec import ACCEPTED_TAGS, SPECS, MessageSpec
-from bridge.timeline.tempo_map import Marker
+from bridge.protocol.checks import ProtocolError, check_finite
+from bridge.protocol.messages import Message, message_type
+from bridge.protocol.spec import RENDERER_TO_SENDER, SENDER_TO_RENDERER, SPECS, Field, MessageSpec
 
-SENDER_TO_RENDERER = "sender->renderer"
-RENDERER_TO_SENDER = "renderer->sender"
+__all__ = ["RENDERER_TO_SENDER", "SENDER_TO_RENDERER", "decode"]
 
 # Tags python-osc parses without complaint; any other makes the datagram undecodable.
 _PARSEABLE_TAGS = frozenset("ifhdsbTFNmrt[]")
@@ -61,71 +49,66 @@ def _parse(datagram: bytes) -> tuple[str, str, list[Any]]:
     return address, tags, params
 
 
-def _typed(spec: MessageSpec, fields: tuple[tuple[str, str], ...], tags: str, params: list[Any],
-           offset: int = 0) -> list[Any]:
-    """The values of ``fields`` starting at argument ``offset``, their tags checked (f<-f/d, i<-i/h)."""
-    values = []
-    for k, (name, want) in enumerate(fields):
-        tag = tags[offset + k]
-        if tag not in ACCEPTED_TAGS[want]:
-            raise ProtocolError("wrong_type", f"{spec.address} {name} has type {tag!r}, expected {want!r}")
-        value = params[offset + k]
-        values.append(checks.check_finite(name, value) if want == "f" else value)
+def _arg(spec: MessageSpec, field: Field, name: str, tag: str, value: Any) -> Any:
+    """One argument's value: its tag checked (f<-f/d, i<-i/h), a float checked finite, a flag made a bool."""
+    if tag not in field.type.accepted:
+        raise ProtocolError("wrong_type", f"{spec.address} {name} has type {tag!r}, expected {field.type.tag!r}")
+    if field.type.value is float:
+        value = check_finite(name, value)
+    return field.type.value(value)
+
+
+def _fields(spec: MessageSpec, fields: tuple[Field, ...], tags: str, params: list[Any], offset: int) -> dict[str, Any]:
+    """The values of ``fields`` from argument ``offset`` on: every type first, then each field's range."""
+    values: dict[str, Any] = {}
+    for field in fields:
+        names = field.arg_names
+        items = tuple(_arg(spec, field, name, tags[offset + k], params[offset + k]) for k, name in enumerate(names))
+        values[field.name] = items if field.args else items[0]
+        offset += len(names)
+    for field in fields:
+        if field.check is not None:
+            items = values[field.name] if field.args else (values[field.name],)
+            for name, value in zip(field.arg_names, items):
+                field.check(name, value)
     return values
 
 
-def _required(spec: MessageSpec, tags: str, params: list[Any]) -> list[Any]:
-    need = len(spec.args)
-    if len(tags) < need:
-        raise ProtocolError("too_few_args", f"{spec.address} needs {need} arguments, got {len(tags)}")
-    if "[" in tags[:need] or "]" in tags[:need]:
+def _no_arrays(spec: MessageSpec, tags: str) -> None:
+    if "[" in tags or "]" in tags:
         raise ProtocolError("wrong_type", f"{spec.address}: arrays are not part of v1")
-    return _typed(spec, spec.args, tags, params)
 
 
-def _markers(spec: MessageSpec, tags: str, params: list[Any]) -> MarkersMessage:
-    pairs = len(tags) // 2  # a lone trailing argument is ignored
-    if "[" in tags[: pairs * 2] or "]" in tags[: pairs * 2]:
-        raise ProtocolError("wrong_type", f"{spec.address}: arrays are not part of v1")
-    markers = []
-    for k in range(pairs):
-        name, beat = _typed(spec, spec.args, tags, params, 2 * k)
-        markers.append(Marker(name, beat))
-    return MarkersMessage(tuple(sorted(markers, key=lambda m: m.beat)))
+def _repeated(spec: MessageSpec, tags: str, params: list[Any]) -> Message:
+    """A repeating row: every complete group of arguments is one item; a trailing partial group is ignored."""
+    assert spec.repeat is not None
+    size = spec.arg_count
+    count = len(tags) // size
+    _no_arrays(spec, tags[: count * size])
+    items = [spec.repeat.item(**_fields(spec, spec.fields, tags, params, k * size)) for k in range(count)]
+    sort_by = spec.repeat.sort_by
+    return message_type(spec)(tuple(sorted(items, key=lambda item: getattr(item, sort_by))))
 
 
 def _build(spec: MessageSpec, tags: str, params: list[Any]) -> Message:
-    address = spec.address
-    if address == MarkersMessage.ADDRESS:
-        return _markers(spec, tags, params)
-    values = _required(spec, tags, params)
-    if address == TransportMessage.ADDRESS:
-        playing, beat, bpm, numerator, denominator, bar_start_beat, bar = values
-        checks.check_bpm(bpm)
-        checks.check_meter(numerator, denominator)
-        return TransportMessage(bool(playing), beat, bpm, numerator, denominator, bar_start_beat, bar)
-    if address == AudioMessage.ADDRESS:
-        rms, peak, *bands = (checks.check_amplitude(name, v) for (name, _), v in zip(spec.args, values))
-        return AudioMessage(rms, peak, tuple(bands))
-    if address == HelloMessage.ADDRESS:
-        source, version, session_id = values
-        checks.check_version(version)
-        reply_port = None
-        if len(tags) > len(spec.args):
-            (port,) = _typed(spec, spec.optional, tags, params, len(spec.args))
-            reply_port = checks.check_port("reply_port", port)
-        return HelloMessage(source, version, session_id, reply_port)
-    if address == LoopMessage.ADDRESS:
-        on, start_beat, end_beat = values
-        checks.check_loop(start_beat, end_beat)
-        return LoopMessage(bool(on), start_beat, end_beat)
-    if address == MacrosMessage.ADDRESS:
-        return MacrosMessage(tuple(checks.check_unit(f"macro_{i + 1}", v) for i, v in enumerate(values)))  # type: ignore[arg-type]
-    if address == ByeMessage.ADDRESS:
-        return ByeMessage(values[0])
-    if address == AckMessage.ADDRESS:
-        return AckMessage(values[0], values[1])
-    raise ProtocolError("unknown_address", address)  # a row in SPECS without a builder
+    """The message of ``spec`` from its arguments: count, types, ranges, rules, then the optional trailing fields."""
+    if spec.repeat is not None:
+        return _repeated(spec, tags, params)
+    need = spec.arg_count
+    if len(tags) < need:
+        raise ProtocolError("too_few_args", f"{spec.address} needs {need} arguments, got {len(tags)}")
+    _no_arrays(spec, tags[:need])
+    values = _fields(spec, spec.fields, tags, params, 0)
+    for rule in spec.rules:
+        rule.check(*(values[name] for name in rule.fields))
+    offset = need
+    for field in spec.optional:
+        width = len(field.arg_names)
+        if offset + width > len(tags):
+            break
+        values.update(_fields(spec, (field,), tags, params, offset))
+        offset += width
+    return message_type(spec)(**values)  # type: ignore[no-any-return]
 
 
 def decode(datagram: bytes, direction: str = SENDER_TO_RENDERER) -> Message:

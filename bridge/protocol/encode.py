@@ -1,53 +1,54 @@
-"""Message value -> datagram, with python-osc's builder.
+"""Message value -> datagram, with python-osc's builder, in the order and types of the message's row.
 
-Floats go out as ``f`` except beat positions, which go out as ``d`` (float64):
-float32 has only ~0.5 ms of resolution at beat 10,000. Ints go out as ``i``.
+Each argument goes out with its type's ``sent_as`` tag (:mod:`bridge.protocol.spec`):
+floats as ``f`` except beat positions, which go out as ``d`` (float64): float32 has only
+~0.5 ms of resolution at beat 10,000. Flags and ints go out as ``i``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from bridge.protocol.messages import (
-    AckMessage,
-    AudioMessage,
-    ByeMessage,
-    HelloMessage,
-    LoopMessage,
-    MacrosMessage,
-    MarkersMessage,
-    Message,
-    TransportMessage,
-)
+from bridge.protocol.messages import Message
+from bridge.protocol.spec import Field
+
+#: Numbers are converted to the type their tag writes (a flag's bool becomes 0 or 1); the rest go as they are.
+_NUMBER = {"i": int, "f": float, "d": float}
 
 
-def _args(message: Message) -> list[tuple[Any, str]]:
-    if isinstance(message, TransportMessage):
-        return [(int(message.playing), "i"), (message.beat, "d"), (message.bpm, "f"), (message.numerator, "i"),
-                (message.denominator, "i"), (message.bar_start_beat, "d"), (message.bar, "i")]
-    if isinstance(message, AudioMessage):
-        return [(message.rms, "f"), (message.peak, "f")] + [(b, "f") for b in message.bands]
-    if isinstance(message, HelloMessage):
-        args = [(message.source, "s"), (message.version, "s"), (message.session_id, "s")]
-        return args + ([(message.reply_port, "i")] if message.reply_port is not None else [])
-    if isinstance(message, MarkersMessage):
-        return [arg for m in message.markers for arg in ((m.name, "s"), (m.beat, "d"))]
-    if isinstance(message, LoopMessage):
-        return [(int(message.on), "i"), (message.start_beat, "d"), (message.end_beat, "d")]
-    if isinstance(message, MacrosMessage):
-        return [(v, "f") for v in message.macros]
-    if isinstance(message, ByeMessage):
-        return [(message.session_id, "s")]
-    if isinstance(message, AckMessage):
-        return [(message.session_id, "s"), (message.version, "s")]
-    raise TypeError(f"not a protocol v1 message: {message!r}")
+def _args(message: Message) -> Iterator[tuple[Any, str]]:
+    """(value, tag) per argument: the fields in row order (a repeating row item by item), then the
+    optional fields that are set."""
+    spec = message.SPEC
+    if spec.repeat is not None:
+        for item in getattr(message, spec.repeat.name):
+            for field in spec.fields:
+                yield getattr(item, field.name), field.type.sent_as
+        return
+    for field in spec.fields:
+        for value in _values(message, field):
+            yield value, field.type.sent_as
+    for field in spec.optional:
+        if getattr(message, field.name) is None:
+            break
+        for value in _values(message, field):
+            yield value, field.type.sent_as
+
+
+def _values(message: Message, field: Field) -> tuple[Any, ...]:
+    value = getattr(message, field.name)
+    return tuple(value) if field.args else (value,)
 
 
 def encode(message: Message) -> bytes:
     """The OSC datagram for ``message``. Thread-safe: pure."""
+    if not isinstance(message, Message):
+        raise TypeError(f"not a protocol message: {message!r}")
     builder = OscMessageBuilder(message.ADDRESS)
     for value, tag in _args(message):
-        builder.add_arg(float(value) if tag in "fd" else value, tag)
+        number = _NUMBER.get(tag)
+        builder.add_arg(number(value) if number is not None else value, tag)
     return builder.build().dgram

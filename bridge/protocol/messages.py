@@ -1,170 +1,95 @@
-"""Protocol v1 messages as values: one frozen dataclass per address.
+"""Protocol messages as values: one frozen dataclass per row of :data:`bridge.protocol.spec.SPECS`.
 
-Each has ``ADDRESS``, ``to_dict()`` (JSON-able, used by session recordings) and
-``from_dict()``; change one with :func:`dataclasses.replace`. Values are
-already validated by :mod:`bridge.protocol.checks` when :func:`~bridge.protocol.decode.decode`
-returns them; constructing one by hand checks nothing.
+The classes are made from the rows (:func:`message_type`): their fields, ``to_dict()``
+(JSON-able, how session recordings store them) and ``from_dict()`` all follow the row,
+so no class is written by hand. Change one with :func:`dataclasses.replace`. Values
+are already validated when :func:`~bridge.protocol.decode.decode` returns them;
+constructing one by hand checks nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+import dataclasses
+import functools
+from typing import Any, ClassVar
 
-from bridge.timeline.tempo_map import Marker
+from bridge.protocol.spec import SPECS, Field, MessageSpec
 
 
-@dataclass(frozen=True)
-class HelloMessage:
-    """``/daw/hello``: who is sending, and where it wants ``/renderer/ack`` (None: its source port)."""
+class Message:
+    """Base of every message class; ``ADDRESS`` and ``SPEC`` are its row."""
 
-    ADDRESS: ClassVar[str] = "/daw/hello"
-    source: str
-    version: str
-    session_id: str
-    reply_port: int | None = None
+    ADDRESS: ClassVar[str]
+    SPEC: ClassVar[MessageSpec]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "version": self.version, "session_id": self.session_id,
-                "reply_port": self.reply_port}
+        """The fields by name, as JSON values (tuples as lists, markers as ``{name, beat}`` objects)."""
+        spec = self.SPEC
+        if spec.repeat is not None:
+            items = getattr(self, spec.repeat.name)
+            return {spec.repeat.name: [{f.name: _to_json(f, getattr(item, f.name)) for f in spec.fields}
+                                       for item in items]}
+        return {f.name: _to_json(f, getattr(self, f.name)) for f in spec.fields + spec.optional}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HelloMessage:
-        port = data.get("reply_port")
-        return cls(str(data["source"]), str(data["version"]), str(data["session_id"]),
-                   None if port is None else int(port))
+    def from_dict(cls, data: dict[str, Any]) -> Any:
+        """Inverse of :meth:`to_dict`; KeyError/ValueError/TypeError on a malformed object."""
+        spec = cls.SPEC
+        if spec.repeat is not None:
+            item = spec.repeat.item
+            return cls(tuple(item(**{f.name: _from_json(f, entry[f.name]) for f in spec.fields})
+                             for entry in data[spec.repeat.name]))
+        required = [_from_json(f, data[f.name]) for f in spec.fields]
+        optional = [None if data.get(f.name) is None else _from_json(f, data[f.name]) for f in spec.optional]
+        return cls(*required, *optional)
 
 
-@dataclass(frozen=True)
-class TransportMessage:
-    """``/daw/transport``: the playhead ``beat`` (quarter notes from song start) when it was sent."""
-
-    ADDRESS: ClassVar[str] = "/daw/transport"
-    playing: bool
-    beat: float
-    bpm: float
-    numerator: int
-    denominator: int
-    bar_start_beat: float
-    bar: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"playing": self.playing, "beat": self.beat, "bpm": self.bpm, "numerator": self.numerator,
-                "denominator": self.denominator, "bar_start_beat": self.bar_start_beat, "bar": self.bar}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TransportMessage:
-        return cls(bool(data["playing"]), float(data["beat"]), float(data["bpm"]), int(data["numerator"]),
-                   int(data["denominator"]), float(data["bar_start_beat"]), int(data["bar"]))
+def _to_json(field: Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if field.args:
+        return [field.type.to_json(v) for v in value]
+    return field.type.to_json(value)
 
 
-@dataclass(frozen=True)
-class AudioMessage:
-    """``/daw/audio``: linear RMS and peak of the master, and the RMS of the 8 protocol bands."""
-
-    ADDRESS: ClassVar[str] = "/daw/audio"
-    rms: float
-    peak: float
-    bands: tuple[float, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rms": self.rms, "peak": self.peak, "bands": list(self.bands)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AudioMessage:
-        return cls(float(data["rms"]), float(data["peak"]), tuple(float(b) for b in data["bands"]))
+def _from_json(field: Field, data: Any) -> Any:
+    if not field.args:
+        return field.type.read_json(data)
+    values = tuple(field.type.read_json(v) for v in data)
+    if len(values) != len(field.args):
+        raise ValueError(f"{field.name} needs {len(field.args)} values, got {len(values)}")
+    return values
 
 
-@dataclass(frozen=True)
-class MarkersMessage:
-    """``/daw/markers``: the full locator list (possibly empty)."""
-
-    ADDRESS: ClassVar[str] = "/daw/markers"
-    markers: tuple[Marker, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"markers": [{"name": m.name, "beat": m.beat} for m in self.markers]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MarkersMessage:
-        return cls(tuple(Marker(str(m["name"]), float(m["beat"])) for m in data["markers"]))
+def _annotation(field: Field) -> Any:
+    kind = field.type.value
+    return tuple[kind, ...] if field.args else kind  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True)
-class LoopMessage:
-    """``/daw/loop``: whether the loop is on and its span in beats."""
-
-    ADDRESS: ClassVar[str] = "/daw/loop"
-    on: bool
-    start_beat: float
-    end_beat: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"on": self.on, "start_beat": self.start_beat, "end_beat": self.end_beat}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LoopMessage:
-        return cls(bool(data["on"]), float(data["start_beat"]), float(data["end_beat"]))
+@functools.cache
+def message_type(spec: MessageSpec) -> type:
+    """The frozen dataclass for ``spec``: fields in argument order, optional ones defaulting to None,
+    a repeating row as one tuple field of its items."""
+    if spec.repeat is not None:
+        fields: list[Any] = [(spec.repeat.name, tuple[spec.repeat.item, ...])]  # type: ignore[name-defined]
+    else:
+        fields = [(f.name, _annotation(f)) for f in spec.fields]
+        fields += [(f.name, _annotation(f) | None, dataclasses.field(default=None)) for f in spec.optional]
+    namespace = {"ADDRESS": spec.address, "SPEC": spec, "__doc__": f"``{spec.address}``: {spec.doc}"}
+    cls = dataclasses.make_dataclass(spec.class_name, fields, bases=(Message,), frozen=True, namespace=namespace)
+    cls.__module__ = __name__
+    return cls
 
 
-@dataclass(frozen=True)
-class MacrosMessage:
-    """``/daw/macros``: the four visual macro dials, each 0..1."""
-
-    ADDRESS: ClassVar[str] = "/daw/macros"
-    macros: tuple[float, float, float, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"macros": list(self.macros)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MacrosMessage:
-        values = tuple(float(v) for v in data["macros"])
-        if len(values) != 4:
-            raise ValueError(f"macros needs 4 values, got {len(values)}")
-        return cls(values)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class ByeMessage:
-    """``/daw/bye``: the sender with ``session_id`` stopped."""
-
-    ADDRESS: ClassVar[str] = "/daw/bye"
-    session_id: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"session_id": self.session_id}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ByeMessage:
-        return cls(str(data["session_id"]))
-
-
-@dataclass(frozen=True)
-class AckMessage:
-    """``/renderer/ack`` (renderer -> sender): the renderer heard ``session_id``'s hello."""
-
-    ADDRESS: ClassVar[str] = "/renderer/ack"
-    session_id: str
-    version: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"session_id": self.session_id, "version": self.version}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AckMessage:
-        return cls(str(data["session_id"]), str(data["version"]))
-
-
-Message = Union[HelloMessage, TransportMessage, AudioMessage, MarkersMessage, LoopMessage, MacrosMessage,
-                ByeMessage, AckMessage]
-
-#: Address -> message class, for every address in :data:`bridge.protocol.spec.SPECS`.
-MESSAGE_TYPES: dict[str, type] = {
-    cls.ADDRESS: cls
-    for cls in (HelloMessage, TransportMessage, AudioMessage, MarkersMessage, LoopMessage, MacrosMessage,
-                ByeMessage, AckMessage)
-}
+# The classes code names; every other row's class is message_type(SPECS[address]).
+HelloMessage = message_type(SPECS["/daw/hello"])
+TransportMessage = message_type(SPECS["/daw/transport"])
+AudioMessage = message_type(SPECS["/daw/audio"])
+MarkersMessage = message_type(SPECS["/daw/markers"])
+LoopMessage = message_type(SPECS["/daw/loop"])
+MacrosMessage = message_type(SPECS["/daw/macros"])
+ByeMessage = message_type(SPECS["/daw/bye"])
+AckMessage = message_type(SPECS["/renderer/ack"])
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
@@ -174,5 +99,5 @@ def message_to_dict(message: Message) -> dict[str, Any]:
 
 def message_from_dict(data: dict[str, Any]) -> Message:
     """Inverse of :func:`message_to_dict`; KeyError/ValueError on a malformed object."""
-    cls = MESSAGE_TYPES[data["address"]]
+    cls = message_type(SPECS[data["address"]])
     return cls.from_dict(data["args"])  # type: ignore[no-any-return, attr-defined]

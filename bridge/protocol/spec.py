@@ -1,15 +1,24 @@
 """Protocol v1 as a table: one row per OSC address (see docs/protocol.md).
 
-Type letters are OSC tags: ``i`` int, ``f`` float, ``s`` string. Receivers also
-accept ``d`` (float64) where ``f`` is listed and ``h`` (int64) where ``i`` is.
-A row with ``repeat=True`` may carry its arguments zero or more times.
+This table is the single source of the protocol: :mod:`bridge.protocol.messages` makes
+each row's frozen message class from it, and :mod:`~bridge.protocol.encode`,
+:mod:`~bridge.protocol.decode` and the recordings read the rows for argument order,
+type tags, ranges and field names. Adding an address is adding a row.
+
+Argument types are OSC tags: ``i`` int, ``f`` float, ``s`` string, ``b`` blob. Receivers
+also accept ``d`` (float64) where ``f`` is listed and ``h`` (int64) where ``i`` is.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-PROTOCOL_VERSION = "1"
+from bridge.protocol.checks import Range, check_loop, check_meter, check_version
+from bridge.timeline.tempo_map import Marker
+
 DEFAULT_PORT = 9420
 DEFAULT_HOST = "127.0.0.1"
 
@@ -18,65 +27,169 @@ BAND_CENTRES_HZ: tuple[float, ...] = (60.0, 125.0, 250.0, 500.0, 1000.0, 2000.0,
 #: Band edges (Hz): geometric means between neighbouring centres, closed by 30 Hz and 20 kHz.
 BAND_EDGES_HZ: tuple[float, ...] = (30.0, 86.6, 176.8, 353.6, 707.1, 1414.2, 3162.3, 7746.0, 20000.0)
 
-ACCEPTED_TAGS = {"f": "fd", "i": "ih", "s": "s"}
+SENDER_TO_RENDERER = "sender->renderer"
+RENDERER_TO_SENDER = "renderer->sender"
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class ArgType:
+    """How one argument travels: the tag the table lists, the tags a receiver accepts, the tag
+    :func:`~bridge.protocol.encode.encode` writes, the Python type of the value, and its JSON form."""
+
+    tag: str
+    accepted: str
+    sent_as: str
+    value: type
+    to_json: Callable[[Any], Any] = _unchanged
+    from_json: Callable[[Any], Any] | None = None  #: None: ``value``
+
+    def read_json(self, data: Any) -> Any:
+        return (self.from_json or self.value)(data)
+
+
+INT = ArgType("i", "ih", "i", int)
+FLAG = ArgType("i", "ih", "i", bool)  #: true for any non-zero int
+FLOAT = ArgType("f", "fd", "f", float)
+BEAT = ArgType("f", "fd", "d", float)  #: a beat position: float64 where the sender can (float32: ~0.5 ms at beat 10,000)
+STRING = ArgType("s", "s", "s", str)
+BLOB = ArgType("b", "b", "b", bytes, lambda data: base64.b64encode(data).decode("ascii"), base64.b64decode)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a message value and the argument(s) carrying it.
+
+    A field is one argument named like the field, or, with ``args``, a tuple of one
+    argument per name (``bands`` is ``band_0`` … ``band_7``). ``check(name, value)``
+    raises :class:`~bridge.protocol.checks.ProtocolError` for a value out of range.
+    """
+
+    name: str
+    type: ArgType
+    check: Callable[[str, Any], None] | None = None
+    args: tuple[str, ...] = ()
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return self.args or (self.name,)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across fields of one message: ``check(*values of fields)``, e.g. the meter or a loop's order."""
+
+    check: Callable[..., None]
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A row whose fields repeat zero or more times: each repetition is one ``item(**fields)``,
+    and the message holds them in one tuple field ``name``, sorted by ``sort_by`` when decoded."""
+
+    name: str
+    item: type
+    sort_by: str
 
 
 @dataclass(frozen=True)
 class MessageSpec:
-    """One OSC address of protocol v1: argument names and their type letters."""
+    """One OSC address: its fields in argument order, trailing optional fields, cross-field rules,
+    the protocol version that introduced it (``since``) and what it means (``doc``)."""
 
     address: str
-    args: tuple[tuple[str, str], ...]
-    direction: str = "sender->renderer"
-    repeat: bool = False
-    optional: tuple[tuple[str, str], ...] = ()
+    fields: tuple[Field, ...]
+    optional: tuple[Field, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    repeat: Repeat | None = None
+    direction: str = SENDER_TO_RENDERER
+    since: str = "1"
     doc: str = ""
 
     @property
-    def typetags(self) -> str:
-        return "".join(tag for _, tag in self.args)
+    def class_name(self) -> str:
+        """``/daw/transport`` -> ``TransportMessage``."""
+        return self.address.rsplit("/", 1)[1].capitalize() + "Message"
 
+    @property
+    def arg_count(self) -> int:
+        """Arguments the fields take (once, for a repeating row), without the optional ones."""
+        return sum(len(field.arg_names) for field in self.fields)
+
+
+def numbered(prefix: str, numbers: Iterable[int]) -> tuple[str, ...]:
+    """``numbered("band", range(2))`` -> ``("band_0", "band_1")``: the argument names of a tuple field."""
+    return tuple(f"{prefix}_{n}" for n in numbers)
+
+
+#: Highest tempo a v1 message may carry (quarter notes per minute); it must also be > 0.
+MAX_BPM = 999.0
+BPM = Range(above=0.0, at_most=MAX_BPM, reason="bad_bpm")
+AMPLITUDE = Range(at_least=0.0)
+UNIT = Range(at_least=0.0, at_most=1.0)
+PORT = Range(at_least=1, at_most=65535)
 
 SPECS: dict[str, MessageSpec] = {
     spec.address: spec
     for spec in (
         MessageSpec(
             "/daw/hello",
-            (("source", "s"), ("version", "s"), ("session_id", "s")),
-            optional=(("reply_port", "i"),),
-            doc="On start and every 2 s. reply_port: where the sender listens for /renderer/ack.",
+            (Field("source", STRING), Field("version", STRING, check_version), Field("session_id", STRING)),
+            optional=(Field("reply_port", INT, PORT),),
+            doc="who is sending, on start and every 2 s; reply_port: where it listens for /renderer/ack "
+                "(None: its source port).",
         ),
         MessageSpec(
             "/daw/transport",
-            (
-                ("playing", "i"),
-                ("beat", "f"),
-                ("bpm", "f"),
-                ("numerator", "i"),
-                ("denominator", "i"),
-                ("bar_start_beat", "f"),
-                ("bar", "i"),
-            ),
-            doc="Playhead in quarter notes from song start; 30-60 Hz playing, 2-5 Hz stopped, at once on change.",
+            (Field("playing", FLAG), Field("beat", BEAT), Field("bpm", FLOAT, BPM), Field("numerator", INT),
+             Field("denominator", INT), Field("bar_start_beat", BEAT), Field("bar", INT)),
+            rules=(Rule(check_meter, ("numerator", "denominator")),),
+            doc="the playhead ``beat`` (quarter notes from song start) when it was sent; "
+                "30-60 Hz playing, 2-5 Hz stopped, at once on change.",
         ),
         MessageSpec(
             "/daw/audio",
-            (("rms", "f"), ("peak", "f")) + tuple((f"band_{i}", "f") for i in range(8)),
-            doc="Linear amplitudes of the master signal; bands centred on BAND_CENTRES_HZ.",
+            (Field("rms", FLOAT, AMPLITUDE), Field("peak", FLOAT, AMPLITUDE),
+             Field("bands", FLOAT, AMPLITUDE, numbered("band", range(8)))),
+            doc="linear RMS and peak of the master, and the RMS of the 8 bands centred on BAND_CENTRES_HZ.",
         ),
-        MessageSpec("/daw/markers", (("name", "s"), ("beat", "f")), repeat=True, doc="The full locator list."),
-        MessageSpec("/daw/loop", (("on", "i"), ("start_beat", "f"), ("end_beat", "f"))),
+        MessageSpec(
+            "/daw/markers",
+            (Field("name", STRING), Field("beat", BEAT)),
+            repeat=Repeat("markers", Marker, sort_by="beat"),
+            doc="the full locator list (possibly empty), as (name, beat) pairs.",
+        ),
+        MessageSpec(
+            "/daw/loop",
+            (Field("on", FLAG), Field("start_beat", BEAT), Field("end_beat", BEAT)),
+            rules=(Rule(check_loop, ("start_beat", "end_beat")),),
+            doc="whether the loop is on and its span in beats.",
+        ),
         MessageSpec(
             "/daw/macros",
-            tuple((f"macro_{i}", "f") for i in range(1, 5)),
-            doc="The four visual macro dials, each 0..1; on change and with every hello.",
+            (Field("macros", FLOAT, UNIT, numbered("macro", range(1, 5))),),
+            doc="the four visual macro dials, each 0..1; on change and with every hello.",
         ),
-        MessageSpec("/daw/bye", (("session_id", "s"),)),
+        MessageSpec("/daw/bye", (Field("session_id", STRING),), doc="the sender with ``session_id`` stopped."),
         MessageSpec(
             "/renderer/ack",
-            (("session_id", "s"), ("version", "s")),
-            direction="renderer->sender",
-            doc="Answer to /daw/hello, sent to the hello's host at reply_port (or its source port).",
+            (Field("session_id", STRING), Field("version", STRING)),
+            direction=RENDERER_TO_SENDER,
+            doc="the renderer heard ``session_id``'s hello; sent to the hello's host at reply_port "
+                "(or its source port).",
         ),
     )
 }
+
+
+def protocol_version(specs: Iterable[MessageSpec]) -> str:
+    """The newest ``since`` among ``specs``: the version a table speaks (a row added in 1.1 makes it "1.1")."""
+    return max((spec.since for spec in specs), key=lambda version: tuple(int(p) for p in version.split(".")))
+
+
+#: The version this code speaks and announces (hello, ack, recordings).
+PROTOCOL_VERSION = protocol_version(SPECS.values())

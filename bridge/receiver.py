@@ -442,33 +442,56 @@ class Receiver:
         return session
 
     def _dispatch(self, message: Message, address: tuple[str, int], arrival: float) -> None:
+        """What the message changes (its handler in :attr:`_HANDLERS`, if any), then tell the subscribers."""
         session = self._session_for(message, address, arrival)
-        events: list[Any] = []
-        if isinstance(message, TransportMessage):
-            was_playing = session.clock.snapshot().playing
-            jump = session.clock.update(message, arrival)
-            if message.playing and not was_playing:
-                session.playing_since = arrival
-            if jump is not None:
-                events.append(jump)
-            events.extend(self._choose_driver(arrival))
-        elif isinstance(message, HelloMessage):
-            session.source = message.source
-            if self.send_acks:
-                self._ack(message, address)
-            if self._driver is None:
-                events.extend(self._choose_driver(arrival))
-        elif isinstance(message, MarkersMessage):
-            session.clock.set_markers(message.markers)
-        elif isinstance(message, LoopMessage):
-            session.clock.set_loop(message)
-        elif isinstance(message, ByeMessage):
-            session.ended = True
-            self._by_address.pop(address, None)
-            events.extend(self._choose_driver(arrival))
+        handler = self._HANDLERS.get(type(message))
+        events = handler(self, session, message, address, arrival) if handler is not None else []
         snap = session.clock.snapshot()
         beat = snap.daw_beat_at(arrival) if snap.valid else None
         self._emit([Received(message, session.session_id, address, arrival, beat)] + events)
+
+    def _on_transport(self, session: _Session, message: TransportMessage, address: tuple[str, int],
+                      arrival: float) -> list[Any]:
+        events: list[Any] = []
+        was_playing = session.clock.snapshot().playing
+        jump = session.clock.update(message, arrival)
+        if message.playing and not was_playing:
+            session.playing_since = arrival
+        if jump is not None:
+            events.append(jump)
+        return events + self._choose_driver(arrival)
+
+    def _on_hello(self, session: _Session, message: HelloMessage, address: tuple[str, int],
+                  arrival: float) -> list[Any]:
+        session.source = message.source
+        if self.send_acks:
+            self._ack(message, address)
+        return self._choose_driver(arrival) if self._driver is None else []
+
+    def _on_markers(self, session: _Session, message: MarkersMessage, address: tuple[str, int],
+                    arrival: float) -> list[Any]:
+        session.clock.set_markers(message.markers)
+        return []
+
+    def _on_loop(self, session: _Session, message: LoopMessage, address: tuple[str, int],
+                 arrival: float) -> list[Any]:
+        session.clock.set_loop(message)
+        return []
+
+    def _on_bye(self, session: _Session, message: ByeMessage, address: tuple[str, int],
+                arrival: float) -> list[Any]:
+        session.ended = True
+        self._by_address.pop(address, None)
+        return self._choose_driver(arrival)
+
+    #: What each kind of message does to its session; the others (audio, macros) only reach subscribers.
+    _HANDLERS: dict[type, Callable[..., list[Any]]] = {
+        TransportMessage: _on_transport,
+        HelloMessage: _on_hello,
+        MarkersMessage: _on_markers,
+        LoopMessage: _on_loop,
+        ByeMessage: _on_bye,
+    }
 
     def _choose_driver(self, arrival: float) -> list[Discontinuity]:
         live = [s for s in self._sessions.values() if not s.ended]

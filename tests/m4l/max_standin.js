@@ -233,6 +233,16 @@ class UdpSendStandin {
     }
 }
 
+// With BARLIGHT_OSC_LOG set, every OSC message the device sends is appended to that file as a JSON line
+// {address, datagram (hex, as udpsend writes it)}, for tests/m4l/test_node_suite.py to check against the table.
+function logOsc(message) {
+    const file = process.env.BARLIGHT_OSC_LOG;
+    if (file && message.outlet === 0 && String(message.selector).startsWith("/")) {
+        const datagram = encodeOsc(message.selector, toAtoms(message.args)).toString("hex");
+        fs.appendFileSync(file, JSON.stringify({ address: message.selector, datagram }) + "\n");
+    }
+}
+
 // Load barlight.js into a fresh context. `send(name, ...args)` delivers a Max message to inlet 0.
 // `ui` holds the values of named UI boxes (varname -> value) that `this.patcher.getnamed(varname)`
 // returns through getvalueof(), as Max does for the device's saved host, port and dials.
@@ -259,6 +269,7 @@ function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOu
             }
             const message = { outlet: index, selector: args[0], args: args.slice(1), atMs: clock.nowMs };
             outputs.push(message);
+            logOsc(message);
             if (onOutlet) {
                 onOutlet(message);
             }

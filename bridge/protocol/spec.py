@@ -186,9 +186,14 @@ SPECS: dict[str, MessageSpec] = {
 }
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """``"1.1"`` -> ``(1, 1)``, for comparing protocol versions."""
+    return tuple(int(part) for part in version.split("."))
+
+
 def protocol_version(specs: Iterable[MessageSpec]) -> str:
     """The newest ``since`` among ``specs``: the version a table speaks (a row added in 1.1 makes it "1.1")."""
-    return max((spec.since for spec in specs), key=lambda version: tuple(int(p) for p in version.split(".")))
+    return max((spec.since for spec in specs), key=version_key)
 
 
 #: The version this code speaks and announces (hello, ack, recordings).

@@ -88,7 +88,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Repeat:
-    """A row whose fields repeat zero or more times: each repetition is one ``item(**fields)``,
+    """Makes a row's fields repeat zero or more times: each repetition is one ``item(**fields)``,
     and the message holds them in one tuple field ``name``, sorted by ``sort_by`` when decoded."""
 
     name: str

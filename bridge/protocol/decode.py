@@ -16,7 +16,7 @@ from pythonosc.parsing import osc_types
 
 from bridge.protocol.checks import ProtocolError, check_finite
 from bridge.protocol.messages import Message, message_type
-from bridge.protocol.spec import RENDERER_TO_SENDER, SENDER_TO_RENDERER, SPECS, Field, MessageSpec
+from bridge.protocol.spec import RENDERER_TO_SENDER, SENDER_TO_RENDERER, SPECS, Argument, Field, MessageSpec
 
 __all__ = ["RENDERER_TO_SENDER", "SENDER_TO_RENDERER", "decode"]
 
@@ -49,29 +49,39 @@ def _parse(datagram: bytes) -> tuple[str, str, list[Any]]:
     return address, tags, params
 
 
-def _arg(spec: MessageSpec, field: Field, name: str, tag: str, value: Any) -> Any:
-    """One argument's value: its tag checked (f<-f/d, i<-i/h), a float checked finite, a flag made a bool."""
-    if tag not in field.type.accepted:
-        raise ProtocolError("wrong_type", f"{spec.address} {name} has type {tag!r}, expected {field.type.tag!r}")
-    if field.type.value is float:
-        value = check_finite(name, value)
-    return field.type.value(value)
-
-
-def _fields(spec: MessageSpec, fields: tuple[Field, ...], tags: str, params: list[Any], offset: int) -> dict[str, Any]:
-    """The values of ``fields`` from argument ``offset`` on: every type first, then each field's range."""
-    values: dict[str, Any] = {}
-    for field in fields:
-        names = field.arg_names
-        items = tuple(_arg(spec, field, name, tags[offset + k], params[offset + k]) for k, name in enumerate(names))
-        values[field.name] = items if field.args else items[0]
-        offset += len(names)
-    for field in fields:
-        if field.check is not None:
-            items = values[field.name] if field.args else (values[field.name],)
-            for name, value in zip(field.arg_names, items):
-                field.check(name, value)
+def _typed(spec: MessageSpec, arguments: tuple[Argument, ...], tags: str, params: list[Any], offset: int) -> list[Any]:
+    """The values of ``arguments`` from ``offset`` on. First every argument's type (f<-f/d, i<-i/h;
+    floats finite, flags made bools), then every argument's range."""
+    values = []
+    for k, argument in enumerate(arguments, offset):
+        kind = argument.type
+        if tags[k] not in kind.accepted:
+            raise ProtocolError("wrong_type",
+                                f"{spec.address} {argument.name} has type {tags[k]!r}, expected {kind.tag!r}")
+        value = params[k]  # python-osc gives int, float, str, bytes: only floats and flags need more
+        if kind.value is float:
+            value = check_finite(argument.name, value)
+        elif kind.value is bool:
+            value = bool(value)
+        values.append(value)
+    for argument, value in zip(arguments, values):
+        if argument.check is not None:
+            argument.check(argument.name, value)
     return values
+
+
+def _by_field(fields: tuple[Field, ...], values: list[Any]) -> dict[str, Any]:
+    """Argument values as field values: one each, or a tuple for a field of several arguments."""
+    by_field: dict[str, Any] = {}
+    k = 0
+    for field in fields:
+        if field.args:
+            by_field[field.name] = tuple(values[k:k + len(field.args)])
+            k += len(field.args)
+        else:
+            by_field[field.name] = values[k]
+            k += 1
+    return by_field
 
 
 def _no_arrays(spec: MessageSpec, tags: str) -> None:
@@ -82,10 +92,11 @@ def _no_arrays(spec: MessageSpec, tags: str) -> None:
 def _repeated(spec: MessageSpec, tags: str, params: list[Any]) -> Message:
     """A repeating row: every complete group of arguments is one item; a trailing partial group is ignored."""
     assert spec.repeat is not None
-    size = spec.arg_count
+    size = len(spec.arguments)
     count = len(tags) // size
     _no_arrays(spec, tags[: count * size])
-    items = [spec.repeat.item(**_fields(spec, spec.fields, tags, params, k * size)) for k in range(count)]
+    items = [spec.repeat.item(**_by_field(spec.fields, _typed(spec, spec.arguments, tags, params, k * size)))
+             for k in range(count)]
     sort_by = spec.repeat.sort_by
     return message_type(spec)(tuple(sorted(items, key=lambda item: getattr(item, sort_by))))
 
@@ -94,19 +105,19 @@ def _build(spec: MessageSpec, tags: str, params: list[Any]) -> Message:
     """The message of ``spec`` from its arguments: count, types, ranges, rules, then the optional trailing fields."""
     if spec.repeat is not None:
         return _repeated(spec, tags, params)
-    need = spec.arg_count
+    need = len(spec.arguments)
     if len(tags) < need:
         raise ProtocolError("too_few_args", f"{spec.address} needs {need} arguments, got {len(tags)}")
     _no_arrays(spec, tags[:need])
-    values = _fields(spec, spec.fields, tags, params, 0)
+    values = _by_field(spec.fields, _typed(spec, spec.arguments, tags, params, 0))
     for rule in spec.rules:
-        rule.check(*(values[name] for name in rule.fields))
+        rule.check(*[values[name] for name in rule.fields])
     offset = need
     for field in spec.optional:
-        width = len(field.arg_names)
+        width = len(field.arguments)
         if offset + width > len(tags):
             break
-        values.update(_fields(spec, (field,), tags, params, offset))
+        values.update(_by_field((field,), _typed(spec, field.arguments, tags, params, offset)))
         offset += width
     return message_type(spec)(**values)  # type: ignore[no-any-return]
 

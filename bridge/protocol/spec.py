@@ -12,6 +12,7 @@ also accept ``d`` (float64) where ``f`` is listed and ``h`` (int64) where ``i`` 
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -54,9 +55,19 @@ class ArgType:
 INT = ArgType("i", "ih", "i", int)
 FLAG = ArgType("i", "ih", "i", bool)  #: true for any non-zero int
 FLOAT = ArgType("f", "fd", "f", float)
-BEAT = ArgType("f", "fd", "d", float)  #: a beat position: float64 where the sender can (float32: ~0.5 ms at beat 10,000)
+#: A beat position: float64 where the sender can (float32 has ~0.5 ms of resolution at beat 10,000).
+BEAT = ArgType("f", "fd", "d", float)
 STRING = ArgType("s", "s", "s", str)
 BLOB = ArgType("b", "b", "b", bytes, lambda data: base64.b64encode(data).decode("ascii"), base64.b64decode)
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One OSC argument of a row: its name, type and range check (its field's)."""
+
+    name: str
+    type: ArgType
+    check: Callable[[str, Any], None] | None
 
 
 @dataclass(frozen=True)
@@ -73,9 +84,9 @@ class Field:
     check: Callable[[str, Any], None] | None = None
     args: tuple[str, ...] = ()
 
-    @property
-    def arg_names(self) -> tuple[str, ...]:
-        return self.args or (self.name,)
+    @functools.cached_property
+    def arguments(self) -> tuple[Argument, ...]:
+        return tuple(Argument(name, self.type, self.check) for name in self.args or (self.name,))
 
 
 @dataclass(frozen=True)
@@ -96,10 +107,13 @@ class Repeat:
     sort_by: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MessageSpec:
     """One OSC address: its fields in argument order, trailing optional fields, cross-field rules,
-    the protocol version that introduced it (``since``) and what it means (``doc``)."""
+    the protocol version that introduced it (``since``) and what it means (``doc``).
+
+    A row is compared and hashed by identity: the codec looks its class up per datagram.
+    """
 
     address: str
     fields: tuple[Field, ...]
@@ -115,10 +129,10 @@ class MessageSpec:
         """``/daw/transport`` -> ``TransportMessage``."""
         return self.address.rsplit("/", 1)[1].capitalize() + "Message"
 
-    @property
-    def arg_count(self) -> int:
-        """Arguments the fields take (once, for a repeating row), without the optional ones."""
-        return sum(len(field.arg_names) for field in self.fields)
+    @functools.cached_property
+    def arguments(self) -> tuple[Argument, ...]:
+        """The arguments of the fields in order (once, for a repeating row), without the optional ones."""
+        return tuple(argument for field in self.fields for argument in field.arguments)
 
 
 def numbered(prefix: str, numbers: Iterable[int]) -> tuple[str, ...]:

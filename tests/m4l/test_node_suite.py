@@ -51,13 +51,13 @@ def test_device_javascript_under_the_max_standin(node_run: NodeRun) -> None:
 
 
 def _listed_tags(fields: tuple[Field, ...]) -> str:
-    return "".join(field.type.tag * len(field.arg_names) for field in fields)
+    return "".join(argument.type.tag for field in fields for argument in field.arguments)
 
 
 def _tags_the_row_allows(spec: MessageSpec, count: int) -> str | None:
     """The row's listed type tags for ``count`` arguments (Max writes only i, f, s), None if no arity fits."""
     if spec.repeat is not None:
-        groups, rest = divmod(count, spec.arg_count)
+        groups, rest = divmod(count, len(spec.arguments))
         return None if rest else _listed_tags(spec.fields) * groups
     for present in range(len(spec.optional) + 1):
         tags = _listed_tags(spec.fields + spec.optional[:present])

@@ -187,9 +187,11 @@ def test_single_byte_mutations_never_escape(position, value):
     (TransportMessage(True, 9.5, 120.0, 4, 4, 8.0, 3),
      b"/daw/transport\x00\x00,idfiidi\x00\x00\x00\x00\x00\x00\x00\x01@#\x00\x00\x00\x00\x00\x00B\xf0\x00\x00"
      b"\x00\x00\x00\x04\x00\x00\x00\x04@ \x00\x00\x00\x00\x00\x00\x00\x00\x00\x03"),
-    (HelloMessage("m4l", "1", "ab", 9421), b"/daw/hello\x00\x00,sssi\x00\x00\x00m4l\x001\x00\x00\x00ab\x00\x00\x00\x00$\xcd"),
+    (HelloMessage("m4l", "1", "ab", 9421),
+     b"/daw/hello\x00\x00,sssi\x00\x00\x00m4l\x001\x00\x00\x00ab\x00\x00\x00\x00$\xcd"),
     (HelloMessage("m4l", "1", "ab"), b"/daw/hello\x00\x00,sss\x00\x00\x00\x00m4l\x001\x00\x00\x00ab\x00\x00"),
-    (MarkersMessage((Marker("A", 4.0),)), b"/daw/markers\x00\x00\x00\x00,sd\x00A\x00\x00\x00@\x10\x00\x00\x00\x00\x00\x00"),
+    (MarkersMessage((Marker("A", 4.0),)),
+     b"/daw/markers\x00\x00\x00\x00,sd\x00A\x00\x00\x00@\x10\x00\x00\x00\x00\x00\x00"),
 ])
 def test_encode_writes_the_rows_wire_types(message, datagram):
     assert encode(message) == datagram

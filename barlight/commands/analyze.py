@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.features import analyze_file, summarize_bars, summarize_beats
-    from bridge.files import atomic_output, check_output_path
+    from bridge.files import atomic_output
+    from bridge.outputs import Output, check_outputs
 
     tempo_map = None
     if args.timeline or args.bpm is not None:
@@ -41,15 +42,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--audio-start", f"must be a number of seconds, got {args.audio_start}")
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise InputError("--plot", f"the plot is a PNG picture: name it .png, got {args.plot!r}")
-    for path in (args.json if args.json != "-" else None, args.plot):
-        if path:
-            check_output_path(path)  # before the analysis, not after it
+    outputs = [Output.file(option, path) for option, path in (("--json", args.json), ("--plot", args.plot))
+               if path and path != "-"]
+    check_outputs(outputs, {"AUDIO": args.audio, "--timeline": args.timeline})  # before the analysis
 
-    track = analyze_file(args.audio)
+    track = analyze_file(args.audio)  # NaN/inf and absurd samples repaired and reported (bridge.features)
     name = Path(args.audio).name
-    if track.nonfinite_samples:
-        print(f"barlight analyze: warning: {name}: replaced {track.nonfinite_samples} NaN/inf samples by 0",
-              file=sys.stderr)
 
     bars = summarize_bars(track, tempo_map, audio_start_seconds=args.audio_start) if tempo_map else []
     if args.json:

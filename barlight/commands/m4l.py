@@ -20,7 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import m4l
+    from bridge.outputs import Output, check_outputs
 
+    outputs = [Output.file("--out", args.out)]
+    if args.external_js:
+        outputs.append(Output.file("--external-js", args.out.parent / m4l.SCRIPT_FILENAME))
+    check_outputs(outputs, {"the device's patcher": m4l.PATCHER_SOURCE, "the device's script": m4l.SCRIPT_SOURCE})
     for path in m4l.write_device(args.out, external_js=args.external_js):
         print(f"wrote {path}")
     if args.external_js:

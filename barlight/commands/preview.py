@@ -49,6 +49,17 @@ def _check_display() -> None:
                                     "or set QT_QPA_PLATFORM=offscreen to run without one")
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """The output rule, before the renderer loads: the sessions folder (unless --no-record) and --screenshots."""
+    from bridge.outputs import Output, check_outputs
+    from bridge.recording import sessions_dir
+
+    outputs = [Output.folder("--screenshots", args.screenshots, ("barlight-*.png", "window-*.png"))]
+    if not args.no_record:
+        outputs.append(Output.folder("the sessions folder", sessions_dir(), ("*.jsonl", "*.jsonl.part")))
+    check_outputs(outputs, {"--preset": args.preset})
+
+
 def _renderer(args: argparse.Namespace):
     from bridge.errors import InputError
     from renderer.export.timing import parse_size
@@ -77,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if not -2000.0 <= args.latency_ms <= 2000.0:
         raise InputError("--latency-ms", f"must be -2000..2000, got {args.latency_ms:g}")
     _check_display()
+    _check_outputs(args)
     from renderer.presets import DEFAULT_PRESET, builtin_presets
 
     print("loading the renderer…", file=sys.stderr, flush=True)
@@ -85,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     import signal
 
+    from barlight.signals import STOP_SIGNALS
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -118,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             window.show()
         window.start()
-        signal.signal(signal.SIGINT, lambda *_: app.quit())
+        for signum in (signal.SIGINT, *STOP_SIGNALS):  # Ctrl-C, kill, a closed terminal: close and keep the recording
+            signal.signal(signum, lambda *_: app.quit())
         wake = QTimer(window, interval=200)  # lets Python see Ctrl-C while Qt waits
         wake.timeout.connect(lambda: None)
         wake.start()

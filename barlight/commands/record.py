@@ -36,7 +36,10 @@ def status_line(receiver, recorder) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from bridge.errors import InputError
+    from bridge.outputs import Output, check_outputs
     from bridge.protocol.endpoints import format_host_port
     from bridge.receiver import Receiver, parse_allow, parse_listen
     from bridge.recording import Recorder, new_session_path
@@ -44,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     if args.seconds is not None and not args.seconds > 0:
         raise InputError("--seconds", f"must be a number of seconds > 0, got {args.seconds:g}")
-    out = args.out or new_session_path()
+    out = Path(args.out) if args.out else new_session_path()
+    if out.is_dir():
+        raise InputError(out, "OUT is a folder; give the .jsonl file to write")
+    check_outputs([Output.folder("OUT", out.parent, (out.name, f"{out.name}.part"))])  # before listening
     receiver = Receiver(host, port, allow=parse_allow(args.allow)).start()
     tty = sys.stderr.isatty()
     try:

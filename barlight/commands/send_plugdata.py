@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bridge.errors import InputError
     from bridge.files import atomic_output
+    from bridge.outputs import Output, check_outputs
     from bridge.senders.plugdata import PATCH
 
     patch = PATCH
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise InputError(args.copy, "not a folder")
         target = folder / PATCH.name
+        check_outputs([Output.file("--copy", target)], {"the shipped patch": PATCH})
         with atomic_output(target) as tmp:  # never a half-written patch
             shutil.copyfile(PATCH, tmp)
         shutil.copymode(PATCH, target)

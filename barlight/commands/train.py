@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,8 +32,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the weights into renderer/embedded/weights (the shipped default)")
 
 
+#: What a run writes into --out (and, beside it, its generated data sets).
+RUN_NAMES = ("checkpoint.pt", "model/*", "report.json", "eval/*", "user-cache/*")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """The output rule: --out (and the package's weights with --export-to-package) must be writable and
+    must not overwrite --finetune's model or --data's pairs."""
+    from bridge.outputs import Output, check_outputs
+    from renderer.embedded.config import WEIGHTS_DIR
+
+    outputs = [Output.folder("--out", args.out, RUN_NAMES),
+               Output.folder("--out", args.out.parent, ("data-seed*/*", "heldout-seed*/*"))]
+    if args.export_to_package:
+        outputs.append(Output.folder("--export-to-package", WEIGHTS_DIR, ("*",)))
+    check_outputs(outputs, {"--finetune": args.finetune, "--data": args.data})
+
+
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
+    from bridge.files import write_atomic
     from renderer.devices import apply_cpu_policy, wait_passively
 
     wait_passively()  # before torch loads
@@ -45,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--steps", f"must be >= 1, got {args.steps}")
     if args.finetune is not None and not (args.finetune / "model_index.json").is_file():
         raise InputError(args.finetune, "not a model folder (no model_index.json)")
+    _check_outputs(args)
 
     from renderer.embedded.config import DEFAULT_CONFIG, WEIGHTS_DIR, build_pipeline
     from renderer.embedded.data import assemble, assemble_user
@@ -96,12 +114,12 @@ def run(args: argparse.Namespace) -> int:
         "metrics": metrics["summary"] if metrics else None,
     }
     report_text = json.dumps(report, indent=1) + "\n"
-    (out / "report.json").write_text(report_text)
+    write_atomic(out / "report.json", report_text)
 
     def describe(folder: Path) -> None:
         """Put the data manifest and the training report beside the weights in ``folder``."""
-        shutil.copyfile(data_dir / "manifest.json", folder / "data_manifest.json")
-        (folder / "training.json").write_text(report_text)
+        write_atomic(folder / "data_manifest.json", (data_dir / "manifest.json").read_bytes())
+        write_atomic(folder / "training.json", report_text)
 
     describe(model_dir)
     if args.export_to_package:

@@ -1,8 +1,10 @@
 """``barlight`` — dispatches to the subcommand modules in :mod:`barlight.commands`.
 
 Errors the user can fix (:class:`bridge.errors.BarlightError`) print one line
-and exit with status 2; Ctrl-C exits with 130; output cut short by a closed pipe (``| head``)
-exits with 141, as SIGPIPE would. None prints a traceback.
+and exit with status 2; repaired input (:class:`bridge.errors.InputWarning`) prints one
+warning line; Ctrl-C exits with 130, SIGTERM and SIGHUP stop a command the same way
+(:mod:`barlight.signals`) and exit with 143 and 129; output cut short by a closed pipe
+(``| head``) exits with 141, as SIGPIPE would. None prints a traceback.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from barlight import __version__
-from bridge.errors import BarlightError
+from barlight.signals import Stopped, stop_signals_interrupt
+from bridge.errors import BarlightError, InputWarning
 
 #: Subcommand name -> module under ``barlight.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -63,10 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        with stop_signals_interrupt(), warnings.catch_warnings():
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _warning_line(args.command)
+            return int(args._run(args) or 0)
     except BarlightError as err:
         print(f"barlight {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except Stopped as stop:
+        print(f"barlight {args.command}: stopped by {stop.name}", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print(f"barlight {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -74,3 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`barlight timeline … | head`): stop quietly, like any pipeline tool
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's final flush finds nowhere to fail
         return 141
+
+
+def _warning_line(command: str):
+    """``warnings.showwarning`` printing an :class:`InputWarning` as one line (others as Python would)."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, InputWarning):
+            print(f"barlight {command}: warning: {message}", file=file or sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show

@@ -16,3 +16,13 @@ class InputError(BarlightError, ValueError):
         self.where = os.fspath(where)
         self.problem = problem
         super().__init__(f"{self.where}: {problem}")
+
+
+class InputWarning(UserWarning):
+    """Input that was usable after a repair (NaN samples replaced...): ``where`` and what was done.
+    The CLI prints it as one line, ``barlight CMD: warning: WHERE: WHAT``."""
+
+    def __init__(self, where: str | os.PathLike[str], problem: str) -> None:
+        self.where = os.fspath(where)
+        self.problem = problem
+        super().__init__(f"{self.where}: {problem}")

@@ -23,6 +23,7 @@ import numpy as np
 from bridge.features import hpss, onsets, spectral
 from bridge.features.config import FeatureConfig, FrameGeometry, check_sample_rate
 from bridge.features.frame import N_BANDS, N_CHROMA, FeatureFrame
+from bridge.features.sanitize import SampleCheck
 from bridge.features.track import NO_PITCH, SCALAR_COLUMNS, VECTOR_COLUMNS, FeatureTrack
 
 #: Frames per batch inside ``_advance``: big enough to vectorise, small enough to stay in cache.
@@ -41,7 +42,7 @@ class _StreamState:
     next_frame: int = 0  # first frame not computed yet
     last_onset: int = -(10**9)
     pending: dict[str, np.ndarray] = field(default_factory=dict)  # computed, onset not decided yet
-    nonfinite: int = 0
+    check: SampleCheck = field(default_factory=SampleCheck)  # NaN/inf and absurd samples repaired so far
     finished: bool = False
 
 
@@ -99,9 +100,14 @@ class FeatureExtractor:
         return (self.geometry.latency_samples + self.peaks.post * self.geometry.hop) / self.sample_rate
 
     @property
+    def sample_check(self) -> SampleCheck:
+        """The samples repaired since the last reset (:mod:`bridge.features.sanitize`): NaN/inf, absurd amplitudes."""
+        return self._state.check
+
+    @property
     def nonfinite_samples(self) -> int:
         """NaN/inf samples seen (and replaced by 0) since the last reset."""
-        return self._state.nonfinite
+        return self._state.check.nonfinite
 
     @property
     def banks(self) -> spectral.FilterBanks:
@@ -140,24 +146,23 @@ class FeatureExtractor:
         """Features of the whole signal ``samples`` (1-D or ``(samples, channels)``)."""
         state = self._new_state()
         columns = self._advance(state, samples, final=True)
-        return self._to_track(columns, state.nonfinite)
+        return self._to_track(columns, state.check)
 
     def analyze_blocks(self, blocks: Iterable[np.ndarray]) -> FeatureTrack:
         """Like :meth:`analyze` for a signal given as consecutive blocks (a file read piece by piece)."""
         state = self._new_state()
         parts = [self._advance(state, block, final=False) for block in blocks]
         parts.append(self._advance(state, np.zeros(0, np.float32), final=True))
-        return self._to_track(_concat_columns(parts), state.nonfinite)
+        return self._to_track(_concat_columns(parts), state.check)
 
     # -- the one implementation -----------------------------------------------------------
 
     def _advance(self, state: _StreamState, block: np.ndarray, final: bool) -> dict[str, np.ndarray]:
         """Consume ``block``; compute all complete frames; return the columns of frames now final."""
-        mono = to_mono(block)
-        bad = ~np.isfinite(mono)
-        if bad.any():
-            state.nonfinite += int(bad.sum())
-            mono = np.where(bad, np.float32(0.0), mono)
+        samples = np.asarray(block)
+        if samples.dtype.kind == "f":  # integer samples are always finite and within ±1
+            samples = state.check.clean(samples)
+        mono = to_mono(samples)
         hop, n_fft = self.geometry.hop, self.geometry.n_fft
         if final:
             total = state.next_frame * hop + len(state.buffer) + len(mono) - self.geometry.pad  # signal length
@@ -243,13 +248,15 @@ class FeatureExtractor:
         state.strength_base += drop
         return done
 
-    def _to_track(self, columns: dict[str, np.ndarray], nonfinite: int | None = None) -> FeatureTrack:
+    def _to_track(self, columns: dict[str, np.ndarray], check: SampleCheck | None = None) -> FeatureTrack:
         if not columns:
             columns = self._empty_columns()
+        check = check or self._state.check
         return FeatureTrack(
             hop_seconds=self.geometry.hop_seconds,
             sample_rate=self.sample_rate,
-            nonfinite_samples=self._state.nonfinite if nonfinite is None else nonfinite,
+            nonfinite_samples=check.nonfinite,
+            limited_samples=check.limited,
             **columns,
         )
 

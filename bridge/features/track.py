@@ -28,7 +28,8 @@ class FeatureTrack:
     ``onset_strength``, ``harmonic_ratio`` (n,), ``bands`` (n, 8), ``mel`` (n, n_mels),
     ``chroma`` (n, 12), ``onset`` (n, bool), ``pitch_class`` (n, int, -1 = none).
     Optional columns are None when the source lacked them (a DAW feed). Arrays are
-    read-only; ``nonfinite_samples`` counts NaN/inf input samples that were replaced by 0.
+    read-only; ``nonfinite_samples`` counts NaN/inf input samples that were replaced by 0 and
+    ``limited_samples`` those limited to ±16 (:mod:`bridge.features.sanitize`).
     """
 
     seconds: np.ndarray
@@ -47,6 +48,7 @@ class FeatureTrack:
     hop_seconds: float
     sample_rate: int | None = None
     nonfinite_samples: int = 0
+    limited_samples: int = 0
     estimated: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -194,7 +196,8 @@ class FeatureTrack:
         """Tracks one after another (same hop, same columns present)."""
         first = tracks[0]
         changes = {name: np.concatenate([getattr(t, name) for t in tracks]) for name in first.columns()}
-        return dataclasses.replace(first, nonfinite_samples=sum(t.nonfinite_samples for t in tracks), **changes)
+        return dataclasses.replace(first, nonfinite_samples=sum(t.nonfinite_samples for t in tracks),
+                                   limited_samples=sum(t.limited_samples for t in tracks), **changes)
 
     # -- serialisation ------------------------------------------------------------------
 
@@ -216,6 +219,7 @@ class FeatureTrack:
             "frame_time": "centre",
             "duration_seconds": self.duration_seconds,
             "nonfinite_samples": self.nonfinite_samples,
+            "limited_samples": self.limited_samples,
             "estimated": list(self.estimated),
             "missing": list(self.missing),
             "frames": {name: plain(column, DB_DECIMALS if name in DB_COLUMNS else 6)
@@ -231,7 +235,7 @@ class FeatureTrack:
         dtypes = {"seconds": np.float64, "onset": bool, "pitch_class": np.int16}
         columns: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
-            if field.name in ("hop_seconds", "sample_rate", "nonfinite_samples", "estimated"):
+            if field.name in ("hop_seconds", "sample_rate", "nonfinite_samples", "limited_samples", "estimated"):
                 continue
             value = frames.get(field.name)
             if value is None:
@@ -245,6 +249,7 @@ class FeatureTrack:
             hop_seconds=float(data["hop_seconds"]),
             sample_rate=data.get("sample_rate"),
             nonfinite_samples=int(data.get("nonfinite_samples", 0)),
+            limited_samples=int(data.get("limited_samples", 0)),
             estimated=tuple(data.get("estimated", ())),
             **columns,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -44,15 +45,15 @@ def read_audio(path: str | os.PathLike[str]) -> AudioClip:
     """Decode an audio file (WAV/AIFF/FLAC/OGG via soundfile, anything else via FFmpeg) as float32.
 
     The file is checked by ``bridge``'s :func:`~bridge.features.audio_file.open_audio_file` (missing,
-    a directory, empty, no samples, sample rate); one soundfile cannot read goes to FFmpeg.
+    a directory, empty, no samples, sample rate, at most an hour); one soundfile cannot read goes to
+    FFmpeg. Either way the samples pass the one sanitiser (:mod:`bridge.features.sanitize`): NaN/inf
+    become 0, absurd amplitudes are limited, and one warning names the file.
     """
-    from bridge.features.audio_file import open_audio_file
+    from bridge.features.audio_file import read_samples
 
     path = Path(path)
     try:
-        with open_audio_file(path) as audio:
-            data = audio.read(dtype="float32", always_2d=True)
-            rate = audio.samplerate
+        data, rate = read_samples(path)
         samples = np.ascontiguousarray(data.T)
     except InputError as err:
         if not err.problem.startswith("cannot read audio"):
@@ -68,8 +69,14 @@ def read_audio(path: str | os.PathLike[str]) -> AudioClip:
 
 
 def _read_with_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
+    """``(samples (channels, frames), rate)`` decoded by FFmpeg, at most an hour of them, sanitised."""
     import av
 
+    from bridge.features.audio_file import check_duration
+    from bridge.features.sanitize import SampleCheck
+
+    check = SampleCheck()
+    decoded = 0
     try:
         with av.open(os.fspath(path)) as container:
             if not container.streams.audio:
@@ -79,16 +86,19 @@ def _read_with_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
             layout = "mono" if channels == 1 else "stereo"
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=stream.codec_context.sample_rate)
             chunks = []
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
             rate = stream.codec_context.sample_rate
+            if not rate:
+                raise InputError(path, "the audio stream has no sample rate")
+            for frame in itertools.chain(container.decode(stream), [None]):
+                for out in resampler.resample(frame):
+                    chunks.append(check.clean(out.to_ndarray()))
+                    decoded += chunks[-1].shape[1]
+                    check_duration(path, decoded, rate)  # stops a decompression bomb while it decodes
     except InputError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as err:
         raise InputError(path, f"not a readable audio file ({err})") from None
     if not chunks:
         raise InputError(path, "the audio file holds no samples")
+    check.warn(path)
     return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32), int(rate)

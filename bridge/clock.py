@@ -114,9 +114,13 @@ class TransportSnapshot:
         return self.section(self.beat_at(host_seconds))
 
 
+#: Every kind of :class:`Discontinuity`.
+DISCONTINUITY_KINDS: tuple[str, ...] = ("connect", "start", "stop", "seek", "loop", "tempo", "source")
+
+
 @dataclass(frozen=True)
 class Discontinuity:
-    """The transport jumped: ``kind`` is connect, start, stop, seek, loop, tempo or source (another session took over)."""
+    """The transport jumped: ``kind`` is one of :data:`DISCONTINUITY_KINDS` (source: another session took over)."""
 
     kind: str
     host_seconds: float

@@ -30,8 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge.clock import Discontinuity
+from bridge.clock import DISCONTINUITY_KINDS, Discontinuity
 from bridge.errors import InputError
+from bridge.inputs import json_lines, open_limited
 from bridge.protocol.messages import (
     AudioMessage,
     MarkersMessage,
@@ -71,27 +72,47 @@ def new_session_path(folder: str | os.PathLike[str] | None = None) -> Path:
     return path
 
 
-def latest_session(folder: str | os.PathLike[str] | None = None, include_partial: bool = False) -> Path | None:
+def latest_session(folder: str | os.PathLike[str] | None = None, include_partial: bool = False,
+                   crashed: bool = False) -> Path | None:
     """The most recently modified recording in ``folder`` (default :func:`sessions_dir`), or None.
 
-    ``include_partial`` also considers ``.jsonl.part`` files (being recorded, or left by a crash).
+    ``include_partial`` also considers ``.jsonl.part`` files (being recorded, or left by a crash);
+    ``crashed`` only those no recorder is writing (a crash or a kill left them: readable up to
+    their last whole line).
     """
     base = Path(folder) if folder is not None else sessions_dir()
     if not base.is_dir():
         return None
     paths = list(base.glob(f"*{SUFFIX}"))
-    if include_partial:
-        paths += list(base.glob(f"*{PART_SUFFIX}"))
+    if include_partial or crashed:
+        paths += [p for p in base.glob(f"*{PART_SUFFIX}") if include_partial or not is_being_recorded(p)]
     return max(paths, key=lambda p: (p.stat().st_mtime, p.name), default=None)
+
+
+def is_being_recorded(part: Path) -> bool:
+    """Whether a live :class:`Recorder` holds ``part`` (it keeps an exclusive lock on it while it writes)."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks (Windows): take every part file as crashed
+        return False
+    try:
+        with open(part, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def session_path(name: str | os.PathLike[str], folder: str | os.PathLike[str] | None = None) -> Path:
     """The recording called ``name``: a path to an existing file, or a session name in ``folder``
-    (default :func:`sessions_dir`), with or without ``.jsonl``; ``latest`` is :func:`latest_session`.
-    InputError naming the session when there is no such recording."""
+    (default :func:`sessions_dir`), with or without ``.jsonl``; ``latest`` is the newest one, a crashed
+    ``.jsonl.part`` included (:func:`latest_session` with ``crashed``). InputError naming the session
+    when there is no such recording."""
     text = os.fspath(name)
     if text == "latest":
-        latest = latest_session(folder)
+        latest = latest_session(folder, crashed=True)
         if latest is None:
             raise InputError("session", "no recorded sessions yet (record one with 'barlight record')")
         return latest
@@ -117,6 +138,18 @@ def _message_line(event: Received) -> dict[str, Any]:
 def _jump_line(event: Discontinuity) -> dict[str, Any]:
     return {"t": event.host_seconds, "session": event.session_id, "event": event.kind,
             "beat_before": event.beat_before, "beat_after": event.beat_after}
+
+
+def _lock(handle: Any) -> None:
+    """Hold an exclusive advisory lock on ``handle``'s file until it is closed (where the OS has them)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a file system without locks: the part file just looks crashed to `latest`
 
 
 class Recorder:
@@ -147,6 +180,7 @@ class Recorder:
             raise InputError(self.part_path, "exists: another recording is writing it (or crashed); move it away") from None
         except OSError as err:
             raise InputError(self.part_path, f"cannot write: {err.strerror or err}") from None
+        _lock(self._file)  # tells readers this part file is live, not left by a crash
         header = {"format": FORMAT, "version": 1, "protocol": PROTOCOL_VERSION, "started_unix": time.time(),
                   "started_host_seconds": time.monotonic(), "host_clock": "monotonic"}
         self._file.write(json.dumps(header) + "\n")
@@ -250,41 +284,105 @@ class Recording:
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a ``.jsonl`` (or ``.jsonl.part``) recording; a torn last line (crash) is ignored.
 
-    Raises InputError naming the file and line for anything else that is malformed.
+    Lines are split on ``\n`` only (JSON Lines: a marker named with U+2028 reads back). Every
+    message is checked as the receiver checked it when it arrived (the protocol's codec), every
+    jump as a jump; anything else malformed raises InputError naming the file, the line and the field.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise InputError(path, f"cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not a UTF-8 JSON Lines recording") from None
-    if not lines:
+    messages: list[RecordedMessage] = []
+    jumps: list[dict[str, Any]] = []
+    complete, header, torn = False, None, None
+    with open_limited(path, "recording") as handle:
+        for number, raw, _ended in json_lines(handle, path):
+            if torn is not None:
+                raise torn  # a malformed line with more after it: not a crash's torn tail
+            try:
+                line = json.loads(raw.decode("utf-8"))
+                if number == 1:
+                    header = _header(line, path)
+                elif not isinstance(line, dict):
+                    raise ValueError(f"not a JSON object: {raw[:40]!r}")
+                elif "address" in line:
+                    messages.append(_message(line))
+                elif "event" in line:
+                    jumps.append(_jump(line))
+                elif line.get("end"):
+                    complete = True
+            except InputError:
+                raise
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
+                torn = InputError(path, f"line {number}: {_problem(err)}")
+                if number == 1:
+                    raise InputError(path, "not a barlight session recording (line 1 is not JSON)") from None
+    if header is None:
         raise InputError(path, "empty file, not a barlight session recording")
-    messages, jumps, complete, header = [], [], False, None
-    for number, text in enumerate(lines, 1):
-        try:
-            line = json.loads(text)
-            if number == 1:
-                if not isinstance(line, dict) or line.get("format") != FORMAT:
-                    raise InputError(path, "not a barlight session recording (line 1 has no barlight-session header)")
-                header = line
-            elif "address" in line:
-                messages.append(RecordedMessage(float(line["t"]), str(line["session"]), str(line.get("from", "")),
-                                                None if line.get("beat") is None else float(line["beat"]),
-                                                message_from_dict(line)))
-            elif "event" in line:
-                jumps.append(line)
-            elif line.get("end"):
-                complete = True
-        except InputError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            if number == len(lines) and number > 1:
-                break  # the line being written when the recorder stopped
-            raise InputError(path, f"line {number}: malformed ({type(err).__name__}: {err})") from None
-    assert header is not None
     return Recording(path, header, tuple(messages), tuple(jumps), complete)
+
+
+def _problem(err: Exception) -> str:
+    if isinstance(err, KeyError):
+        return f"malformed (no {err.args[0]!r} field)"
+    if isinstance(err, UnicodeDecodeError):
+        return "malformed (not UTF-8)"
+    return f"malformed ({err})" if isinstance(err, ValueError) else f"malformed ({type(err).__name__}: {err})"
+
+
+def _header(line: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(line, dict) or line.get("format") != FORMAT:
+        raise InputError(path, "not a barlight session recording (line 1 has no barlight-session header)")
+    return line
+
+
+def _finite(line: dict[str, Any], key: str, optional: bool = False) -> float | None:
+    """``line[key]`` as a finite number (None allowed with ``optional``); ValueError naming the field."""
+    value = line.get(key) if optional else line[key]
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _message(line: dict[str, Any]) -> RecordedMessage:
+    """A message line, checked like a datagram: its arguments must be what the protocol table says, in range."""
+    from bridge.protocol.checks import ProtocolError
+    from bridge.protocol.decode import decode
+    from bridge.protocol.encode import encode
+
+    address = line["address"]
+    try:
+        message = message_from_dict(line)
+    except KeyError as err:
+        if err.args and err.args[0] == address:
+            raise ValueError(f"unknown address {address!r}") from None
+        raise
+    try:
+        checked = decode(encode(message))
+    except ProtocolError as err:
+        raise ValueError(f"{address} {err.detail} ({err.reason})") from None
+    except Exception as err:  # noqa: BLE001 - struct.error & co: a value the wire format cannot carry
+        raise ValueError(f"{address}: {err}") from None
+    given, canonical = line["args"], message_to_dict(message)["args"]
+    for key, value in canonical.items():
+        if key in given and given[key] != value:  # a string for a number, a number for a flag ...
+            raise ValueError(f"{address} {key} is {given[key]!r}, not a {type(value).__name__}")
+    if not isinstance(line["session"], str):
+        raise ValueError(f"session must be a string, got {line['session']!r}")
+    return RecordedMessage(_finite(line, "t"), line["session"], str(line.get("from", "")),
+                           _finite(line, "beat", optional=True), checked)
+
+
+def _jump(line: dict[str, Any]) -> dict[str, Any]:
+    """A jump line (a tempo change, seek, loop ...), checked: a known kind, finite times and beats."""
+    kind = line["event"]
+    if kind not in DISCONTINUITY_KINDS:
+        raise ValueError(f"unknown event {kind!r} (one of {', '.join(DISCONTINUITY_KINDS)})")
+    for key in ("t", "beat_before", "beat_after"):
+        try:
+            _finite(line, key)
+        except ValueError as err:
+            raise ValueError(f"{kind} event: {err}") from None
+    return line
 
 
 def _change_beat(before: RecordedMessage, after: RecordedMessage) -> float:

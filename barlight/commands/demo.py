@@ -11,6 +11,7 @@ HELP = "synthesise a 24 s demo piece (tempo change, 7/8 bars, two markers) and e
 
 DEMO_FPS = "24"
 DEMO_SIZE = "256x256"
+DEMO_NAME = "barlight-demo"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,19 +27,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from barlight.commands.export import prepare_cpu, report
+    from barlight.commands.export import check_preset, prepare_cpu, report
 
     prepare_cpu(args.threads)
     from bridge.timeline.sources import load_timeline
     from renderer.export.demo import write_demo
     from renderer.export.job import run_export
-    from renderer.export.request import ExportRequest
+    from bridge.outputs import Output, check_outputs
+    from renderer.export.request import ExportRequest, export_output
     from renderer.export.timing import parse_fps, parse_size
     from renderer.presets import DEFAULT_PRESET
 
     out = Path(args.out)
     fps, size = parse_fps(args.fps), parse_size(args.size)
-    wav, mid, piece = write_demo(out)
+    piece_names = (f"{DEMO_NAME}.wav", f"{DEMO_NAME}.mid")
+    export = export_output(out, Path(f"{DEMO_NAME}.wav"))
+    check_outputs([Output.folder("--out", out, piece_names + export.names)], {"--preset": args.preset})
+    check_preset(args.preset or DEFAULT_PRESET, args.backend)
+    wav, mid, piece = write_demo(out, DEMO_NAME)
     tempo_map = load_timeline(mid)  # through the real MIDI parser, as a DAW's export would go
     print(f"demo piece {wav}  ({piece.duration_seconds:.1f} s: 4 bars 4/4 @ 100 BPM 'intro', "
           f"4 bars @ 125 BPM 'drop', 4 bars 7/8)")

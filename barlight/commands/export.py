@@ -52,15 +52,20 @@ def prepare_cpu(threads: int | None) -> None:
     check_threads(threads)
 
 
-def session_timeline(name: str) -> Path:
-    """The recording file of session ``name`` (``latest``: the newest) in the sessions folder."""
-    from bridge.recording import session_path
+def session_timeline(name: str, say=print) -> Path:
+    """The recording file of session ``name`` (``latest``: the newest, a crashed one too) in the sessions
+    folder; says so when it is a recording that was never closed."""
+    from bridge.recording import PART_SUFFIX, session_path
 
-    return session_path(name)
+    path = session_path(name)
+    if path.name.endswith(PART_SUFFIX):
+        say(f"session {path}: recovered a recording that was not closed (read up to its last whole line)")
+    return path
 
 
 def resolve_request(args: argparse.Namespace, say=print):
-    """Turn the command line into an :class:`ExportRequest` (all validation, no rendering)."""
+    """Turn the command line into an :class:`ExportRequest` (all validation, no rendering). The outputs are
+    checked (:mod:`bridge.outputs`) as soon as the audio is known, before a timeline is beat-tracked."""
     from bridge.errors import InputError
     from renderer.export.keyframes import read_keyframes
     from renderer.export.request import ExportRequest, rerender_request
@@ -68,8 +73,6 @@ def resolve_request(args: argparse.Namespace, say=print):
     from renderer.sinks.video_file import H264, PRORES
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "--out must be a folder")
     given = {key: value for key, value in {
         "out_dir": out, "preset": args.preset, "backend": args.backend, "seed": args.seed,
         "fps": parse_fps(args.fps) if args.fps else None, "size": parse_size(args.size) if args.size else None,
@@ -80,6 +83,7 @@ def resolve_request(args: argparse.Namespace, say=print):
         sheet = read_keyframes(args.keyframes)
         request = rerender_request(sheet, args.keyframes, audio=Path(args.audio) if args.audio else None,
                                    bars=parse_bars(args.bars) if args.bars else None, **given)
+        _check_outputs(args, request.audio, None)
         bars = request.bars
         say(f"re-rendering {len(sheet.bars)} bars from {args.keyframes} ({bars.first}..{bars.last or '-'}, "
             "same sections and seeds)")
@@ -87,26 +91,50 @@ def resolve_request(args: argparse.Namespace, say=print):
         if not args.audio:
             raise InputError("AUDIO", "give the audio file to export (the bounce starting at bar 1)")
         audio = Path(args.audio)
-        tempo_map, timeline_source = _timeline(args, audio, say)
+        bars = parse_bars(args.bars)
+        session = session_timeline(args.session, say) if args.session else None
+        _check_outputs(args, audio, session)
+        tempo_map, timeline_source = _timeline(args, audio, session, say)
         request = ExportRequest(audio=audio, tempo_map=tempo_map, timeline_source=timeline_source,
-                                bars=parse_bars(args.bars), audio_from_bar_1=args.full_bounce, **given)
+                                bars=bars, audio_from_bar_1=args.full_bounce, **given)
     if not request.audio.is_file():
         raise InputError(request.audio, "no such audio file")
+    check_preset(request.preset, request.backend)
     return request
 
 
-def _timeline(args: argparse.Namespace, audio: Path, say):
-    """The TempoMap the command line names (``--timeline``, ``--session``, ``--bpm``; else beat-tracked
-    from ``audio``) and how to name its source."""
+def check_preset(preset: str, backend: str | None) -> None:
+    """Read the preset and look the backend up now (milliseconds), so a typo fails before audio is analysed."""
+    from renderer.backends.registry import backend_class
+    from renderer.presets import load_preset
+
+    load_preset(preset)
+    if backend is not None:
+        backend_class(backend)
+
+
+def _check_outputs(args: argparse.Namespace, audio: Path, session: Path | None) -> None:
+    """The output rule for ``--out``: refused when it would overwrite an input or cannot be written."""
+    from bridge.outputs import check_outputs
+    from renderer.export.request import export_output
+    from renderer.sinks.video_file import H264, PRORES
+
+    inputs = {"AUDIO": audio, "--timeline": args.timeline, "--session": session, "--keyframes": args.keyframes,
+              "--preset": args.preset}
+    check_outputs([export_output(args.out, audio, PRORES if args.prores else H264)], inputs)
+
+
+def _timeline(args: argparse.Namespace, audio: Path, session: Path | None, say):
+    """The TempoMap the command line names (``--timeline``, ``--session`` (its file ``session``), ``--bpm``;
+    else beat-tracked from ``audio``) and how to name its source."""
     from bridge.timeline.sources import load_timeline, parse_meter
     from renderer.export.audio import read_audio
 
     if args.timeline:
         extra = {"ramps": args.ramps} if args.ramps else {}
         return load_timeline(args.timeline, meter=args.meter, **extra), os.fspath(args.timeline)
-    if args.session:
-        path = session_timeline(args.session)
-        return load_timeline(path), os.fspath(path)
+    if session is not None:
+        return load_timeline(session), os.fspath(session)
     if args.bpm is not None:
         source = f"--bpm {args.bpm}" + (f" --meter {args.meter}" if args.meter else "")
         return load_timeline(None, bpm=args.bpm, meter=args.meter), source

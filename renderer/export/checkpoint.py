@@ -47,10 +47,11 @@ class FrameStore:
         if job_path.exists():
             try:
                 kept = json.loads(job_path.read_text(encoding="utf-8")) == self.job
-            except (OSError, json.JSONDecodeError):
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
                 kept = False
-            if not kept:
-                shutil.rmtree(self.root)
+        if not kept and self.root.exists():
+            # another job's, or a folder whose job.json a crash (mid-delete) took: its frames are no one's
+            shutil.rmtree(self.root)
         self.frames_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not kept:
@@ -102,6 +103,11 @@ class FrameStore:
     def remove(self) -> None:
         """Delete the work folder (after the final files are in place)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def remove_if_unused(self) -> None:
+        """Delete the work folder when it holds no rendered frame (a run that failed before its first one)."""
+        if not self.has_frame(0) and not any(self.frames_dir.glob("[0-9]*.png")):
+            self.remove()
 
 
 class BackgroundWriter:

@@ -14,8 +14,13 @@ renderer), :func:`render_frames` (the render loop, over any range of frames) and
 machine: it checkpoints every frame (PNG) and the renderer state about once a second (and on
 Ctrl-C or a crash), so a rerun resumes. A worker thread writes the checkpoints and feeds the
 frame sinks (the video file first) in frame order while the next frame renders (a resumed run
-first re-feeds the kept frames). The video is encoded into a hidden temporary file; the keyframe
-images and files are written after the last frame, and the video is renamed into place last.
+first re-feeds the kept frames).
+
+The video, keyframe files and images are one set (:func:`bridge.files.staged_set`): they are
+written into a hidden staging folder beside the earlier export's files and swapped in together
+after the last one is complete, so a crash at any moment leaves the earlier set or the new one
+under the final names. A run that fails before rendering a frame leaves no work folder (and no
+``--out`` folder it created) behind.
 """
 
 from __future__ import annotations
@@ -31,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bridge.errors import InputError
+from bridge.files import created_folder, staged_set
 from bridge.timeline.tempo_map import Bar, TempoMap
 from renderer.export.audio import AudioClip, read_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
-from renderer.export.keyframe_formats import write_keyframes
+from renderer.export.keyframe_formats import keyframe_names, write_keyframes
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name
 from renderer.export.request import ExportRequest
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
@@ -320,11 +326,12 @@ def keyframe_sheet(job: ExportJob) -> KeyframeSheet:
     )
 
 
-def write_outputs(job: ExportJob, outputs: Outputs, frame_image: Callable[[int], Path]) -> dict[str, tuple[Path, ...]]:
-    """Write every keyframe format (``frame_image(k)``: the PNG of frame ``k``), then end the sinks' streams,
-    so the video appears last, when everything else is in place; on an error the sinks are aborted."""
+def write_outputs(job: ExportJob, outputs: Outputs, frame_image: Callable[[int], Path],
+                  out_dir: Path | None = None) -> dict[str, tuple[Path, ...]]:
+    """Write every keyframe format into ``out_dir`` (default the request's; ``frame_image(k)``: the PNG of
+    frame ``k``), then end the sinks' streams, so the video is finished last; on an error the sinks are aborted."""
     try:
-        files = write_keyframes(keyframe_sheet(job), Path(job.request.out_dir), frame_image)
+        files = write_keyframes(keyframe_sheet(job), Path(out_dir or job.request.out_dir), frame_image)
         outputs.close()
     except BaseException:
         outputs.abort()
@@ -339,25 +346,43 @@ def run_export(
     progress: bool = True,
     on_frame: Callable[[int], None] | None = None,
     sinks: Iterable[FrameSink] = (),
+    on_commit_step: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept;
-    ``sinks`` get every frame too, after the video file (and end with it)."""
+    ``sinks`` get every frame too, after the video file (and end with it); ``on_commit_step(name)`` runs
+    before each step of swapping the new set in (:func:`bridge.files.commit_set`)."""
     out = Path(request.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    job = prepare_export(request, renderer, features)
-    store = FrameStore(out, job.identity())
-    store.open()
-    video = open_sink("video", path=request.video_path, fps=job.plan.fps, size=request.size, audio=job.clip,
-                      video_format=request.video_format or H264)
+    with created_folder(out):
+        job = prepare_export(request, renderer, features)
+        store = FrameStore(out, job.identity())
+        store.open()
+        try:
+            with staged_set(out, keyframe_names(), on_commit_step) as stage:
+                first, rendered, staged = _render_and_write(job, store, stage, progress, on_frame, sinks)
+        except BaseException:
+            store.remove_if_unused()  # nothing rendered: nothing to resume from
+            raise
+    if not request.keep_work:
+        store.remove()
+    files = {name: tuple(out / path.relative_to(stage) for path in paths) for name, paths in staged.items()}
+    return ExportResult(request.video_path, files, job.plan, rendered, first)
+
+
+def _render_and_write(job: ExportJob, store: FrameStore, stage: Path, progress: bool,
+                      on_frame: Callable[[int], None] | None,
+                      sinks: Iterable[FrameSink]) -> tuple[int, int, dict[str, tuple[Path, ...]]]:
+    """Render into the video in ``stage`` and write the keyframe files there: (first frame rendered, frames
+    rendered, format -> the staged files)."""
+    request = job.request
+    video = open_sink("video", path=stage / request.video_path.name, fps=job.plan.fps, size=request.size,
+                      audio=job.clip, video_format=request.video_format or H264)
     outputs = Outputs([video, *sinks])
     first, rendered = _render_checkpointed(job, store, outputs, progress, on_frame)
     if video.frames_written != job.plan.frame_count:
         outputs.abort()
         raise RuntimeError(f"encoded {video.frames_written} of {job.plan.frame_count} frames")
-    files = write_outputs(job, outputs, store.frame_path)
-    if not request.keep_work:
-        store.remove()
-    return ExportResult(request.video_path, files, job.plan, rendered, first)
+    files = write_outputs(job, outputs, store.frame_path, stage)
+    return first, rendered, files
 
 
 def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:

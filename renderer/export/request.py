@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import InputError
+from bridge.outputs import Output
 from bridge.timeline.tempo_map import TempoMap
 from renderer.export.keyframes import KeyframeSheet
 from renderer.export.timing import DEFAULT_FPS, DEFAULT_SIZE, BarRange, parse_fps, parse_size
@@ -49,7 +50,21 @@ class ExportRequest:
     @property
     def video_path(self) -> Path:
         """``out_dir/<audio name>.mp4`` (``.mov`` for ProRes)."""
-        return self.out_dir / f"{self.audio.stem}{(self.video_format or H264).suffix}"
+        return self.out_dir / video_name(self.audio, self.video_format)
+
+
+def video_name(audio: str | os.PathLike[str], video_format: VideoFormat | None = None) -> str:
+    """The export's video file name: AUDIO's name with ``.mp4`` (``.mov`` for ProRes)."""
+    return f"{Path(os.fspath(audio)).stem}{(video_format or H264).suffix}"
+
+
+def export_output(out_dir: str | os.PathLike[str], audio: str | os.PathLike[str],
+                  video_format: VideoFormat | None = None, option: str = "--out") -> Output:
+    """What an export writes into ``out_dir``, for the output rule (:mod:`bridge.outputs`): its video and
+    every keyframe format's files (``WRITES``)."""
+    from renderer.export.keyframe_formats import keyframe_names
+
+    return Output.folder(option, out_dir, (video_name(audio, video_format), *keyframe_names()))
 
 
 def rerender_request(sheet: KeyframeSheet, source: str | os.PathLike[str], out_dir: Path, *,

@@ -9,6 +9,7 @@ from bridge.files import write_atomic
 from renderer.export.keyframes import KeyframeSheet
 
 ROW = "tests.export.bar_list_format:write"
+WRITES = ("bars.txt",)
 
 
 def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path]) -> tuple[Path, ...]:

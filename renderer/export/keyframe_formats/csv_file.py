@@ -57,5 +57,9 @@ def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+#: What :func:`write` writes (relative to the export folder).
+WRITES = (CSV_NAME,)
+
+
 def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path]) -> tuple[Path, ...]:
     return (write_atomic(out_dir / CSV_NAME, keyframes_csv(sheet)),)

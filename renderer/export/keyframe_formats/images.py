@@ -10,9 +10,13 @@ from bridge.files import atomic_output
 from renderer.export.keyframes import IMAGE_DIR, KeyframeSheet
 
 
+#: What :func:`write` writes: one image per bar (an earlier export's images of bars this one lacks are
+#: removed when the new set is swapped in, by :func:`bridge.files.commit_set`).
+WRITES = (f"{IMAGE_DIR}/bar_[0-9]*.png",)
+
+
 def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path]) -> tuple[Path, ...]:
-    """Copy each bar's frame into ``out_dir/keyframes/``; images of bars an earlier export into the same
-    folder had and this one has not are removed."""
+    """Copy each bar's frame into ``out_dir/keyframes/``."""
     folder = out_dir / IMAGE_DIR
     folder.mkdir(exist_ok=True)
     written = []
@@ -20,7 +24,4 @@ def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path
         with atomic_output(out_dir / kf.image) as tmp:
             shutil.copyfile(frame_image(kf.image_frame), tmp)
         written.append(out_dir / kf.image)
-    for stale in folder.glob("bar_[0-9][0-9][0-9][0-9].png"):
-        if stale not in written:
-            stale.unlink(missing_ok=True)
     return tuple(written)

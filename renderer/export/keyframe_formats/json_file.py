@@ -15,5 +15,9 @@ def keyframes_json(sheet: KeyframeSheet) -> str:
     return json.dumps(sheet.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
+#: What :func:`write` writes (relative to the export folder).
+WRITES = (JSON_NAME,)
+
+
 def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path]) -> tuple[Path, ...]:
     return (write_atomic(out_dir / JSON_NAME, keyframes_json(sheet)),)

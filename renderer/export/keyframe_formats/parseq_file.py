@@ -55,5 +55,9 @@ def keyframes_parseq(sheet: KeyframeSheet, doc_name: str = "Barlight export") ->
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+#: What :func:`write` writes (relative to the export folder).
+WRITES = (PARSEQ_NAME,)
+
+
 def write(sheet: KeyframeSheet, out_dir: Path, frame_image: Callable[[int], Path]) -> tuple[Path, ...]:
     return (write_atomic(out_dir / PARSEQ_NAME, keyframes_parseq(sheet)),)

@@ -102,7 +102,8 @@ class AudioInput:
                 block = self._blocks.get_nowait()
             except queue.Empty:
                 return out
-            out.extend(self.extractor.process(block))
+            out.extend(self.extractor.process(block))  # NaN/inf and absurd samples repaired there
+            self.extractor.sample_check.warn("audio input")
 
     def close(self) -> None:
         self._stream.close()

@@ -89,6 +89,7 @@ class FileSource(PositionSource):
                  play: bool = False, seconds: float | None = None) -> None:
         from bridge.features import FeatureExtractor
         from bridge.features.audio_file import open_audio_file
+        from bridge.features.sanitize import SampleCheck
 
         self.path = Path(audio_path)
         self.tempo_map = tempo_map
@@ -106,7 +107,7 @@ class FileSource(PositionSource):
         self._player: _Player | None = None
         if play:
             self._audio.seek(int(self.start_seconds * self.sample_rate))
-            samples = self._audio.read(dtype="float32", always_2d=True)
+            samples = SampleCheck().clean(self._audio.read(dtype="float32", always_2d=True))  # no NaN to the speakers
             self._player = _Player(samples, self.sample_rate)
         self._position = int(round(self.start_seconds * self.sample_rate))
         self._audio.seek(self._position)
@@ -137,7 +138,8 @@ class FileSource(PositionSource):
         if target > self._position:
             block = self._audio.read(target - self._position, dtype="float32", always_2d=True)
             self._position += len(block)
-            levels = combine_frames(self._extractor.process(block))
+            levels = combine_frames(self._extractor.process(block))  # bad samples repaired there, reported once
+            self._extractor.sample_check.warn(self.path)
             if levels is not None:
                 self._levels = levels
         self.finished = self._position >= self._audio.frames

@@ -252,9 +252,8 @@ def _video_pairs(path: Path, cache_dir: Path, frames_per_second: float) -> tuple
 def assemble_user(user_dir: str | os.PathLike, cache_dir: str | os.PathLike,
                   video_frames_per_second: float = 4.0) -> tuple[Dataset, list[dict[str, Any]]]:
     """A user's pairs (see the module docstring) -> (Dataset with images, source list)."""
-    import soundfile
-
-    from bridge.features import analyze_file
+    from bridge.features import FeatureExtractor
+    from bridge.features.audio_file import read_samples
 
     user_dir, cache_dir = Path(user_dir), Path(cache_dir)
     if not user_dir.is_dir():
@@ -284,8 +283,8 @@ def assemble_user(user_dir: str | os.PathLike, cache_dir: str | os.PathLike,
             continue
         if not pairs:
             continue
-        track = analyze_file(audio_path)
-        samples, rate = soundfile.read(audio_path, dtype="float32", always_2d=True)
+        samples, rate = read_samples(audio_path)  # checked and repaired like every audio input, reported once
+        track = FeatureExtractor(rate).analyze(samples)
         beat_fn, bar_fn = _beat_functions(path if kind == "audio+images" else audio_path, samples.mean(axis=1), rate)
         secs = np.array([s for s, _ in pairs])
         if np.any(secs < 0) or np.any(secs > track.duration_seconds + 1.0):

@@ -53,3 +53,79 @@ def test_a_missing_folder_is_the_users_error_naming_it(tmp_path):
         check_output_path(tmp_path / "nowhere" / "x.png")
     with pytest.raises(InputError, match="nowhere"):
         write_atomic(tmp_path / "nowhere" / "x.png", b"")
+
+
+# -- sets ---------------------------------------------------------------------------------------
+
+from bridge.files import COMMIT_NAME, STAGE_NAME, commit_set, created_folder, recover_set, staged_set  # noqa: E402
+
+
+def _old_set(folder):
+    (folder / "keyframes").mkdir(parents=True)
+    for name in ("song.mp4", "keyframes.json", "keyframes/bar_0001.png", "keyframes/bar_0002.png",
+                 "keyframes/notes.txt"):
+        (folder / name).write_text(f"old {name}")
+
+
+def test_a_staged_set_replaces_the_old_one_and_removes_what_it_supersedes(tmp_path):
+    _old_set(tmp_path)
+    with staged_set(tmp_path, ("keyframes.json", "keyframes/bar_*.png")) as stage:
+        assert stage.parent == tmp_path and (tmp_path / "song.mp4").read_text() == "old song.mp4"
+        (stage / "keyframes").mkdir()
+        for name in ("song.mp4", "keyframes.json", "keyframes/bar_0001.png"):
+            (stage / name).write_text(f"new {name}")
+    for name in ("song.mp4", "keyframes.json", "keyframes/bar_0001.png"):
+        assert (tmp_path / name).read_text() == f"new {name}"
+    assert not (tmp_path / "keyframes" / "bar_0002.png").exists()  # the old set's, superseded
+    assert (tmp_path / "keyframes" / "notes.txt").read_text() == "old keyframes/notes.txt"  # not the set's
+    assert not (tmp_path / STAGE_NAME).exists() and not (tmp_path / COMMIT_NAME).exists()
+
+
+def test_an_error_while_staging_leaves_the_old_set_and_no_stage(tmp_path):
+    _old_set(tmp_path)
+    with pytest.raises(RuntimeError):
+        with staged_set(tmp_path, ("keyframes/bar_*.png",)) as stage:
+            (stage / "song.mp4").write_text("half")
+            raise RuntimeError("crash mid-render")
+    assert (tmp_path / "song.mp4").read_text() == "old song.mp4"
+    assert (tmp_path / "keyframes" / "bar_0002.png").exists() and not (tmp_path / STAGE_NAME).exists()
+
+
+@pytest.mark.parametrize("cut", range(6))
+def test_a_commit_cut_at_any_step_is_finished_by_recovery(tmp_path, cut):
+    _old_set(tmp_path)
+    stage = tmp_path / STAGE_NAME
+    (stage / "keyframes").mkdir(parents=True)
+    for name in ("keyframes.json", "keyframes/bar_0001.png", "song.mp4"):
+        (stage / name).write_text(f"new {name}")
+    steps = []
+
+    def crash(name):
+        steps.append(name)
+        if len(steps) > cut:
+            raise KeyboardInterrupt  # the process dies here
+
+    with pytest.raises(KeyboardInterrupt):
+        commit_set(tmp_path, ("keyframes/bar_*.png",), crash)
+    committed = (tmp_path / COMMIT_NAME).exists()
+    assert committed == (cut > 0)  # step 0 is the commit point itself
+    if not committed:
+        assert (tmp_path / "song.mp4").read_text() == "old song.mp4"
+        return
+    assert recover_set(tmp_path)
+    for name in ("keyframes.json", "keyframes/bar_0001.png", "song.mp4"):
+        assert (tmp_path / name).read_text() == f"new {name}"
+    assert not (tmp_path / "keyframes" / "bar_0002.png").exists()
+    assert not recover_set(tmp_path)
+
+
+def test_created_folder_removes_only_the_empty_folders_it_made(tmp_path):
+    with pytest.raises(ValueError):
+        with created_folder(tmp_path / "a" / "b"):
+            raise ValueError("validation failed")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError):
+        with created_folder(tmp_path / "c") as folder:
+            (folder / "kept.txt").write_text("work worth keeping")
+            raise ValueError("later failure")
+    assert (tmp_path / "c" / "kept.txt").exists()

@@ -94,9 +94,10 @@ def _check_file(output: Output) -> None:
     if target.is_dir():
         raise InputError(target, f"{output.option} is a folder; give a file name")
     folder = target.parent
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, f"not a folder, so {output.option} cannot go in it")
     if not folder.is_dir():
-        problem = "is not a folder" if folder.exists() else "does not exist"
-        raise InputError(target, f"{output.option}: folder {str(folder)!r} {problem}")
+        raise InputError(folder, f"no such folder: create it first (e.g. mkdir -p), or pick another {output.option}")
     if target.exists() and not os.access(target, os.W_OK):
         raise InputError(target, f"{output.option} is read-only; make it writable or write elsewhere")
     _try_writing_in(folder, output.option)

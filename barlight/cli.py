@@ -30,6 +30,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("preview", "preview"),
     ("export", "export"),
     ("bench", "bench"),
+    ("models", "models"),
     ("train", "train"),
     ("m4l", "m4l"),
 )

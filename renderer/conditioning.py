@@ -338,6 +338,20 @@ class Conditioning:
         }
 
 
+def conditioning_change(a: Conditioning, b: Conditioning) -> float:
+    """How far apart two frames' conditioning is, for skipping near-identical frames: infinite across
+    sections or bar seeds, else the largest change of walk position, kick, feedback strength and
+    prompt weights (each 0..1)."""
+    if a.section != b.section or (a.walk.seed_from, a.walk.seed_to) != (b.walk.seed_from, b.walk.seed_to):
+        return math.inf
+    weights_a, weights_b = dict(a.prompts), dict(b.prompts)
+    prompt_change = max((abs(weights_a.get(p, 0.0) - weights_b.get(p, 0.0)) for p in {*weights_a, *weights_b}),
+                        default=0.0)
+    kick_change = abs(a.walk.kick - b.walk.kick) if a.walk.kick_seed == b.walk.kick_seed else max(a.walk.kick, b.walk.kick)
+    return max(abs(a.walk.position - b.walk.position), kick_change,
+               abs(a.targets.get("strength", 0.0) - b.targets.get("strength", 0.0)), prompt_change)
+
+
 def walk_position(bar_phase: float, walk: float) -> float:
     """Position 0..1 of the seed walk through a bar: even at ``walk = 0``; higher ``walk``
     reaches the next bar's seed earlier (``bar_phase ** (1 / (1 + 3 walk))``), smoothed at the ends."""

@@ -12,6 +12,12 @@ Temporal coherence comes from three things, all in this file or the conditioning
   ``strength`` target; backends without img2img blend their output with it instead;
   the feedback is dropped on a section change or a jump in time;
 - smoothing of audio sources in beats (``smoothing_beats`` of the preset).
+
+A backend may leave its frame on the GPU (a torch tensor): the post-processing then runs there and
+only the uint8 frame is copied to the host, into pinned memory on a side stream
+(:class:`renderer.transfer.HostFrame`). :meth:`Renderer.submit` queues a frame and returns at once,
+so the CPU prepares the next frame's conditioning while the GPU still works on this one;
+:meth:`Renderer.render` is ``submit(...).result()``.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import numpy as np
 
 from bridge.errors import InputError
 from renderer import post
-from renderer.conditioning import Conditioning, SeedWalk, derive_seed, summarize, walk_position
+from renderer.conditioning import (Conditioning, SeedWalk, conditioning_change, derive_seed, summarize,
+                                  walk_position)
 from renderer.moment import Moment
 from renderer.presets import Preset, load_preset
+from renderer.transfer import HostFrame
 
 if TYPE_CHECKING:
     import torch
@@ -45,9 +53,10 @@ class RenderState:
     """What the next frame needs from this one: the model's output before post-processing
     (HxWx3 float32 0..1), and where it was (``seconds``, ``section``)."""
 
-    model_frame: np.ndarray | None = None
+    model_frame: Any = None  #: numpy, or a tensor on the backend's device
     seconds: float | None = None
     section: str | None = None
+    conditioning: Conditioning | None = None  #: what steered ``model_frame`` (for skipping near-identical frames)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +66,32 @@ class RenderResult:
     frame: np.ndarray
     state: RenderState
     conditioning: Conditioning = field(repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class PendingRender:
+    """A frame queued on the device: its ``state`` (enough for the next :meth:`Renderer.submit`) and
+    conditioning now, the host frame when :meth:`result` is called."""
+
+    host: HostFrame
+    state: RenderState
+    conditioning: Conditioning = field(repr=False)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the frame is in host memory already (never waits)."""
+        return self.host.ready
+
+    def result(self) -> RenderResult:
+        """The finished frame (waits for the copy to the host if needed)."""
+        return RenderResult(self.host.array(), self.state, self.conditioning)
+
+
+def _is_tensor(value: Any) -> bool:
+    """A torch tensor (a frame the backend left on its device), not a numpy array."""
+    import torch
+
+    return isinstance(value, torch.Tensor)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -80,10 +115,15 @@ class Renderer:
     - ``size``: ``(width, height)`` in pixels (default: the preset's resolution).
     - ``seed``: the base seed (default: the preset's); bar seeds derive from it.
     - ``bar_seeds``: optional ``{bar: seed}`` overrides (e.g. seeds edited in a keyframes file).
+    - ``async_copy``: copy GPU frames to the host on a side stream without waiting (CUDA only).
+    - ``skip_similar``: reuse the previous model frame when the conditioning moved less than this
+      (:func:`renderer.conditioning.conditioning_change`; 0 = never, the default). The post-processing
+      (flash, hue, palette, exposure) still follows every frame.
     """
 
     def __init__(self, backend: Backend, preset: Preset, size: tuple[int, int] | None = None,
-                 seed: int | None = None, bar_seeds: MappingABC[int, int] | None = None) -> None:
+                 seed: int | None = None, bar_seeds: MappingABC[int, int] | None = None,
+                 async_copy: bool = True, skip_similar: float = 0.0) -> None:
         self.backend = backend
         self.preset = preset
         self.size = tuple(size) if size is not None else preset.resolution
@@ -91,6 +131,9 @@ class Renderer:
             raise InputError("size", f"must be (width, height), multiples of 8 >= 16, got {size!r}")
         self.seed = preset.seed if seed is None else int(seed)
         self.bar_seeds = {int(bar): int(value) for bar, value in (bar_seeds or {}).items()}
+        self.async_copy = async_copy
+        self.skip_similar = float(skip_similar)
+        self.skipped = 0  #: model frames reused by skip_similar
         self._noise_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
 
     # -- construction --------------------------------------------------------------------
@@ -114,7 +157,8 @@ class Renderer:
         """Another Renderer sharing this one's backend (weights load once) and size, like diffusers'
         ``from_pipe``; seeds come from the new preset."""
         preset = preset if isinstance(preset, Preset) else load_preset(preset)
-        return Renderer(self.backend, preset, size=self.size)
+        return Renderer(self.backend, preset, size=self.size, async_copy=self.async_copy,
+                        skip_similar=self.skip_similar)
 
     def to(self, device: str) -> Renderer:
         """Move the backend's model to ``device`` (returns self)."""
@@ -123,7 +167,8 @@ class Renderer:
 
     def with_bar_seeds(self, bar_seeds: MappingABC[int, int]) -> Renderer:
         """The same components with per-bar seed overrides (the backend is shared)."""
-        return Renderer(self.backend, self.preset, self.size, self.seed, {**self.bar_seeds, **bar_seeds})
+        return Renderer(self.backend, self.preset, self.size, self.seed, {**self.bar_seeds, **bar_seeds},
+                        self.async_copy, self.skip_similar)
 
     # -- conditioning --------------------------------------------------------------------
 
@@ -203,30 +248,47 @@ class Renderer:
 
     def render(self, moment: Moment, state: RenderState | None = None) -> RenderResult:
         """The frame at ``moment``; pass the returned ``state`` to the next call for coherence."""
+        return self.submit(moment, state).result()
+
+    def submit(self, moment: Moment, state: RenderState | None = None) -> PendingRender:
+        """Queue the frame at ``moment`` and return without waiting for a GPU; same frame as :meth:`render`."""
         from renderer.backends.base import BackendRequest
 
         cond = self.condition(moment)
         targets = cond.targets
         previous = self._feedback(moment, state)
         strength = float(targets["strength"])
-        use_img2img = previous is not None and self.backend.supports_img2img and strength < 1.0
         width, height = self.size
-        request = BackendRequest(
-            conditioning=cond, moment=moment, latents=self.latents(cond.walk),
-            init_image=previous if use_img2img else None, strength=strength,
-            seed=cond.walk.kick_seed, width=width, height=height,
-        )
-        raw = np.asarray(self.backend(request), np.float32)
-        if raw.shape != (height, width, 3):
-            raise RuntimeError(f"{type(self.backend).__name__} returned shape {raw.shape}, "
-                               f"expected {(height, width, 3)}")
-        if previous is not None and not use_img2img:
-            raw = raw * strength + previous * (1.0 - strength)
+        if self._skippable(cond, previous, state):
+            raw = state.model_frame
+            self.skipped += 1
+        else:
+            use_img2img = previous is not None and self.backend.supports_img2img and strength < 1.0
+            request = BackendRequest(
+                conditioning=cond, moment=moment, latents=self.latents(cond.walk),
+                init_image=previous if use_img2img else None, strength=strength,
+                seed=cond.walk.kick_seed, width=width, height=height,
+            )
+            raw = self.backend(request)
+            if not _is_tensor(raw):
+                raw = np.asarray(raw, np.float32)
+            if tuple(raw.shape) != (height, width, 3):
+                raise RuntimeError(f"{type(self.backend).__name__} returned shape {tuple(raw.shape)}, "
+                                   f"expected {(height, width, 3)}")
+            if previous is not None and not use_img2img:
+                raw = raw * strength + previous * (1.0 - strength)
         image = post.palette_map(raw, self.preset.palette, targets["palette"])
         image = post.rotate_hue(image, targets["hue"])
         image = post.expose(image, targets["exposure"])
         image = post.flash(image, targets["flash"])
-        return RenderResult(post.to_uint8(image), RenderState(raw, moment.seconds, moment.section), cond)
+        host = HostFrame(post.to_uint8(image), self.async_copy)
+        return PendingRender(host, RenderState(raw, moment.seconds, moment.section, cond), cond)
+
+    def _skippable(self, cond: Conditioning, previous: Any, state: RenderState | None) -> bool:
+        """Whether the last model frame can stand for this one (``skip_similar``)."""
+        if self.skip_similar <= 0.0 or previous is None or state is None or state.conditioning is None:
+            return False
+        return conditioning_change(state.conditioning, cond) < self.skip_similar
 
     __call__ = render
 
@@ -257,4 +319,4 @@ def build_backend(preset: Preset, name: str | None = None, device: str | None = 
     return cls.from_config(config, **overrides, device=pick_device(device))
 
 
-__all__ = ["Renderer", "RenderResult", "RenderState", "build_backend", "slerp"]
+__all__ = ["PendingRender", "Renderer", "RenderResult", "RenderState", "build_backend", "slerp"]

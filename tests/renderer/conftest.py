@@ -83,3 +83,23 @@ def tiny_sd_folder(tmp_path_factory):
     from renderer.testing import save_tiny_diffusers_model
 
     return save_tiny_diffusers_model(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
+@pytest.fixture(scope="session")
+def fake_hub(tmp_path_factory, tiny_sd_folder):
+    """A Hugging Face cache (``HF_HUB_CACHE``) laid out as downloads leave it, offline, holding tiny stand-ins:
+    ``stabilityai/sd-turbo`` (fp16-variant files, as ``barlight models get`` fetches them), ``madebyollin/taesd``
+    and, SDXL-shaped, ``stabilityai/sdxl-turbo`` and ``madebyollin/taesdxl``. Restored at the session's end."""
+    from renderer.testing import (install_in_hub_cache, save_tiny_diffusers_model, save_tiny_sdxl_model,
+                                  save_tiny_taesd)
+
+    tmp = tmp_path_factory.mktemp("hub")
+    cache = tmp / "cache"
+    install_in_hub_cache(cache, "stabilityai/sd-turbo", save_tiny_diffusers_model(tmp / "sd", variant="fp16"))
+    install_in_hub_cache(cache, "stabilityai/sdxl-turbo", save_tiny_sdxl_model(tmp / "sdxl", variant="fp16"))
+    for repo in ("madebyollin/taesd", "madebyollin/taesdxl"):
+        install_in_hub_cache(cache, repo, save_tiny_taesd(tmp / repo.split("/")[1]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_CACHE", str(cache))
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        yield cache

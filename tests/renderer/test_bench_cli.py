@@ -7,7 +7,7 @@ import json
 from barlight.cli import main
 
 
-def test_bench_json_reports_fps_for_each_backend(tiny_sd_folder, capsys):
+def test_bench_json_reports_fps_for_each_backend(tiny_sd_folder, fake_hub, capsys):
     code = main(["bench", "--backend", "embedded", "--random-weights", "--backend", "diffusers",
                  "--model", str(tiny_sd_folder), "--size", "64x64", "--frames", "3", "--warmup", "1",
                  "--device", "cpu", "--json"])

@@ -1,6 +1,7 @@
 """The diffusers backend end to end on CPU with no network: a tiny SD pipeline built from configs
-(UNet2DConditionModel, AutoencoderKL, CLIPTextModel + a tokenizer written by the test helper),
-saved with save_pretrained, loaded through the backend's real loading code."""
+(UNet2DConditionModel, AutoencoderKL, CLIPTextModel + a character-level tokenizer), saved with
+save_pretrained into a Hub cache as ``sd-turbo`` (and a tiny TAESD as ``taesd``), loaded through the
+backend's real loading code by the turbo preset's short names."""
 
 from __future__ import annotations
 
@@ -21,19 +22,20 @@ def diff(a, b) -> float:
 
 
 @pytest.fixture(scope="module")
-def turbo(tiny_sd_folder):
-    return Renderer.from_preset("turbo", backend="diffusers", model=str(tiny_sd_folder), size=SIZE, device="cpu")
+def turbo(fake_hub):
+    return Renderer.from_preset("turbo", size=SIZE, device="cpu")
 
 
-def test_loads_from_a_saved_folder_and_renders(turbo, tempo_map, tracks):
+def test_the_turbo_preset_loads_sd_turbo_and_taesd_from_the_hub_cache_and_renders(turbo, tempo_map, tracks):
     assert turbo.backend.name == "diffusers"
     assert turbo.backend.describe()["pipeline"] == "StableDiffusionPipeline"
+    assert type(turbo.backend.t2i.vae).__name__ == "AutoencoderTiny"
     result = turbo.render(moment_at(tempo_map, tracks["clicks"], 1.0))
     assert result.frame.shape == (64, 64, 3) and result.frame.dtype == np.uint8
     assert result.frame.std() > 1.0  # not a blank frame
 
 
-def test_deterministic_including_the_img2img_feedback(turbo, tiny_sd_folder, tempo_map, tracks):
+def test_deterministic_including_the_img2img_feedback(turbo, tempo_map, tracks):
     def run(renderer):
         state, frames = None, []
         for k in range(3):
@@ -41,7 +43,7 @@ def test_deterministic_including_the_img2img_feedback(turbo, tiny_sd_folder, tem
             state, frames = result.state, frames + [result.frame]
         return frames
 
-    again = Renderer.from_preset("turbo", backend="diffusers", model=str(tiny_sd_folder), size=SIZE, device="cpu")
+    again = Renderer.from_preset("turbo", size=SIZE, device="cpu")
     worst = max(diff(a, b) for a, b in zip(run(turbo), run(again)))
     assert worst == 0.0
 
@@ -65,7 +67,7 @@ def test_audio_moves_the_prompt_blend(turbo, tempo_map, tracks):
     def weight(cond, start):
         return sum(w for p, w in cond.prompts if p.startswith(start))
 
-    assert weight(loud, "a forest on fire") - weight(quiet, "a forest on fire") > 0.15
+    assert weight(loud, "a forest on fire") - weight(quiet, "a forest on fire") > 0.15  # turbo.toml's intense
     assert weight(loud, "a forest glade in bright") - weight(quiet, "a forest glade in bright") > 0.15
 
 
@@ -107,11 +109,8 @@ def test_a_scheduler_swaps_in_by_name_and_unknown_names_are_refused(tiny_sd_fold
         DiffusersBackend(model=str(tiny_sd_folder), scheduler="os.systemScheduler")
 
 
-def test_an_sdxl_family_pipeline_with_pooled_embeddings(tmp_path, tempo_map, tracks):
-    from renderer.testing import save_tiny_sdxl_model
-
-    folder = save_tiny_sdxl_model(tmp_path / "tiny-sdxl")
-    renderer = Renderer.from_preset("turbo", backend="diffusers", model=str(folder), size=SIZE, device="cpu")
+def test_an_sdxl_family_pipeline_with_pooled_embeddings(fake_hub, tempo_map, tracks):
+    renderer = Renderer.from_preset("turbo-xl", size=SIZE, device="cpu")
     assert renderer.backend.describe()["pipeline"] == "StableDiffusionXLPipeline"
     kwargs = renderer.backend.blend(renderer.condition(moment_at(tempo_map, tracks["clicks"], 1.0)).prompts)
     assert kwargs["pooled_prompt_embeds"].shape == (1, 16)

@@ -2,7 +2,7 @@
 
 Each takes a numpy array or a torch tensor and returns the same kind: a frame the backend left on
 the GPU is post-processed there, and only the uint8 result travels to the host. Constants reach
-the device through pinned memory without a sync (:func:`_like`), so the CPU never waits for the GPU here.
+the device through pinned memory (:func:`renderer.transfer.to_device`), so the CPU never waits for the GPU here.
 """
 
 from __future__ import annotations
@@ -36,10 +36,9 @@ def _like(image: Any, array: np.ndarray) -> Any:
         return array
     import torch
 
-    tensor = torch.from_numpy(np.ascontiguousarray(array)).to(image.dtype)
-    if image.device.type == "cuda":
-        return tensor.pin_memory().to(image.device, non_blocking=True)
-    return tensor.to(image.device)
+    from renderer.transfer import to_device
+
+    return to_device(torch.from_numpy(np.ascontiguousarray(array)).to(image.dtype), image.device)
 
 
 def palette_map(image: Any, palette: Sequence[Sequence[float]], amount: float) -> Any:

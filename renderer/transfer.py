@@ -1,4 +1,9 @@
-"""Frames on their way from the GPU to host memory, without making the CPU wait for the GPU.
+"""Frames on their way from the GPU to host memory, and small inputs on their way to it, without
+making the CPU wait for the GPU.
+
+A copy from ordinary (pageable) host memory to a CUDA device first waits for everything queued on
+the stream, which would stall the CPU behind the previous frame's UNet; :func:`to_device` copies
+through pinned memory without that wait.
 
 :class:`HostFrame` starts the copy of a uint8 frame into pinned memory on a side stream (the
 DMA engine runs it while the compute stream goes on with the next frame's UNet) and records an
@@ -12,6 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+
+def to_device(tensor: Any, device: Any) -> Any:
+    """``tensor`` (on the CPU) on ``device``; on CUDA through pinned memory, not waiting for the GPU."""
+    if str(device).startswith("cuda"):
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
 
 
 @lru_cache(maxsize=8)

@@ -35,12 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", help="preset name or .toml path (default: the shipped default for embedded, "
                                          "turbo for diffusers)")
     parser.add_argument("--model", help="diffusers model folder or Hub id (default: the preset's)")
-    parser.add_argument("--size", default="256x256", help="frame size WxH (default 256x256)")
+    parser.add_argument("--size", help="frame size WxH (default 256x256; --architecture: 512x512, --tiny 64x64)")
     parser.add_argument("--frames", type=int, default=60, help="frames to time (default 60)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed frames first (default 3)")
     parser.add_argument("--device", help="cuda, mps or cpu (default: $BARLIGHT_DEVICE, else the best available)")
     parser.add_argument("--random-weights", action="store_true",
-                        help="embedded: time the shipped architecture with random weights (no trained weights needed)")
+                        help="time an architecture with random weights, no download (embedded: the shipped one; "
+                             "diffusers: --architecture)")
+    parser.add_argument("--architecture", choices=("sd-turbo", "sdxl-turbo", "sd15-lcm"),
+                        help="diffusers with --random-weights: the full-size architecture to time, with every "
+                             "stream-speed technique on, each one off, and the plain diffusers pipeline")
+    parser.add_argument("--tiny", action="store_true",
+                        help="with --architecture: the architecture at a fraction of its width, float32 "
+                             "(a CPU check of the same code path; numbers say nothing about the full model)")
+    parser.add_argument("--variants", help="with --architecture: comma-separated variants to run "
+                                           "(stream, -taesd, +compile, pipeline, plain call, ...; default all)")
+    parser.add_argument("--clock-seconds", type=float, default=2.0,
+                        help="with --architecture: seconds of frames due on a 60 Hz clock (render ahead, never late)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: the backend's; embedded uses 1 on CPU)")
     parser.add_argument("--json", action="store_true", help="print JSON (fields include fps)")
 
@@ -62,6 +73,34 @@ def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> 
     return Renderer.from_preset(preset, backend=backend, size=size, device=args.device, model=args.model), "trained"
 
 
+def run_architecture(args: argparse.Namespace) -> int:
+    """``--architecture``: the full-size architecture with random weights, every technique on and off."""
+    import json
+
+    from renderer.benchmark import ArchitectureBench, machine, run_architecture_bench
+    from renderer.devices import apply_cpu_policy, check_threads, pick_device
+
+    if not args.random_weights or (args.backend and args.backend != ["diffusers"]) or args.model:
+        raise InputError("--architecture", "times random weights: pass --random-weights, "
+                                           "with --backend diffusers and no --model")
+    check_threads(args.threads)
+    apply_cpu_policy(args.threads)
+    size = parse_size(args.size) if args.size else ((64, 64) if args.tiny else (512, 512))
+    variants = tuple(v.strip() for v in args.variants.split(",")) if args.variants else None
+    bench = ArchitectureBench(args.architecture, size, pick_device(args.device), reduced=args.tiny,
+                              frames=args.frames, warmup=args.warmup, variants=variants,
+                              clock_seconds=args.clock_seconds)
+    out = run_architecture_bench(bench, say=lambda line: print(line, file=sys.stderr, flush=True))
+    out["machine"] = machine()
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{out['architecture']}: stream path {out['fps'] or 0:.1f} frames/s, "
+              f"{out['speedup_vs_plain_call'] or 0:.1f}x a plain AutoPipelineForImage2Image call")
+    failed = [r["name"] for r in out["results"] if "error" in r]
+    return 1 if failed and len(failed) == len(out["results"]) else 0
+
+
 def run(args: argparse.Namespace) -> int:
     from renderer.backends.registry import BACKENDS
     from renderer.benchmark import bench_track, machine, run_bench
@@ -70,7 +109,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.frames < 1 or args.warmup < 0:
         raise InputError("--frames", "must be >= 1 (and --warmup >= 0)")
-    size = parse_size(args.size)
+    if args.architecture:
+        return run_architecture(args)
+    if args.tiny or args.variants:
+        raise InputError("--tiny" if args.tiny else "--variants", "applies with --architecture only")
+    size = parse_size(args.size or "256x256")
     check_threads(args.threads)
     asked = args.backend or ([load_preset(args.preset).backend] if args.preset else None)  # a broken preset: exit 2
     wanted = asked or list(BACKENDS)

@@ -37,6 +37,7 @@ import numpy as np
 from bridge.errors import InputError
 from renderer.backends.base import Backend, BackendConfig, BackendRequest
 from renderer.hub import hub_reachable, offline
+from renderer.transfer import to_device
 
 #: img2img needs ``steps * strength >= 1``; strength is floored so steps stay at most this (pipeline path).
 MAX_IMG2IMG_STEPS = 8
@@ -251,7 +252,8 @@ class DiffusersBackend(Backend):
             self.t2i = pipe.to(config.device)
         self._i2i: Any = None
         self._embeds: dict[str, tuple[Any, Any]] = {}
-        self.stream = self._stream() if config.stream else None
+        with quiet_diffusers():
+            self.stream = self._stream() if config.stream else None
         self._last: tuple[Any, Any] | None = None  # (image returned, its latents): the feedback's shortcut
 
     def _load(self) -> Any:
@@ -313,7 +315,8 @@ class DiffusersBackend(Backend):
         if self._i2i is None:
             from diffusers import AutoPipelineForImage2Image
 
-            self._i2i = AutoPipelineForImage2Image.from_pipe(self.t2i)
+            with quiet_diffusers():
+                self._i2i = AutoPipelineForImage2Image.from_pipe(self.t2i)
             self._i2i.set_progress_bar_config(disable=True)
         return self._i2i
 
@@ -380,7 +383,7 @@ class DiffusersBackend(Backend):
             cond["embeds"] = torch.cat([kwargs["negative_prompt_embeds"], cond["embeds"]])
             if cond["pooled"] is not None:
                 cond["pooled"] = torch.cat([kwargs["negative_pooled_prompt_embeds"], cond["pooled"]])
-        noise = request.latents[None].to(self.device, torch.float32)
+        noise = to_device(request.latents[None].float(), self.device)
         init = None  # no feedback: text-to-image (frames in flight under stream batch still finish)
         if request.init_image is None:
             pass

@@ -26,6 +26,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from renderer.transfer import to_device
+
 #: LCM's boundary-condition data standard deviation.
 LCM_SIGMA_DATA = 0.5
 #: Columns of a schedule row: timestep, sqrt(abar), sqrt(1 - abar), LCM c_skip, c_out, and the next row's a, b.
@@ -239,7 +241,7 @@ class StreamDenoiser:
         import torch
 
         timesteps = timesteps_for(self.options.steps, strength if init_x0 is not None else 1.0, self.train_steps)
-        schedule = schedule_rows(self.alphas_cumprod, timesteps, self.lcm_scaling).to(self.device)
+        schedule = to_device(schedule_rows(self.alphas_cumprod, timesteps, self.lcm_scaling), self.device)
         init = torch.zeros_like(noise) if init_x0 is None else init_x0.float()
         embeds = cond["embeds"]
         pooled = cond.get("pooled")

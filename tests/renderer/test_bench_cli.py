@@ -28,3 +28,24 @@ def test_bench_errors_are_one_line_exit_2(capsys):
     assert main(["bench", "--backend", "diffusers", "--model", "/no/such/model", "--frames", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "/no/such/model: no such model folder" in err[0]
+
+
+def test_bench_architecture_times_the_stream_path_against_the_plain_pipeline(capsys):
+    code = main(["bench", "--backend", "diffusers", "--architecture", "sdxl-turbo", "--random-weights", "--tiny",
+                 "--variants", "stream,-taesd,plain call", "--frames", "2", "--warmup", "1", "--device", "cpu",
+                 "--clock-seconds", "0.1", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["architecture"] == "sdxl-turbo" and out["reduced"] is True and out["size"] == [64, 64]
+    assert [r["name"] for r in out["results"]] == ["stream", "-taesd", "plain call"]
+    stream = out["results"][0]
+    assert stream["settings"]["vae"] == "taesd" and out["results"][1]["settings"]["vae"] is None
+    assert stream["in_force"]["cuda_graphs"] is False  # CUDA-only: off on the CPU
+    assert out["fps"] == stream["fps"] > 0 and out["speedup_vs_plain_call"] > 0
+
+
+def test_bench_architecture_needs_random_weights_and_known_variants(capsys):
+    assert main(["bench", "--backend", "diffusers", "--architecture", "sd-turbo"]) == 2
+    assert "--architecture: times random weights" in capsys.readouterr().err
+    assert main(["bench", "--architecture", "sd-turbo", "--random-weights", "--tiny", "--variants", "warp"]) == 2
+    assert "unknown variant 'warp'" in capsys.readouterr().err

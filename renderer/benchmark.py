@@ -150,7 +150,7 @@ def machine() -> dict[str, Any]:
 STREAM_BASE: dict[str, Any] = {"stream": True, "cache_prompts": True, "vae": "taesd", "dtype": "float16",
                                "channels_last": True, "cuda_graphs": True, "compile": False}
 #: Near-identical frames are skipped below this conditioning change (``+skip_similar``).
-SKIP_SIMILAR = 0.02
+SKIP_SIMILAR = 0.03
 
 
 @dataclass(frozen=True)

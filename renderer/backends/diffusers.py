@@ -42,6 +42,7 @@ from renderer.transfer import to_device
 #: img2img needs ``steps * strength >= 1``; strength is floored so steps stay at most this (pipeline path).
 MAX_IMG2IMG_STEPS = 8
 DTYPES = ("auto", "float16", "bfloat16", "float32")
+INSTALL_HINT = "the diffusers backend needs transformers (the text encoders): pip install 'barlight[hub]'"
 
 
 def _one_line(err: BaseException) -> str:
@@ -234,6 +235,10 @@ class DiffusersBackend(Backend):
         super().__init__(**settings)
         import torch
 
+        try:
+            import transformers  # noqa: F401
+        except ImportError:
+            raise InputError("--backend diffusers", INSTALL_HINT) from None
         _quiet_transformers()
         config = self.config
         self.steps = config.steps

@@ -129,6 +129,9 @@ class StreamDenoiser:
             w = torch.tensor([max(options.guidance_scale, 1.0) - 1.0])
             self.timestep_cond = pipe.get_guidance_scale_embedding(
                 w, embedding_dim=self.unet.config.time_cond_proj_dim).to(device, dtype)
+        if options.compile:  # static shapes: one compilation per frame size, guarded, no recompiles per frame
+            self.unet = torch.compile(self.unet, dynamic=False)
+            self._decode = torch.compile(self._decode, dynamic=False)
         self.batched = options.stream_batch and options.steps > 1
         self._slots: tuple[Any, ...] | None = None
         self._frame = self._frame_fn

@@ -61,7 +61,8 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 
 if [ ${#tiny[@]} -eq 0 ]; then
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
-    "$python" -c "import torch; assert torch.cuda.is_available(), 'torch sees no CUDA GPU'; \
-print('gpu_check: torch', torch.__version__, 'on', torch.cuda.get_device_name(0))" >&2
+    "$python" -c "import sys, torch; ok = torch.cuda.is_available(); \
+print('gpu_check: torch', torch.__version__, 'on', torch.cuda.get_device_name(0)) if ok else None; \
+sys.exit(0 if ok else 'gpu_check: torch sees no CUDA GPU (run with --tiny on a CPU)')" >&2
 fi
 exec "$python" bench/gpu_check.py --out "$out" --budget-seconds "$budget" "${tiny[@]}"

@@ -62,7 +62,13 @@ def _get(name: str | None, with_taesd: bool) -> int:
     wanted = [entry] + ([CATALOG[entry.taesd]] if with_taesd and entry.taesd else [])
     for item in wanted:
         print(f"{item.name}: {item.repo_id}, {item.size_gb:.2f} GB, licence: {item.licence}", file=sys.stderr)
-        print(f"{item.name}: ready in {download(item)}", file=sys.stderr)
+        try:
+            folder = download(item)
+        except KeyboardInterrupt:
+            print(f"barlight models: interrupted; `barlight models get {name}` again resumes where it stopped",
+                  file=sys.stderr)
+            return 130
+        print(f"{item.name}: ready in {folder}", file=sys.stderr)
     print(f"use it: barlight preview --model {entry.name}  (or a preset with model = \"{entry.name}\")",
           file=sys.stderr)
     return 0

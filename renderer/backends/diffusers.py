@@ -296,6 +296,9 @@ class DiffusersBackend(Backend):
         torch = self._torch
         config = self.config
         pipe = self.t2i
+        sdxl = hasattr(pipe, "text_encoder_2")
+        if sdxl and self.dtype == torch.float16 and getattr(pipe.vae.config, "force_upcast", False):
+            pipe.vae.to(torch.float32)  # SDXL's full VAE overflows in fp16, as diffusers' SDXL pipelines know (not TAESDXL)
         if config.channels_last:
             pipe.unet.to(memory_format=torch.channels_last)
             pipe.vae.to(memory_format=torch.channels_last)

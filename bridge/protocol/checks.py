@@ -23,7 +23,7 @@ DROP_REASONS: tuple[str, ...] = (
     "not_finite",  # NaN or +-inf in a float argument
     "bad_bpm",  # tempo <= 0 or > the table's MAX_BPM
     "bad_meter",  # numerator outside 1..99 or denominator not a power of two 1..64
-    "out_of_range",  # negative amplitude, macro outside 0..1, loop end before start, bad port
+    "out_of_range",  # negative amplitude, macro outside 0..1, loop end before start, bad port, bad PCM block
     "unsupported_version",  # hello announcing a protocol major version other than 1
     "not_allowed",  # source address not allowed by the receiver's allow list
     "flood",  # beyond the per-source rate limit
@@ -67,6 +67,21 @@ class Range:
                  f"> {self.above:g}" if self.above is not None else "",
                  f"<= {self.at_most:g}" if self.at_most is not None else ""]
         return " and ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class BlobSize:
+    """A blob's allowed size as a field check: whole items of ``unit`` bytes, ``at_least``..``at_most`` of them."""
+
+    unit: int
+    at_least: int
+    at_most: int
+
+    def __call__(self, name: str, value: bytes) -> None:
+        items, rest = divmod(len(value), self.unit)
+        if rest or not self.at_least <= items <= self.at_most:
+            raise ProtocolError("out_of_range", f"{name} must hold {self.at_least}..{self.at_most} items of "
+                                                f"{self.unit} bytes, got {len(value)} bytes")
 
 
 def check_version(name: str, version: str) -> None:

@@ -2,7 +2,8 @@
 
 Each argument goes out with its type's ``sent_as`` tag (:mod:`bridge.protocol.spec`):
 floats as ``f`` except beat positions, which go out as ``d`` (float64): float32 has only
-~0.5 ms of resolution at beat 10,000. Flags and ints go out as ``i``.
+~0.5 ms of resolution at beat 10,000. Flags and ints go out as ``i``, sample numbers as ``h``
+(int64), blobs as ``b``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bridge.protocol.messages import Message
 from bridge.protocol.spec import Field
 
 #: Numbers are converted to the type their tag writes (a flag's bool becomes 0 or 1); the rest go as they are.
-_NUMBER = {"i": int, "f": float, "d": float}
+_NUMBER = {"i": int, "h": int, "f": float, "d": float}
 
 
 def _args(message: Message) -> Iterator[tuple[Any, str]]:

@@ -85,6 +85,7 @@ def message_type(spec: MessageSpec) -> type:
 HelloMessage = message_type(SPECS["/daw/hello"])
 TransportMessage = message_type(SPECS["/daw/transport"])
 AudioMessage = message_type(SPECS["/daw/audio"])
+PcmMessage = message_type(SPECS["/daw/pcm"])
 MarkersMessage = message_type(SPECS["/daw/markers"])
 LoopMessage = message_type(SPECS["/daw/loop"])
 MacrosMessage = message_type(SPECS["/daw/macros"])

@@ -1,12 +1,12 @@
-"""Protocol v1 as a table: one row per OSC address (see docs/protocol.md).
+"""Protocol v1 (v1.1: ``/daw/pcm``) as a table: one row per OSC address (see docs/protocol.md).
 
 This table is the single source of the protocol: :mod:`bridge.protocol.messages` makes
 each row's frozen message class from it, and :mod:`~bridge.protocol.encode`,
 :mod:`~bridge.protocol.decode` and the recordings read the rows for argument order,
 type tags, ranges and field names. Adding an address is adding a row.
 
-Argument types are OSC tags: ``i`` int, ``f`` float, ``s`` string, ``b`` blob. Receivers
-also accept ``d`` (float64) where ``f`` is listed and ``h`` (int64) where ``i`` is.
+Argument types are OSC tags: ``i`` int, ``h`` int64, ``f`` float, ``s`` string, ``b`` blob. Receivers
+also accept ``d`` (float64) where ``f`` is listed and ``h`` where ``i`` is (and ``i`` where ``h`` is).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.protocol.checks import Range, check_loop, check_meter, check_version
+from bridge.protocol.checks import BlobSize, Range, check_loop, check_meter, check_version
 from bridge.timeline.tempo_map import Marker
 
 DEFAULT_PORT = 9420
@@ -57,6 +57,8 @@ FLAG = ArgType("i", "ih", "i", bool)  #: true for any non-zero int
 FLOAT = ArgType("f", "fd", "f", float)
 #: A beat position: float64 where the sender can (float32 has ~0.5 ms of resolution at beat 10,000).
 BEAT = ArgType("f", "fd", "d", float)
+#: A sample number: int64 where the sender can (an int32 count of 48 kHz samples ends after 12 hours).
+SAMPLE_INDEX = ArgType("h", "ih", "h", int)
 STRING = ArgType("s", "s", "s", str)
 BLOB = ArgType("b", "b", "b", bytes, lambda data: base64.b64encode(data).decode("ascii"), base64.b64decode)
 
@@ -146,6 +148,12 @@ BPM = Range(above=0.0, at_most=MAX_BPM, reason="bad_bpm")
 AMPLITUDE = Range(at_least=0.0)
 UNIT = Range(at_least=0.0, at_most=1.0)
 PORT = Range(at_least=1, at_most=65535)
+#: Sample rates a ``/daw/pcm`` block may have (Hz): what ``bridge.features`` analyses (its FeatureConfig's range).
+PCM_RATE = Range(at_least=8000, at_most=192000)
+#: Most int16 samples in one ``/daw/pcm`` datagram (16 KiB; Barlight's senders send PCM_BLOCK_SAMPLES).
+MAX_PCM_SAMPLES = 8192
+#: Samples per ``/daw/pcm`` datagram from Barlight's senders: 1 KiB of audio, a datagram under an Ethernet MTU.
+PCM_BLOCK_SAMPLES = 512
 
 SPECS: dict[str, MessageSpec] = {
     spec.address: spec
@@ -170,6 +178,15 @@ SPECS: dict[str, MessageSpec] = {
             (Field("rms", FLOAT, AMPLITUDE), Field("peak", FLOAT, AMPLITUDE),
              Field("bands", FLOAT, AMPLITUDE, numbered("band", range(8)))),
             doc="linear RMS and peak of the master, and the RMS of the 8 bands centred on BAND_CENTRES_HZ.",
+        ),
+        MessageSpec(
+            "/daw/pcm",
+            (Field("first_sample", SAMPLE_INDEX, Range(at_least=0)), Field("sample_rate", INT, PCM_RATE),
+             Field("samples", BLOB, BlobSize(2, 1, MAX_PCM_SAMPLES))),
+            since="1.1",
+            doc="the mix itself, mono: ``samples`` is big-endian int16 PCM at ``sample_rate`` Hz whose first "
+                "sample is number ``first_sample`` on the sender's own audio clock (consecutive blocks continue "
+                "the count, so gaps, reordering and duplicates show).",
         ),
         MessageSpec(
             "/daw/markers",

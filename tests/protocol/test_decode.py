@@ -22,6 +22,7 @@ from bridge.protocol.messages import (
     LoopMessage,
     MacrosMessage,
     MarkersMessage,
+    PcmMessage,
     TransportMessage,
     message_from_dict,
     message_to_dict,
@@ -91,6 +92,8 @@ ROUND_TRIPS = [
     LoopMessage(True, 16.0, 32.0),
     MacrosMessage((0.0, 0.25, 0.5, 1.0)),
     ByeMessage("abcd"),
+    PcmMessage(0, 8000, b"\x80\x00"),
+    PcmMessage(2**40, 192000, b"\x7f\xff\x00\x01" * 4096),
 ]
 
 
@@ -152,6 +155,17 @@ def test_markers_are_sorted_by_beat():
     (osc("/daw/markers", ("A", "s"), ("B", "s")), "wrong_type"),
     (osc("/daw/markers", ("A", "s"), (math.nan, "f")), "not_finite"),
     (b"/daw/transport\x00\x00,[iiiiiii]\x00\x00" + bytes(28), "wrong_type"),
+    (osc("/daw/pcm", (0, "h"), (44100, "i"), (1.0, "f")), "wrong_type"),  # samples must be a blob
+    (osc("/daw/pcm", (0, "h"), (44100, "i"), ("\x00\x01", "s")), "wrong_type"),
+    (osc("/daw/pcm", (0, "h"), (44100.0, "f"), (b"\x00\x01", "b")), "wrong_type"),
+    (osc("/daw/pcm", (-1, "h"), (44100, "i"), (b"\x00\x01", "b")), "out_of_range"),
+    (osc("/daw/pcm", (0, "i"), (7999, "i"), (b"\x00\x01", "b")), "out_of_range"),
+    (osc("/daw/pcm", (0, "i"), (44100, "i"), (b"\x00\x01\x02", "b")), "out_of_range"),  # half a sample
+    (osc("/daw/pcm", (0, "i"), (44100, "i"), (bytes(2 * 8193), "b")), "out_of_range"),
+    (b"/daw/pcm\x00\x00\x00\x00,hib\x00\x00\x00\x00" + bytes(8) + b"\x00\x00\xacD\x00\x00\x00\x00", "out_of_range"),
+    (osc("/daw/pcm", (0, "h"), (44100, "i")), "too_few_args"),
+    (osc("/daw/audio", *[(0.0, "f")] * 9, (b"\x00\x00\x00\x00", "b")), "wrong_type"),  # blobs on /daw/pcm only
+    (osc("/daw/hello", ("m4l", "s"), ("1.1", "s"), (b"id\x00\x00", "b")), "wrong_type"),
 ])
 def test_rejections_name_their_reason(datagram, reason):
     assert reason_of(datagram) == reason
@@ -192,6 +206,9 @@ def test_single_byte_mutations_never_escape(position, value):
     (HelloMessage("m4l", "1", "ab"), b"/daw/hello\x00\x00,sss\x00\x00\x00\x00m4l\x001\x00\x00\x00ab\x00\x00"),
     (MarkersMessage((Marker("A", 4.0),)),
      b"/daw/markers\x00\x00\x00\x00,sd\x00A\x00\x00\x00@\x10\x00\x00\x00\x00\x00\x00"),
+    (PcmMessage(44100, 22050, b"\x01\x00\xff\x7f\x00\x02"),  # sample numbers as 'h', samples as 'b' (padded)
+     b"/daw/pcm\x00\x00\x00\x00,hib\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xacD\x00\x00V\"\x00\x00\x00\x06"
+     b"\x01\x00\xff\x7f\x00\x02\x00\x00"),
 ])
 def test_encode_writes_the_rows_wire_types(message, datagram):
     assert encode(message) == datagram
@@ -215,14 +232,14 @@ def test_rejections_name_the_argument_and_its_range(datagram, detail):
     assert info.value.detail == detail
 
 
-# A row as protocol v1.1's /daw/pcm might be (issue 15), added to the table by a test only: one row
-# with a blob, a version after 1 and a tuple field is all the codec and the recordings need.
+# A row of a later minor version with a blob and a tuple field, added to the table by a test only:
+# one row is all the codec and the recordings need.
 PCM_ROW = MessageSpec(
     "/daw/pcmtest",
     (Field("first_sample", INT, Range(at_least=0)), Field("sample_rate", INT, Range(at_least=8000, at_most=192000)),
      Field("samples", BLOB)),
     optional=(Field("gains", FLOAT, Range(at_least=0.0), numbered("gain", range(2))),),
-    since="1.1",
+    since="1.2",
     doc="test-only",
 )
 
@@ -238,7 +255,7 @@ def test_one_new_row_is_a_new_message_with_codec_and_recording_form(monkeypatch)
     assert stored == {"address": "/daw/pcmtest", "args": {"first_sample": 132300, "sample_rate": 22050,
                                                           "samples": "AQD/fw==", "gains": [0.5, 1.0]}}
     assert message_from_dict(stored) == message
-    assert protocol_version(SPECS.values()) == "1.1"
+    assert protocol_version(SPECS.values()) == "1.2"
     # a blob is accepted only where its row lists one, and the row's ranges apply
     assert reason_of(osc("/daw/pcmtest", (0, "i"), (22050, "i"), (1.0, "f"))) == "wrong_type"
     assert reason_of(osc("/daw/bye", (b"id", "b"))) == "wrong_type"
@@ -249,4 +266,16 @@ def test_one_new_row_is_a_new_message_with_codec_and_recording_form(monkeypatch)
 def test_a_receiver_without_the_row_counts_its_address_as_unknown():
     assert PCM_ROW.address not in SPECS
     assert reason_of(osc("/daw/pcmtest", (0, "i"), (22050, "i"), (b"\x00\x00", "b"))) == "unknown_address"
-    assert PROTOCOL_VERSION == "1"
+    assert PROTOCOL_VERSION == "1.1"
+
+
+def test_a_v1_receiver_counts_pcm_as_an_unknown_address_and_v1_senders_still_speak(monkeypatch):
+    """Protocol 1.1 adds /daw/pcm: a table without it (a v1 receiver) counts it as unknown, and every v1
+    message still decodes in 1.1 (a v1 sender's hello says "1")."""
+    pcm = encode(PcmMessage(0, 44100, b"\x00\x01"))
+    assert SPECS["/daw/pcm"].since == "1.1" and decode(pcm) == PcmMessage(0, 44100, b"\x00\x01")
+    v1 = {address: spec for address, spec in SPECS.items() if spec.since == "1"}
+    assert protocol_version(v1.values()) == "1"
+    monkeypatch.delitem(SPECS, "/daw/pcm")
+    assert reason_of(pcm) == "unknown_address"
+    assert decode(encode(HelloMessage("m4l", "1", "old"))) == HelloMessage("m4l", "1", "old")

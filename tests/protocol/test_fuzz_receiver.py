@@ -1,5 +1,8 @@
 """Fuzz: >= 100,000 random and mutated datagrams at a live receiver over loopback UDP.
 
+Seeds include ``/daw/pcm`` blocks (protocol 1.1) and blobs where none belongs; one mutation rewrites a
+blob's size word (huge, negative, odd, past the end).
+
 The receiver must not crash or lose its thread, its counters must add up and match what
 decode() says of each datagram, and a well-formed sender afterwards must still be taken.
 Sends are paced (bursts, then wait until the receiver has read them) and kernel UDP drops
@@ -25,6 +28,7 @@ from bridge.protocol.messages import (
     LoopMessage,
     MacrosMessage,
     MarkersMessage,
+    PcmMessage,
     TransportMessage,
 )
 from bridge.receiver import Receiver
@@ -42,6 +46,9 @@ SEEDS = [
     encode(LoopMessage(True, 8.0, 16.0)),
     encode(MacrosMessage((0.0, 0.25, 0.5, 1.0))),
     encode(ByeMessage("fuzz")),
+    encode(PcmMessage(44100 * 7, 44100, bytes(range(256)) * 4)),
+    encode(PcmMessage(0, 22050, b"\x7f\xff\x80\x00")),
+    b"/daw/audio\x00\x00,fffffffffb\x00" + bytes(36) + b"\x00\x00\x00\x04abcd",  # a blob where a band belongs
 ]
 NASTY_FLOATS = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-45, 3.4e38, -1.0, 999.0, 1000.0]
 
@@ -66,6 +73,10 @@ def mutate(rng: random.Random) -> bytes:
             value = rng.choice(NASTY_FLOATS)
             seed[tail:tail + 4] = struct.pack(">f", value) if rng.random() < 0.7 else struct.pack(
                 ">i", rng.choice([0, -1, 3, 6, 100, 2**31 - 1]))
+    elif roll < 0.85:  # a blob's size word: huge, negative, odd, zero or past the end
+        blob = _blob_size_at(bytes(seed))
+        if blob is not None:
+            seed[blob:blob + 4] = struct.pack(">i", rng.choice([0, 1, 3, -4, 2**31 - 1, len(seed), 1 << 20]))
     else:  # swap type tags
         comma = seed.find(b",")
         if comma > 0:
@@ -74,6 +85,18 @@ def mutate(rng: random.Random) -> bytes:
                 if i < len(seed) and seed[i]:
                     seed[i] = ord(rng.choice("ifdhsbTFN[]Zq"))
     return bytes(seed)
+
+
+def _blob_size_at(datagram: bytes) -> int | None:
+    """Offset of the size word of the last argument if it is a blob (the seeds put blobs last)."""
+    comma = datagram.find(b",")
+    end = datagram.find(b"\x00", comma)
+    if comma < 0 or end < 0 or datagram[end - 1:end] != b"b":
+        return None
+    args = (end + 4) // 4 * 4
+    sizes = {"i": 4, "f": 4, "h": 8, "d": 8}
+    offset = args + sum(sizes.get(chr(tag), 0) for tag in datagram[comma + 1:end - 1])
+    return offset if offset + 4 <= len(datagram) else None
 
 
 def expected(datagram: bytes) -> str:
@@ -102,6 +125,8 @@ def test_fuzzed_datagrams_never_break_the_receiver():
     packets = [mutate(rng) for _ in range(PACKETS)]
     want = Counter(expected(p) for p in packets)
     assert 0 < want["accepted"] < PACKETS and len(want) >= 6  # a real mix
+    pcm = [p for p in packets if p.startswith(b"/daw/pcm\x00")]
+    assert sum(expected(p) == "accepted" for p in pcm) > 100 and sum(expected(p) == "out_of_range" for p in pcm) > 100
     with Receiver(port=0, flood_limit=None) as receiver, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
         raw.setblocking(False)
         started = time.monotonic()

@@ -13,6 +13,7 @@ import pytest
 from barlight.cli import main
 from bridge.protocol.decode import decode
 from bridge.protocol.messages import AudioMessage, HelloMessage, MarkersMessage, TransportMessage
+from bridge.protocol.spec import PROTOCOL_VERSION
 from bridge.senders.audio_in import AudioInput, resolve_device
 from bridge.senders.scripted import DawScript, Play
 from bridge.senders.midi import MidiSource, match_port, midi_rates
@@ -220,7 +221,7 @@ def test_audio_sender_alone_with_a_free_running_beat(listener) -> None:
         streams[0].kwargs["callback"](noise, 16000, None, None)
         sender.step(12.0)
     received = drain(listener)
-    assert received[0] == HelloMessage("audio", "1", received[0].session_id)
+    assert received[0] == HelloMessage("audio", PROTOCOL_VERSION, received[0].session_id)
     transports = [m for m in received if isinstance(m, TransportMessage)]
     assert transports[-1] == TransportMessage(True, 3.0, 90.0, 3, 4, 3.0, 2)  # 2 s at 90 BPM, bar 2 of 3/4
     assert [m for m in received if isinstance(m, AudioMessage)][-1].rms == pytest.approx(0.25 / np.sqrt(3), rel=0.1)

@@ -11,6 +11,7 @@ from bridge.protocol.decode import decode
 from bridge.protocol.encode import encode
 from bridge.protocol.messages import AckMessage, AudioMessage, ByeMessage, HelloMessage, LoopMessage
 from bridge.protocol.messages import MacrosMessage, TransportMessage
+from bridge.protocol.spec import PROTOCOL_VERSION
 from bridge.senders.osc_out import ProtocolSender
 from bridge.senders.runtime import HELLO_SECONDS, Heard, PositionSource, Rates, Reading, SenderRuntime, transport_on
 from bridge.timeline.tempo_map import Meter, TempoMap, TempoPoint
@@ -78,7 +79,7 @@ def test_hello_with_the_song_on_open_and_every_two_seconds(listener):
             runtime.step(k / 10.0)
     received = drain(listener)
     hellos = [i for i, m in enumerate(received) if isinstance(m, HelloMessage)]
-    assert len(hellos) == 3 and received[0] == HelloMessage("test", "1", "S")  # 0 s, 2 s, 4 s
+    assert len(hellos) == 3 and received[0] == HelloMessage("test", PROTOCOL_VERSION, "S")  # 0 s, 2 s, 4 s
     assert all(received[i + 1] == LoopMessage(True, 4.0, 8.0) for i in hellos)
     assert HELLO_SECONDS == 2.0
 

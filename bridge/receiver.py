@@ -8,6 +8,11 @@ own :class:`~bridge.clock.TransportClock`; the one that most recently started
 playing (and sent transport within the last second) drives :meth:`Receiver.snapshot`;
 when none plays, the last driver stays.
 
+``/daw/pcm`` (protocol 1.1): each session's blocks go through a
+:class:`~bridge.pcm_stream.PcmStream`, which puts them back in sample order, fills gaps with
+silence and counts what it did (:attr:`ReceiverStats.pcm`); subscribers get the released audio as
+:class:`PcmAudio` events, each placed on the session's transport.
+
 Who may send: with a loopback bind only this machine can reach the socket. With
 any other bind, ``allow`` lists the IPs or networks accepted (``"any"`` accepts
 all); without it only loopback, private (RFC 1918 / ULA) and link-local addresses
@@ -30,6 +35,7 @@ from typing import Any
 
 from bridge.clock import Discontinuity, TransportClock, TransportSnapshot
 from bridge.errors import InputError
+from bridge.pcm_stream import PcmBlock, PcmStats, PcmStream, pcm_samples
 from bridge.protocol.checks import DROP_REASONS, ProtocolError
 from bridge.protocol.decode import decode
 from bridge.protocol.encode import encode
@@ -41,6 +47,7 @@ from bridge.protocol.messages import (
     LoopMessage,
     MarkersMessage,
     Message,
+    PcmMessage,
     TransportMessage,
 )
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT, PROTOCOL_VERSION
@@ -92,6 +99,18 @@ class Received:
 
 
 @dataclass(frozen=True)
+class PcmAudio:
+    """Audio of one session released in sample order by its :class:`~bridge.pcm_stream.PcmStream`
+    (``block.gap``: silence for samples lost on the way), and where its first sample sits on the session's
+    transport: ``beat`` (the DAW's, no latency offset; None before any transport) and ``playing``."""
+
+    session_id: str
+    block: PcmBlock
+    beat: float | None
+    playing: bool
+
+
+@dataclass(frozen=True)
 class SessionInfo:
     """What the UI shows about one sender."""
 
@@ -117,6 +136,7 @@ class ReceiverStats:
     messages_per_second: float  #: accepted messages in the last whole second
     callback_errors: int
     internal_errors: int  #: datagrams that raised inside the receiver (a bug; 0 expected)
+    pcm: PcmStats = PcmStats()  #: ``/daw/pcm`` blocks of the current sessions: gaps, reordered, duplicates, late
 
     @property
     def dropped_total(self) -> int:
@@ -134,6 +154,7 @@ class _Session:
     messages: int = 0
     playing_since: float = -math.inf
     ended: bool = False
+    pcm: PcmStream | None = None
 
     def info(self) -> SessionInfo:
         return SessionInfo(self.session_id, self.source, f"{self.address[0]}:{self.address[1]}", self.first_seen,
@@ -259,10 +280,10 @@ class Receiver:
     def stats(self) -> ReceiverStats:
         with self._lock:
             c = self._counters
-            return ReceiverStats(c.received, c.accepted, dict(c.dropped),
-                                 tuple(s.info() for s in self._sessions.values()), self._driver,
-                                 float(c.last_second), c.callback_errors,
-                                 c.internal_errors)
+            sessions = list(self._sessions.values())
+            return ReceiverStats(c.received, c.accepted, dict(c.dropped), tuple(s.info() for s in sessions),
+                                 self._driver, float(c.last_second), c.callback_errors, c.internal_errors,
+                                 PcmStats.total(s.pcm.stats for s in sessions if s.pcm is not None))
 
     @property
     def latency_seconds(self) -> float:
@@ -278,8 +299,9 @@ class Receiver:
         self._idle.latency_seconds = self._latency_seconds
 
     def subscribe(self, callback: Callable[[Any], None], kinds: Iterable[type] | None = None) -> Callable[[], None]:
-        """Call ``callback(event)`` for each :class:`Received` (whose message is one of ``kinds``, if given)
-        and each :class:`~bridge.clock.Discontinuity` (if ``kinds`` is None or includes it).
+        """Call ``callback(event)`` for each :class:`Received` (whose message is one of ``kinds``, if given),
+        each :class:`~bridge.clock.Discontinuity` and each :class:`PcmAudio` (if ``kinds`` is None or
+        includes its class).
         Returns a function that unsubscribes."""
         entry = (callback, None if kinds is None else tuple(kinds))
         with self._lock:
@@ -482,7 +504,22 @@ class Receiver:
                 arrival: float) -> list[Any]:
         session.ended = True
         self._by_address.pop(address, None)
-        return self._choose_driver(arrival)
+        audio = self._placed(session, session.pcm.flush()) if session.pcm is not None else []
+        return audio + self._choose_driver(arrival)
+
+    def _on_pcm(self, session: _Session, message: PcmMessage, address: tuple[str, int],
+                arrival: float) -> list[Any]:
+        if session.pcm is None:
+            session.pcm = PcmStream()
+        blocks = session.pcm.add(message.first_sample, message.sample_rate, pcm_samples(message.samples), arrival)
+        return self._placed(session, blocks)
+
+    @staticmethod
+    def _placed(session: _Session, blocks: list[PcmBlock]) -> list[PcmAudio]:
+        """The released blocks as events, each with the session's beat at its first sample."""
+        snap = session.clock.snapshot()
+        return [PcmAudio(session.session_id, block, snap.daw_beat_at(block.host_seconds) if snap.valid else None,
+                         snap.playing) for block in blocks]
 
     #: What each kind of message does to its session; the others (audio, macros) only reach subscribers.
     _HANDLERS: dict[type, Callable[..., list[Any]]] = {
@@ -491,6 +528,7 @@ class Receiver:
         MarkersMessage: _on_markers,
         LoopMessage: _on_loop,
         ByeMessage: _on_bye,
+        PcmMessage: _on_pcm,
     }
 
     def _choose_driver(self, arrival: float) -> list[Discontinuity]:
@@ -523,7 +561,7 @@ class Receiver:
     def _emit(self, events: list[Any]) -> None:
         subscribers = self._subscribers
         for event in events:
-            kind = type(event.message) if isinstance(event, Received) else type(event)
+            kind = type(event.message) if isinstance(event, Received) else type(event)  # Discontinuity, PcmAudio
             for callback, kinds in subscribers:
                 if kinds is not None and kind not in kinds:
                     continue

@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any
 from bridge.clock import DISCONTINUITY_KINDS, Discontinuity
 from bridge.errors import InputError
 from bridge.inputs import json_lines, open_limited
+from bridge.receiver import PcmAudio
 from bridge.protocol.messages import (
     AudioMessage,
     MarkersMessage,
     Message,
+    PcmMessage,
     TransportMessage,
     message_from_dict,
     message_to_dict,
@@ -194,10 +196,12 @@ class Recorder:
         self._unsubscribe.append(receiver.subscribe(self.write))
         return self
 
-    def write(self, event: Received | Discontinuity) -> None:
+    def write(self, event: Received | Discontinuity | PcmAudio) -> None:
         if isinstance(event, Discontinuity):
             self._queue.put(_jump_line(event))
             return
+        if isinstance(event, PcmAudio) or isinstance(event.message, PcmMessage):
+            return  # audio is not kept in the JSON lines
         self.messages += 1
         self.sessions.add(event.session_id)
         if event.beat is not None:

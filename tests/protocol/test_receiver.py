@@ -173,7 +173,8 @@ def test_ack_goes_to_the_hellos_reply_port(receiver):
         listener.bind(("127.0.0.1", 0))
         listener.settimeout(5.0)
         sender.sendto(encode(HelloMessage("m4l", "1", "dev", listener.getsockname()[1])), receiver.address)
-        assert decode(listener.recv(1024), RENDERER_TO_SENDER) == AckMessage("dev", "1")
+        # a v1 device's hello is answered with the version this renderer speaks (1.1: it also takes /daw/pcm)
+        assert decode(listener.recv(1024), RENDERER_TO_SENDER) == AckMessage("dev", "1.1")
 
 
 def test_a_silent_playing_session_loses_the_clock_to_a_live_one():
@@ -206,3 +207,40 @@ def test_messages_before_hello_do_not_leave_a_ghost_driver_after_bye():
     assert rx.snapshot().session_id == "live"
     rx.handle_datagram(encode(ByeMessage("live")), address, 1.1)
     assert {s.session_id: s.ended for s in rx.stats().sessions} == {"127.0.0.1:5555": True, "live": True}
+
+
+def test_pcm_comes_out_in_order_with_gaps_filled_counted_and_placed_on_the_beat(receiver):
+    """Protocol 1.1: /daw/pcm blocks over real UDP, one lost and two swapped, become PcmAudio events in sample
+    order (the lost block as flagged silence), each with the beat of its first sample; the stats count it all."""
+    import numpy as np
+
+    from bridge.pcm_stream import pcm_messages
+    from bridge.receiver import PcmAudio
+
+    audio = (np.sin(np.arange(8000 * 2) * 0.05) * 0.5).astype(np.float32)
+    messages = pcm_messages(0, 8000, audio, block_samples=400)  # 50 ms blocks, 40 of them
+    order = list(range(40))
+    del order[10]  # lost
+    order[20], order[21] = order[21], order[20]  # swapped
+    got: list[PcmAudio] = []
+    receiver.subscribe(got.append, [PcmAudio])
+    with ProtocolSender(*receiver.address, session_id="pcm") as tx:
+        tx.hello()
+        tx.transport(True, 8.0, 120.0, 4, 4, 8.0, 3)
+        start = time.monotonic()
+        for k in order:  # each block as its last sample is due, as a sender would
+            time.sleep(max(0.0, start + (k + 1) * 0.05 - time.monotonic()))
+            tx.send(messages[k])
+        tx.bye()
+        wait_for(lambda: receiver.stats().accepted == 3 + len(order))
+    wait_for(lambda: got and got[-1].block.end_sample == len(audio))
+    assert [e.block.first_sample for e in got] == list(range(0, len(audio), 400))
+    assert [e.block.gap for e in got].count(True) == 1 and got[10].block.gap and not got[10].block.samples.any()
+    pcm = receiver.stats().pcm
+    assert (pcm.gaps, pcm.gap_samples, pcm.reordered, pcm.samples) == (1, 400, 1, len(audio) - 400)
+    # sample k is at host zero + k / rate (zero: the least delayed block's, refined as blocks come in);
+    # the transport said beat 8 at `start`: 2 beats a second
+    zero = got[0].block.host_seconds
+    assert all(e.block.host_seconds == pytest.approx(zero + e.block.first_sample / 8000, abs=0.02) for e in got)
+    assert zero == pytest.approx(start, abs=0.02)
+    assert got[20].beat == pytest.approx(8.0 + 2 * 20 * 0.05, abs=0.05) and got[20].playing

@@ -8,9 +8,9 @@ residual autocorrelation and colourfulness at 512 x 512; Spearman rho of loudnes
 brightness-temperature and edges-edge density (correspondence.image_qualities) at 256 x 256;
 held-out accuracy of the structure classifier (trained on some noise seeds and palettes, tested
 on others); the motion-energy autocorrelation peak on a steady 120 BPM groove at 30 frames/s
-(the beat is 15 frames) and the mean frame change on a steady pad; and the time to draw a batch
-of 16 at 256 x 256 with 1 torch thread (CPU time) and 2 threads (wall). Then colourfulness per
-palette over all looks, and a contact sheet per look (``--sheets``).
+(the beat is 15 frames) and the mean frame change on a steady pad; and the CPU time to draw a
+batch of 16 at 256 x 256 with one torch thread. Then colourfulness per palette over all looks,
+and a contact sheet per look (``--sheets``).
 """
 
 from __future__ import annotations
@@ -51,24 +51,25 @@ def render_rows(look: str, context: np.ndarray, noise, size: int, palette: str |
     return np.concatenate(frames)
 
 
-def draw_ms(look: str, threads: int, repeats: int = 4) -> float:
-    """Best time (ms) to render a batch of 16 at 256 x 256: CPU time with 1 thread, wall with more."""
+def draw_ms(look: str, repeats: int = 4) -> float:
+    """Best CPU time (ms, one torch thread) to render a batch of 16 at 256 x 256.
+
+    CPU time rather than wall time: on a shared machine the wall clock also counts other
+    processes' turns.
+    """
     import torch
 
     from renderer.embedded.looks import NOISE_CHANNELS, coords_grid, make_scene, render
 
-    torch.set_num_threads(threads)
     scene = make_scene(16, edges=torch.linspace(0, 1, 16), beat=torch.linspace(0, 1, 16))
     noise = torch.randn(16, NOISE_CHANNELS, 32, 32, generator=torch.Generator().manual_seed(0))
     coords = coords_grid(256, 256, batch=16)
     render(look, scene, noise, coords)
-    clock = time.process_time if threads == 1 else time.perf_counter
     best = float("inf")
     for _ in range(repeats):
-        t0 = clock()
+        t0 = time.process_time()
         render(look, scene, noise, coords)
-        best = min(best, clock() - t0)
-    torch.set_num_threads(1)
+        best = min(best, time.process_time() - t0)
     return best * 1000
 
 
@@ -105,7 +106,7 @@ def main() -> None:
                                         ).expand(n, -1, -1, -1).contiguous()
     print(f"# {len(data)} held-out moments from {args.songs} songs; rho on {len(rho_rows)} moments at 256, "
           f"detail on {len(detail_rows)} at 512; torch {torch.__version__}, {os.cpu_count()} cores")
-    header = ("look", "detail", "autocorr", "colour", "rho_L", "rho_T", "rho_E", "beat_lag", "pad_mae", "ms_1t", "ms_2t")
+    header = ("look", "detail", "autocorr", "colour", "rho_L", "rho_T", "rho_E", "beat_lag", "pad_mae", "ms_16")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     descriptors, labels, seeds = [], [], []
@@ -122,7 +123,7 @@ def main() -> None:
         row = (look, np.median(metrics.detail_share(big)), np.median(metrics.residual_autocorr(big)),
                np.median(metrics.colourfulness(big)), spearman(audio["loudness"], q["luminance"]),
                spearman(audio["brightness"], q["temperature"]), spearman(audio["edges"], q["edge_density"]),
-               lag, float(np.mean(np.abs(still[1:] - still[:-1]))), draw_ms(look, 1), draw_ms(look, 2))
+               lag, float(np.mean(np.abs(still[1:] - still[:-1]))), draw_ms(look))
         print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |", flush=True)
         # classifier data: random moments, random palettes, noise seeds 0..(n-1) train, 1000.. test
         n_cls = 24 if args.quick else 48

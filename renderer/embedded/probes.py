@@ -1,7 +1,8 @@
 """Probe signals with known rhythm, for motion and stability measures (numpy synthesis, no files).
 
-* :func:`groove_audio`: a steady drum-and-bass groove: kick on every beat, closed hat on the
-  eighths, snare on beats 2 and 4, a held bass note. Motion should repeat once per beat.
+* :func:`groove_audio`: a steady four-on-the-floor groove: kick on every beat, closed hat on
+  the eighths, a held bass note; every beat sounds the same, so motion should repeat once per
+  beat.
 * :func:`pad_audio`: a held four-note chord, nothing else: the picture should be nearly still.
 * :func:`probe_contexts`: conditioning rows for a probe at a frame rate, with exact beat and bar
   phases (the probe starts on a downbeat).
@@ -16,12 +17,12 @@ from renderer.embedded.songs import SAMPLE_RATE
 
 
 def groove_audio(bpm: float = 120.0, seconds: float = 10.0, seed: int = 0) -> np.ndarray:
-    """A steady 4/4 groove at ``bpm``: float32 mono at SAMPLE_RATE, peak about -6 dBFS."""
+    """A steady four-on-the-floor groove at ``bpm``: float32 mono at SAMPLE_RATE, peak about -6 dBFS."""
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
-    out = 0.12 * np.sin(2 * np.pi * 55.0 * t)  # held bass
     beat = 60.0 / bpm
+    out = 0.12 * np.sin(2 * np.pi * round(55.0 * beat) / beat * t)  # held bass, a whole number of cycles per beat
 
     def hit(start: float, sound: np.ndarray) -> None:
         i = int(round(start * SAMPLE_RATE))
@@ -31,14 +32,12 @@ def groove_audio(bpm: float = 120.0, seconds: float = 10.0, seed: int = 0) -> np
     k = np.arange(int(0.35 * SAMPLE_RATE)) / SAMPLE_RATE
     kick = 0.9 * np.sin(2 * np.pi * (45.0 * k + 60.0 * 0.03 * (1 - np.exp(-k / 0.03)))) * np.exp(-k / 0.12)  # 105 -> 45 Hz
     hat_len = int(0.05 * SAMPLE_RATE)
-    snare_len = int(0.18 * SAMPLE_RATE)
+    hat = rng.standard_normal(hat_len)  # one hat sample, repeated: every beat is the same
+    hat = 0.25 * np.diff(hat, prepend=0.0) * np.exp(-np.arange(hat_len) / (0.012 * SAMPLE_RATE))
     for i in range(int(seconds / beat) + 1):
         hit(i * beat, kick)
-        if i % 2 == 1:
-            hit(i * beat, 0.45 * rng.standard_normal(snare_len) * np.exp(-np.arange(snare_len) / (0.05 * SAMPLE_RATE)))
     for i in range(int(seconds / beat * 2) + 1):
-        noise = rng.standard_normal(hat_len)
-        hit(i * beat / 2, 0.25 * np.diff(noise, prepend=0.0) * np.exp(-np.arange(hat_len) / (0.012 * SAMPLE_RATE)))
+        hit(i * beat / 2, hat)
     return (0.5 * out / np.max(np.abs(out))).astype(np.float32)
 
 

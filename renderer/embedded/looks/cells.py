@@ -18,9 +18,11 @@ from renderer.embedded.looks.fields import Canvas
 from renderer.embedded.looks.scene import Look, Scene, Structure, punch
 from renderer.embedded.looks.shapes import column, line, smoothstep
 
-WIDTH = 0.0065  # membrane width, frame units
+WIDTH = 0.008  # membrane width, frame units
 CELL = 0.42  # lattice spacing at edges 0, frame units
 ROOT3 = math.sqrt(3.0)
+
+EDGE_LIGHT = 0.71  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
 
 def hex_offset(qx: torch.Tensor, qy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,13 +49,14 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     radial = torch.sqrt(dx * dx + dy * dy) * cell
     swell = 1.0 + 0.35 * amp * g
     membrane = (0.3 + 0.7 * e) * line(border, WIDTH * (1.0 + 0.6 * amp * g))
-    inner = smoothstep(0.45, 0.85, e) * 0.7 * line(border - 0.2 * cell * swell, 0.7 * WIDTH)
+    inner = smoothstep(0.45, 0.85, e) * 0.7 * line(border - 0.2 * cell * swell, 0.85 * WIDTH)
     body = 0.4 * smoothstep(0.02 * cell, 0.3 * cell * swell, border)
     nucleus = smoothstep(0.15, 0.6, e) * (line(radial - 0.09 * cell * swell, 0.9 * WIDTH)
                                           + 0.6 * line(radial, 0.04 * cell * swell))
     centre = colour - (cx * dx + cy * dy) * cell  # the colour field at the cell's centre
-    intensity = 0.08 + body + membrane + inner + 0.8 * nucleus
+    intensity = 0.16 + body + membrane + inner + 0.8 * nucleus
     tone = torch.where(border < 1.5 * WIDTH, 0.92 + 0.0 * centre, 0.45 + 0.4 * torch.sin(2.0 * centre))
+    intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)
 
 

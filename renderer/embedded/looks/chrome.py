@@ -22,6 +22,8 @@ RELIEF = 0.09  # surface slope per unit of field gradient (frame units)
 WIDTH = 0.007  # stripe line width, frame units
 STRIPES = 1.0  # stripes per unit of reflected direction at edges 0
 
+EDGE_LIGHT = 0.47  # mean intensity grows by this x edges; divided out so light follows loudness alone
+
 
 def _gradient_grid(grid: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """x and y derivatives (per frame unit) of a noise-grid field, by central differences on the grid."""
@@ -53,8 +55,10 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     hy_ = ry + 0.2 * rx - 0.1
     horizon = hy_ / (2 * relief * torch.sqrt(hxy * hxy + hyy * hyy).clamp_min(1e-3))  # signed distance, frame units
     sky = smoothstep(-0.004, 0.004, -horizon)
-    intensity = 0.1 + 0.08 * sky + (0.5 + 0.4 * sky) * bands + 0.6 * line(horizon, 0.8 * WIDTH)
+    shading = smoothstep(-0.6, 0.6, -ry - 0.4 * rx)  # the studio is lighter above: reveals the bumps
+    intensity = 0.12 + 0.12 * shading + 0.08 * sky + (0.5 + 0.35 * sky) * bands + 0.6 * line(horizon, 0.8 * WIDTH)
     tone = (0.5 - 1.2 * ry + 0.6 * rx).clamp(0, 1)
+    intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)
 
 

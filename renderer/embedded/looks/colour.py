@@ -1,14 +1,20 @@
 """One colouring for every look: the documented correspondence's colour side.
 
-``colourize(structure, scene)`` turns a look's (intensity, tone) into RGB in 0..1:
+``colourize(structure, scene)`` turns a look's (intensity, tone) into RGB in 0..1. Everything
+that depends on colour alone is applied to a per-sample table of :data:`LUT_SIZE` colours along
+the palette ramp, then looked up at each pixel's tone (a gather) and scaled by its intensity:
 
-* palette: ``tone`` picks a colour along the scene's palette ramp (linear between stops), its
-  luma pulled towards :data:`PALETTE_LUMA` (``(PALETTE_LUMA / luma)^LUMA_PULL``), so tone mostly
-  changes hue and the look's intensity sets the light;
-* hue accent: the highlights (tone above 0.7) lean towards the chord's hue (circle of fifths),
+* palette: the ramp through the scene's palette stops (linear between stops), its luma pulled
+  towards :data:`PALETTE_LUMA` (``(PALETTE_LUMA / luma)^LUMA_PULL``), so tone mostly changes hue
+  and the look's intensity sets the light;
+* hue accent: the highlights (tone above 0.75) lean towards the chord's hue (circle of fifths),
   by up to :data:`ACCENT` x ``hue_focus``;
-* colour temperature: red and blue gains ``exp(+-TEMPERATURE_GAIN (temperature - 0.5))``, luma
-  kept, so the frame's (R - B) / (R + B) rises monotonically with the music's brightness;
+* vibrance: chroma scaled by :data:`VIBRANCE` at equal luma;
+* colour temperature: red and blue gains ``exp(+-TEMPERATURE_GAIN (temperature - 0.5))`` plus a
+  shift along the red-blue axis of :data:`TEMPERATURE_SHIFT` x (temperature - 0.5) x luma (so even a
+  palette without blue turns bluer when cool), each colour's luma kept: (R - B) / (R + B) rises
+  monotonically with the music's brightness, and temperature never changes the light;
+* gamut: over-bright colours move towards the grey of equal luma (:func:`fit_gamut`);
 * luminance: everything scaled by ``LEVEL_FLOOR + (1 - LEVEL_FLOOR) * sqrt(luminance)`` (loudness;
   the square root keeps quiet passages visible and colourful).
 """
@@ -18,33 +24,53 @@ from __future__ import annotations
 import torch
 
 from renderer.embedded.looks.scene import Scene, Structure
-from renderer.embedded.looks.shapes import column, smoothstep
+from renderer.embedded.looks.shapes import smoothstep
 
 LEVEL_FLOOR = 0.22  # light level at loudness 0 (dim, but structure and colour stay visible)
-TEMPERATURE_GAIN = 1.3  # log red/blue gain per unit of temperature away from 0.5
-ACCENT = 0.45  # how far the highlights (tone above 0.7) move to the chord's hue at full focus
+TEMPERATURE_GAIN = 1.4  # log red/blue gain per unit of temperature away from 0.5
+TEMPERATURE_SHIFT = 1.6  # shift along red - blue, x luma, per unit of temperature away from 0.5
+ACCENT = 0.35  # how far the highlights (tone above 0.75) move to the chord's hue at full focus
 LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709
 LUT_SIZE = 256  # palette ramp entries (tone resolution 1/255)
-PALETTE_LUMA = 0.6  # the luma palette colours are pulled towards ...
+PALETTE_LUMA = 0.85  # the luma palette colours are pulled towards ...
 LUMA_PULL = 0.7  # ... by this power of the ratio (1 = equal luma for every tone)
+VIBRANCE = 1.4  # chroma (distance from the grey of equal luma) is scaled by this
 
 
-def palette_at(palette: torch.Tensor, tone: torch.Tensor) -> torch.Tensor:
-    """Colours ``(B, 3, H, W)`` at positions ``tone`` (B, 1, H, W) along ``palette`` (B, K, 3).
-
-    The ramp (linear between the K stops) is tabulated at :data:`LUT_SIZE` points and looked up
-    at the nearest one: a gather, far cheaper than weighting every stop at every pixel.
-    """
-    b, k, _ = palette.shape
+def ramp(palette: torch.Tensor) -> torch.Tensor:
+    """``(B, LUT_SIZE, 3)``: the palette ramp (linear between the K stops) with its luma pulled together."""
+    k = palette.shape[1]
     pos = torch.linspace(0.0, k - 1.0, LUT_SIZE)
     lo = pos.floor().long().clamp(max=k - 2)
     frac = (pos - lo.float()).view(1, -1, 1)
-    ramp = palette[:, lo] * (1 - frac) + palette[:, lo + 1] * frac  # (B, LUT_SIZE, 3)
-    ramp = ramp * (PALETTE_LUMA / (ramp @ torch.tensor(LUMA)).clamp_min(0.02)).pow(LUMA_PULL).unsqueeze(2)
-    table = ramp.transpose(1, 2).reshape(b * 3, LUT_SIZE)
+    colours = palette[:, lo] * (1 - frac) + palette[:, lo + 1] * frac
+    return colours * (PALETTE_LUMA / _luma(colours).clamp_min(0.02)).pow(LUMA_PULL)
+
+
+def colour_table(scene: Scene) -> torch.Tensor:
+    """``(B, LUT_SIZE, 3)``: the colour of full intensity at each tone, for each sample of ``scene``."""
+    table = ramp(scene.palette)
+    tone = torch.linspace(0.0, 1.0, LUT_SIZE).view(1, -1, 1)
+    accent = hue_colour(scene.hue).unsqueeze(1)
+    lean = ACCENT * scene.hue_focus.view(-1, 1, 1) * smoothstep(0.75, 1.0, tone)
+    table = table + lean * (accent * _luma(table) / _luma(accent).clamp_min(0.2) - table)
+    grey = _luma(table)
+    table = (grey + VIBRANCE * (table - grey)).clamp_min(0.0)
+    d = (scene.temperature - 0.5).view(-1, 1, 1)
+    warm = table * torch.cat([torch.exp(TEMPERATURE_GAIN * d), torch.ones_like(d), torch.exp(-TEMPERATURE_GAIN * d)], 2)
+    warm = (warm + TEMPERATURE_SHIFT * d * grey * torch.tensor([1.0, 0.0, -1.0])).clamp_min(0.0)
+    table = warm * (grey / _luma(warm).clamp_min(1e-4))  # temperature keeps each colour's luma
+    level = LEVEL_FLOOR + (1.0 - LEVEL_FLOOR) * scene.luminance.clamp(0.0, 1.0).sqrt()
+    return table * level.view(-1, 1, 1)
+
+
+def palette_at(table: torch.Tensor, tone: torch.Tensor) -> torch.Tensor:
+    """Colours ``(B, 3, H, W)`` of a ``(B, LUT_SIZE, 3)`` table at positions ``tone`` (B, 1, H, W) (nearest entry)."""
+    b = table.shape[0]
     _, _, h, w = tone.shape
     index = (tone.clamp(0.0, 1.0) * (LUT_SIZE - 1) + 0.5).long().view(b, 1, h * w).expand(b, 3, h * w)
-    return torch.gather(table, 1, index.reshape(b * 3, h * w)).view(b, 3, h, w)
+    flat = table.transpose(1, 2).reshape(b * 3, LUT_SIZE)
+    return torch.gather(flat, 1, index.reshape(b * 3, h * w)).view(b, 3, h, w)
 
 
 def hue_colour(hue: torch.Tensor) -> torch.Tensor:
@@ -53,25 +79,24 @@ def hue_colour(hue: torch.Tensor) -> torch.Tensor:
     return 1.0 - torch.clamp(torch.minimum(k, 4 - k), 0, 1)
 
 
-def temperature_gains(temperature: torch.Tensor) -> torch.Tensor:
-    """``(B, 3)`` RGB gains: warm (red up, blue down) above 0.5, cool below; luma of white kept at 1."""
-    d = TEMPERATURE_GAIN * (temperature - 0.5)
-    gains = torch.stack([torch.exp(d), torch.ones_like(d), torch.exp(-d)], dim=1)
-    luma = gains @ torch.tensor(LUMA, dtype=gains.dtype)
-    return gains / luma.unsqueeze(1)
-
-
 def colourize(structure: Structure, scene: Scene) -> torch.Tensor:
     """RGB ``(B, 3, H, W)`` in 0..1 from a look's structure and the scene's qualities."""
     intensity, tone = structure
-    rgb = palette_at(scene.palette, tone)
-    accent = hue_colour(scene.hue)[:, :, None, None]
-    lean = (ACCENT * column(scene.hue_focus)) * smoothstep(0.7, 1.0, tone)
-    rgb = rgb + lean * (accent * _luma(rgb) / _luma(accent).clamp_min(0.2) - rgb)
-    level = LEVEL_FLOOR + (1.0 - LEVEL_FLOOR) * scene.luminance.clamp(0.0, 1.0).sqrt()
-    gain = temperature_gains(scene.temperature) * level.unsqueeze(1)
-    return (rgb * intensity * gain[:, :, None, None]).clamp(0.0, 1.0)
+    return fit_gamut(palette_at(colour_table(scene), tone) * intensity)
+
+
+def fit_gamut(rgb: torch.Tensor) -> torch.Tensor:
+    """Colours ``(B, 3, H, W)`` brought into 0..1 by moving over-bright ones towards the grey of equal luma.
+
+    Luma is kept (up to 1), so clipping never makes a louder frame darker; hue is kept, only the
+    saturation of the over-bright pixels drops.
+    """
+    luma = (LUMA[0] * rgb[:, 0:1] + LUMA[1] * rgb[:, 1:2] + LUMA[2] * rgb[:, 2:3]).clamp(0.0, 1.0)
+    peak = rgb.amax(dim=1, keepdim=True)
+    keep = ((1.0 - luma) / (peak - luma).clamp_min(1e-6)).clamp(0.0, 1.0)
+    return (luma + keep * (rgb - luma)).clamp(0.0, 1.0)
 
 
 def _luma(rgb: torch.Tensor) -> torch.Tensor:
-    return LUMA[0] * rgb[:, 0:1] + LUMA[1] * rgb[:, 1:2] + LUMA[2] * rgb[:, 2:3]
+    """Rec. 709 luma of colours on the last axis, keeping it: ``(..., 1)``."""
+    return rgb @ torch.tensor(LUMA, dtype=rgb.dtype).view(3, 1)

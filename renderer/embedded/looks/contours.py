@@ -16,6 +16,8 @@ from renderer.embedded.looks.shapes import column, contour_distance, line, smoot
 WIDTH = 0.0065  # contour line width, frame units
 SPACING = 0.26  # typical distance between contour lines at edges 0, frame units
 
+EDGE_LIGHT = 0.20  # mean intensity grows by this x edges; divided out so light follows loudness alone
+
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     canvas = Canvas(coords, noise)
@@ -36,9 +38,10 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     band = torch.floor((h - offset) / spacing)
     step = (band * spacing / 2.6).clamp(-1.0, 1.0)
     tone = torch.where(lines > 0.3, 0.5 + 0.45 * step, 0.5 - 0.45 * step)
-    intensity = 0.13 + 0.05 * torch.remainder(band, 2.0) + 0.82 * lines
+    intensity = 0.22 + 0.05 * torch.remainder(band, 2.0) + 0.73 * lines
+    intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)
 
 
-LOOK = Look("contours", ("contours", "topographic", "map"), draw, "forest",
+LOOK = Look("contours", ("contours", "topographic", "map"), draw, "terrain",
             "topographic map: hypsometric bands, thin contour lines, bold index lines")

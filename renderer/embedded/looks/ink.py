@@ -19,6 +19,8 @@ from renderer.embedded.looks.shapes import column, line, smoothstep
 WIDTH = 0.0065  # base tendril width, frame units
 TENDRILS = ((1, 2.6, 0.0), (2, 2.0, 0.0), (3, 1.6, 0.25), (4, 1.3, 0.5), (5, 1.1, 0.75))  # (channel, sigma, edges)
 
+EDGE_LIGHT = -0.18  # mean intensity grows by this x edges; divided out so light follows loudness alone
+
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     canvas = Canvas(coords, noise)
@@ -30,7 +32,7 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     f = canvas.sample(grid)
     shape = canvas.sample(torch.cat([plume, canvas.smooth(7, 2.0)], 1))
     swell = 0.35 * amp * g
-    width = WIDTH * (0.3 + 1.4 * smoothstep(-1.0, 1.2, shape[:, 1:2])) * (1.0 + 0.5 * amp * g)
+    width = WIDTH * (0.6 + 1.2 * smoothstep(-1.0, 1.2, shape[:, 1:2])) * (1.0 + 0.5 * amp * g)
     reach = smoothstep(-1.8 - 0.6 * e, 0.0, shape[:, 0:1] + swell)
     ink = torch.zeros_like(width)
     for k, (_, _, needs) in enumerate(TENDRILS):
@@ -38,11 +40,12 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
         slope = torch.sqrt(canvas.gradient_scale(TENDRILS[k][1]) ** 2 + (0.8 * canvas.gradient_scale(3.0)) ** 2
                            + ((0.1 + 0.35 * e) * canvas.gradient_scale(1.0)) ** 2)
         d = (f[:, k:k + 1] - swell).abs() / slope  # typical slope: strokes swell where the field is flat
-        ink = torch.maximum(ink, show * (line(d, width) + 0.5 * line(d - 4.0 * WIDTH, 0.45 * WIDTH)))
+        ink = torch.maximum(ink, show * (line(d, width) + 0.5 * line(d - 4.0 * WIDTH, 0.7 * WIDTH)))
     wash = 0.22 * smoothstep(0.3, 0.9, shape[:, 0:1] + swell)
     ink = (reach * ink + wash).clamp(0.0, 0.9)
-    intensity = 0.9 * (1.0 - ink)
+    intensity = 0.62 * (1.0 - ink)
     tone = 0.32 - 0.3 * ink + 0.06 * torch.tanh(shape[:, 0:1])
+    intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone.clamp(0.0, 1.0))
 
 

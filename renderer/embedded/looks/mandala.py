@@ -22,6 +22,8 @@ FOLD = 12
 WIDTH = 0.006  # line width, frame units
 RING = 0.2  # ring spacing at edges 0, frame units
 
+EDGE_LIGHT = 0.40  # mean intensity grows by this x edges; divided out so light follows loudness alone
+
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     canvas = Canvas(coords, noise)
@@ -45,10 +47,11 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     centre = line(canvas.radius, 0.04) + line(canvas.radius - 0.07, WIDTH)
     lines = torch.maximum(torch.maximum(circles, petal), torch.maximum(torch.maximum(scallop, spoke), beads))
     dim = 0.7 + 0.3 * torch.tanh(light[:, 0:1])
-    intensity = 0.05 + 0.1 * wave * smoothstep(0.3, 0.0, (fr - 0.5).abs()) + 0.9 * torch.maximum(lines, centre) * dim
+    intensity = 0.2 + 0.1 * wave * smoothstep(0.3, 0.0, (fr - 0.5).abs()) + 0.8 * torch.maximum(lines, centre) * dim
     tone = (0.5 + 0.42 * torch.sin(1.9 * k + 0.8 * light[:, 1:2] + 2.0 * wave * (fr > 0.15).float())).clamp(0, 1)
+    intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)
 
 
-LOOK = Look("mandala", ("mandala", "kaleidoscope", "kaleido"), draw, "gold",
+LOOK = Look("mandala", ("mandala", "kaleidoscope", "kaleido"), draw, "sunset",
             "kaleidoscopic mandala: 12-fold rings of petals, scallops, spokes and beads")

@@ -15,7 +15,8 @@ RGB in 0..1 (a single ``(H, W, 3)`` frame is accepted too). Luma is Rec. 709.
   ``sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mean_rg^2 + mean_yb^2)``, ``rg = R - G``, ``yb = (R + G) / 2 - B``.
 * :func:`structure_descriptors`: colour-blind descriptors of each frame: magnitude-weighted
   histograms of gradient orientation (absolute, and relative to the direction from the frame's
-  centre) and the radially averaged log power spectrum of rank-equalised luma in log-spaced bands.
+  centre), a histogram of relative gradient magnitude, and the radially averaged log power
+  spectrum of rank-equalised luma in log-spaced bands.
 * :class:`RidgeClassifier`: standardised features, ridge regression onto one-hot classes, argmax.
 * :func:`motion_energy` and :func:`autocorr_peak_lag`: mean squared luma change per frame pair
   and the lag at which its autocorrelation peaks (for "motion locked to the beat").
@@ -33,6 +34,7 @@ DESCRIPTOR_SIZE = 256  # frames are area-resampled to this before structure_desc
 ORIENTATION_BINS = 12
 RADIAL_BINS = 6
 SPECTRUM_BANDS = 12
+MAGNITUDE_BINS = 10  # log10(|gradient| / mean |gradient|) from -3 to 1.5
 LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 
@@ -136,6 +138,9 @@ def structure_descriptors(frames: np.ndarray) -> np.ndarray:
       weighted by gradient magnitude, normalised to sum 1 (luma gradients by central differences);
     * radial orientation histogram: ``RADIAL_BINS`` bins of the angle between the gradient and the
       direction from the frame's centre (modulo pi, folded to 0..pi/2), same weights;
+    * gradient magnitude histogram: the share of pixels in ``MAGNITUDE_BINS`` bins of
+      log10(|gradient| / the frame's mean |gradient|) from -3 to 1.5 (how sharp and how sparse the
+      edges are, independent of the light level);
     * log power spectrum: luma is rank-equalised (each pixel replaced by its rank / pixel count,
       so only the arrangement of values counts, not their distribution), Hann-windowed, and its
       power averaged in ``SPECTRUM_BANDS`` log-spaced radial frequency bands from 1/256 to 0.5
@@ -153,17 +158,21 @@ def structure_descriptors(frames: np.ndarray) -> np.ndarray:
     rel = np.abs(np.mod(theta - radial + np.pi / 2, np.pi) - np.pi / 2)  # 0 (along radius) .. pi/2
     rbin = np.minimum((rel / (np.pi / 2) * RADIAL_BINS).astype(int), RADIAL_BINS - 1)
     band, window = _spectrum_bands(s)
-    out = np.zeros((n, ORIENTATION_BINS + RADIAL_BINS + SPECTRUM_BANDS))
+    relative = np.log10(mag / np.maximum(mag.mean(axis=(1, 2), keepdims=True), 1e-12) + 1e-3)
+    mbin = np.clip(((relative + 3.0) / 4.5 * MAGNITUDE_BINS).astype(int), 0, MAGNITUDE_BINS - 1)
+    spectrum_at = ORIENTATION_BINS + RADIAL_BINS + MAGNITUDE_BINS
+    out = np.zeros((n, spectrum_at + SPECTRUM_BANDS))
     valid = (band >= 0) & (band < SPECTRUM_BANDS)
     counts = np.bincount(band[valid], minlength=SPECTRUM_BANDS)
     for i in range(n):
         out[i, :ORIENTATION_BINS] = np.bincount(obin[i].ravel(), weight[i].ravel(), ORIENTATION_BINS)
         out[i, ORIENTATION_BINS:ORIENTATION_BINS + RADIAL_BINS] = np.bincount(rbin[i].ravel(), weight[i].ravel(),
                                                                               RADIAL_BINS)
+        out[i, ORIENTATION_BINS + RADIAL_BINS:spectrum_at] = np.bincount(mbin[i].ravel(), None, MAGNITUDE_BINS) / (s * s)
         ranks = np.argsort(np.argsort(y[i].ravel(), kind="stable"), kind="stable").reshape(s, s) / float(s * s)
         power = np.abs(np.fft.fft2((ranks - ranks.mean()) * window)) ** 2
         spectrum = np.log10(np.bincount(band[valid], power[valid], SPECTRUM_BANDS) / np.maximum(counts, 1) + 1e-12)
-        out[i, ORIENTATION_BINS + RADIAL_BINS:] = spectrum - spectrum.mean()
+        out[i, spectrum_at:] = spectrum - spectrum.mean()
     return out
 
 

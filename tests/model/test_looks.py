@@ -78,7 +78,7 @@ def test_louder_is_lighter_and_brighter_is_warmer(look: str) -> None:
 @pytest.mark.parametrize("look", LOOK_NAMES)
 def test_fine_structured_detail_and_colour(look: str) -> None:
     scene = make_scene(3, edges=torch.tensor([0.1, 0.4, 0.8]), luminance=0.6, hue=torch.tensor([0.1, 0.5, 0.8]))
-    rgb = frames(render(look, scene, noise(3, 32, 32, 6), coords_grid(512, 512, batch=3)))
+    rgb = frames(render(look, scene, noise(3, 32, 32, 6), coords_grid(512, 512, batch=3)))  # the 256 picture at 512
     assert np.median(metrics.detail_share(rgb)) >= 0.2
     assert np.median(metrics.residual_autocorr(rgb)) >= 0.55
     if not palette_by_word(look_by_word(look).palette).monochrome:

@@ -23,7 +23,7 @@ RIBBONS = ((-0.45, 0.0), (0.15, 0.0), (0.65, 0.35), (-0.05, 0.7))  # (hem height
 HEM_WIDTH = 0.006  # hem softness, frame units
 REACH = 0.3  # how far the light climbs above a hem, frame units
 
-EDGE_LIGHT = 0.06  # mean intensity grows by this x edges; divided out so light follows loudness alone
+EDGE_LIGHT = 0.09  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
@@ -32,7 +32,7 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     g = column(punch(scene.beat))
     folds = canvas.sample(torch.cat([canvas.smooth((0, 1, 2, 3), 3.0), canvas.smooth(4, 2.0)], 1))
     x, y = canvas.x, canvas.y
-    period = RAY / ((1.0 + 1.4 * e) * (0.75 + 0.5 * column(scene.scale)))
+    period = RAY / ((1.0 + 1.0 * e) * (0.75 + 0.5 * column(scene.scale)))
     phase = x / period + 0.5 * folds[:, 4:5] + 0.5 * amp * g
     rays = (0.5 + 0.5 * torch.cos(2 * math.pi * phase)) ** (2.0 + 3.0 * e)
     bundles = 0.6 + (0.2 + 0.2 * e) * torch.sin(2 * math.pi * x / 0.41 + 1.5 * folds[:, 4:5])
@@ -45,7 +45,7 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
         ribbon = present * smoothstep(-HEM_WIDTH, HEM_WIDTH, above) * torch.exp(-above.clamp(0, 10) / REACH)
         height = torch.where(ribbon > light, above.clamp_min(0) / REACH, height)
         light = torch.maximum(light, ribbon)
-    intensity = 0.22 + 0.78 * light * (0.12 + 0.88 * rays * bundles)
+    intensity = 0.14 + 0.86 * light * (0.12 + 0.88 * rays * bundles)
     sky = 0.6 + 0.3 * torch.sin(1.3 * y + 0.8 * folds[:, 4:5])
     tone = torch.where(light > 0.05, 0.7 * smoothstep(0.0, 2.5, height), sky)
     intensity = intensity / (1.0 + EDGE_LIGHT * e)

@@ -21,6 +21,7 @@ from renderer.embedded.looks.shapes import column, line, smoothstep
 WIDTH = 0.008  # membrane width, frame units
 CELL = 0.42  # lattice spacing at edges 0, frame units
 ROOT3 = math.sqrt(3.0)
+WARP = 0.3  # lattice displacement by the noise, in cells
 
 EDGE_LIGHT = 0.71  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
@@ -38,11 +39,11 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     canvas = Canvas(coords, noise)
     e, amp = column(scene.edges), column(scene.amplitude)
     g = column(punch(scene.beat))
-    warp = canvas.sample(canvas.smooth((0, 1), 1.6))
+    warp = canvas.sample(canvas.smooth((0, 1), 2.0))
     colour, cx, cy = canvas.sample_with_gradient(canvas.smooth(2, 1.5))
     cell = CELL / ((1.0 + 1.4 * e) * (0.75 + 0.5 * column(scene.scale)))
-    qx = canvas.x / cell + 0.42 * warp[:, 0:1]
-    qy = canvas.y / cell + 0.42 * warp[:, 1:2]
+    qx = canvas.x / cell + WARP * warp[:, 0:1]
+    qy = canvas.y / cell + WARP * warp[:, 1:2]
     dx, dy = hex_offset(qx, qy)
     hexd = torch.maximum(dx.abs(), torch.maximum((0.5 * dx + 0.5 * ROOT3 * dy).abs(), (0.5 * dx - 0.5 * ROOT3 * dy).abs()))
     border = (0.5 - hexd) * cell  # distance to the membrane, frame units
@@ -55,7 +56,8 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
                                           + 0.6 * line(radial, 0.04 * cell * swell))
     centre = colour - (cx * dx + cy * dy) * cell  # the colour field at the cell's centre
     intensity = 0.16 + body + membrane + inner + 0.8 * nucleus
-    tone = torch.where(border < 1.5 * WIDTH, 0.92 + 0.0 * centre, 0.45 + 0.4 * torch.sin(2.0 * centre))
+    wall = smoothstep(2.5 * WIDTH, 1.0 * WIDTH, border)  # membrane colour fades in towards the border
+    tone = 0.45 + 0.4 * torch.sin(2.0 * centre) + wall * (0.5 - 0.4 * torch.sin(2.0 * centre))
     intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)
 

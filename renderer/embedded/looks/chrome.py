@@ -22,7 +22,7 @@ RELIEF = 0.09  # surface slope per unit of field gradient (frame units)
 WIDTH = 0.007  # stripe line width, frame units
 STRIPES = 1.0  # stripes per unit of reflected direction at edges 0
 
-EDGE_LIGHT = 0.47  # mean intensity grows by this x edges; divided out so light follows loudness alone
+EDGE_LIGHT = 0.33  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
 
 def _gradient_grid(grid: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

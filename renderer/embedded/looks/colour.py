@@ -26,7 +26,7 @@ import torch
 from renderer.embedded.looks.scene import Scene, Structure
 from renderer.embedded.looks.shapes import smoothstep
 
-LEVEL_FLOOR = 0.22  # light level at loudness 0 (dim, but structure and colour stay visible)
+LEVEL_FLOOR = 0.28  # light level at loudness 0 (dim, but structure and colour stay visible)
 TEMPERATURE_GAIN = 1.4  # log red/blue gain per unit of temperature away from 0.5
 TEMPERATURE_SHIFT = 1.6  # shift along red - blue, x luma, per unit of temperature away from 0.5
 ACCENT = 0.35  # how far the highlights (tone above 0.75) move to the chord's hue at full focus
@@ -34,7 +34,7 @@ LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709
 LUT_SIZE = 256  # palette ramp entries (tone resolution 1/255)
 PALETTE_LUMA = 0.85  # the luma palette colours are pulled towards ...
 LUMA_PULL = 0.7  # ... by this power of the ratio (1 = equal luma for every tone)
-VIBRANCE = 1.4  # chroma (distance from the grey of equal luma) is scaled by this
+VIBRANCE = 1.6  # chroma (distance from the grey of equal luma) is scaled by this
 
 
 def ramp(palette: torch.Tensor) -> torch.Tensor:

@@ -57,7 +57,8 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     glint = amp * g * smoothstep(0.75, 0.95, 0.5 + 0.5 * torch.sin(3.1 * at[:, 1:2] + 1.0))
     face = (0.12 + 0.4 * shade + 0.1 * sheen + 0.5 * glint) * (1.0 - 0.6 * bevel)
     intensity = torch.maximum(face, 0.95 * crack)
-    tone = torch.where(crack > 0.5, 0.95 + 0.0 * shade, 0.5 + 0.45 * torch.sin(3.0 * at[:, 1:2]))
+    facet = 0.5 + 0.45 * torch.sin(3.0 * at[:, 1:2])
+    tone = facet + smoothstep(0.3, 0.7, crack) * (0.95 - facet)
     intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)
 

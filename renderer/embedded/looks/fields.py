@@ -84,13 +84,15 @@ class Canvas:
     coords: torch.Tensor
     noise: torch.Tensor
 
-    @property
+    @cached_property
     def x(self) -> torch.Tensor:
-        return self.coords[:, 0:1]
+        """x of every pixel, ``(B, 1, H, W)`` (contiguous: elementwise work on it is faster)."""
+        return self.coords[:, 0:1].contiguous()
 
-    @property
+    @cached_property
     def y(self) -> torch.Tensor:
-        return self.coords[:, 1:2]
+        """y of every pixel, ``(B, 1, H, W)``."""
+        return self.coords[:, 1:2].contiguous()
 
     @cached_property
     def radius(self) -> torch.Tensor:

@@ -22,7 +22,7 @@ SPACING = 0.12  # line spacing at edges 0, frame units (typical)
 ANGLE = 0.35  # direction of the current, radians from the x axis
 DRIFT = 1.3  # strength of the current against the eddies
 
-EDGE_LIGHT = 0.26  # mean intensity grows by this x edges; divided out so light follows loudness alone
+EDGE_LIGHT = 0.22  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
@@ -44,7 +44,7 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     strands = mask - shift * (py * mx - px * my) / speed + 0.7 * torch.sin(2 * math.pi * psi / (2.7 * spacing))
     d = contour_distance(psi, px, py, spacing, 0.3 * spacing * amp * g)
     lit = smoothstep(-1.2 + 0.5 * e, 1.0, strands)
-    intensity = 0.22 + 0.78 * line(d, WIDTH) * (0.3 + 0.7 * lit)
+    intensity = 0.26 + 0.74 * line(d, WIDTH) * (0.3 + 0.7 * lit)
     tone = 0.5 + 0.45 * torch.sin(2 * math.pi * psi / (9.0 * spacing))
     intensity = intensity / (1.0 + EDGE_LIGHT * e)
     return Structure(intensity.clamp(0.0, 1.0), tone)

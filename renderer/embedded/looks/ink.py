@@ -17,9 +17,9 @@ from renderer.embedded.looks.scene import Look, Scene, Structure, punch
 from renderer.embedded.looks.shapes import column, line, smoothstep
 
 WIDTH = 0.0065  # base tendril width, frame units
-TENDRILS = ((1, 2.6, 0.0), (2, 2.0, 0.0), (3, 1.6, 0.25), (4, 1.3, 0.5), (5, 1.1, 0.75))  # (channel, sigma, edges)
+TENDRILS = ((1, 2.6, 0.0), (2, 2.0, 0.12), (3, 1.6, 0.3), (4, 1.3, 0.5), (5, 1.1, 0.72))  # (channel, sigma, edges)
 
-EDGE_LIGHT = -0.18  # mean intensity grows by this x edges; divided out so light follows loudness alone
+EDGE_LIGHT = -0.24  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
@@ -40,7 +40,7 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
         slope = torch.sqrt(canvas.gradient_scale(TENDRILS[k][1]) ** 2 + (0.8 * canvas.gradient_scale(3.0)) ** 2
                            + ((0.1 + 0.35 * e) * canvas.gradient_scale(1.0)) ** 2)
         d = (f[:, k:k + 1] - swell).abs() / slope  # typical slope: strokes swell where the field is flat
-        ink = torch.maximum(ink, show * (line(d, width) + 0.5 * line(d - 4.0 * WIDTH, 0.7 * WIDTH)))
+        ink = torch.maximum(ink, show * (line(d, width) + e * 0.6 * line(d - 4.0 * WIDTH, 0.7 * WIDTH)))
     wash = 0.22 * smoothstep(0.3, 0.9, shape[:, 0:1] + swell)
     ink = (reach * ink + wash).clamp(0.0, 0.9)
     intensity = 0.62 * (1.0 - ink)

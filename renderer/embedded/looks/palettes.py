@@ -29,7 +29,7 @@ PALETTES: tuple[Palette, ...] = (
     Palette("fire", ("fire", "flame", "lava"), ("#b01000", "#e82800", "#ff6a00", "#ffb000", "#ffe040")),
     Palette("ice", ("ice", "frost", "glacier"), ("#0020ff", "#0070ff", "#00b0ff", "#00e8ff", "#a0f4ff")),
     Palette("acid", ("acid", "toxic", "rave"), ("#28ff00", "#c8ff00", "#fff000", "#ff00c8", "#8000ff")),
-    Palette("ocean", ("ocean", "sea", "deep"), ("#0030b0", "#0070d0", "#00a8e0", "#00e0d0", "#a0ffe0")),
+    Palette("ocean", ("ocean", "sea", "deep"), ("#2000c0", "#0050ff", "#00a0ff", "#00e0c0", "#60ff80")),
     Palette("sunset", ("sunset", "dusk", "synthwave"), ("#5a14c8", "#c01ca0", "#ff3d6e", "#ff8a3d", "#ffd36e")),
     Palette("gold", ("gold", "amber", "brass"), ("#b01800", "#e05000", "#ff9000", "#ffc800", "#c8f020")),
     Palette("forest", ("forest", "jungle", "moss"), ("#0040a0", "#00a060", "#30d000", "#c0ff00", "#ffa000")),

@@ -7,7 +7,7 @@ import torch
 
 EDGES = (0.0, 0.33, 0.67, 1.0)  # one row each
 LOUDNESS = (0.35, 0.6, 0.85, 1.0)  # one column each, with ...
-TEMPERATURE = (0.15, 0.4, 0.65, 0.9)
+TEMPERATURE = (0.3, 0.45, 0.6, 0.75)
 BEAT = (0.0, 0.08, 0.25, 0.5)
 
 

@@ -19,7 +19,7 @@ from renderer.embedded.looks.shapes import column, line, smoothstep
 
 WIDTH = 0.011  # ring tube width, frame units
 
-EDGE_LIGHT = 0.45  # mean intensity grows by this x edges; divided out so light follows loudness alone
+EDGE_LIGHT = 0.71  # mean intensity grows by this x edges; divided out so light follows loudness alone
 
 
 def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
@@ -40,7 +40,7 @@ def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
     spokes = smoothstep(0.3, 0.8, e) * 0.7 * line(spoke_d, 0.8 * WIDTH) * smoothstep(0.25, 0.6, radius)
     core = smoothstep(0.1, 0.45, radius)
     lit = tube * (0.3 + 0.7 * seg)
-    intensity = 0.28 * smoothstep(0.0, 0.5, radius) + (lit + spokes) * core
+    intensity = 0.16 * smoothstep(0.0, 0.5, radius) + (lit + spokes) * core
     wall = 0.5 + 0.45 * torch.sin(theta + 1.5 * bend[:, 0:1])
     ring_tone = 0.5 + 0.5 * torch.sin(0.9 * torch.floor(u) + 1.2 * bend[:, 0:1])
     tone = torch.where(lit + spokes > 0.25, ring_tone, wall)

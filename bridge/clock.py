@@ -110,9 +110,6 @@ class TransportSnapshot:
         """The locator in force at ``beat``: the last one at or before it."""
         return marker_at(self.markers, beat)
 
-    def section_at(self, host_seconds: float) -> Marker | None:
-        return self.section(self.beat_at(host_seconds))
-
 
 #: Every kind of :class:`Discontinuity`.
 DISCONTINUITY_KINDS: tuple[str, ...] = ("connect", "start", "stop", "seek", "loop", "tempo", "source")

@@ -236,7 +236,6 @@ class TempoMap:
     _seg_seconds: list[float] = field(init=False, repr=False, compare=False)
     _meter_bars: list[int] = field(init=False, repr=False, compare=False)
     _meter_beats: list[float] = field(init=False, repr=False, compare=False)
-    _marker_beats: list[float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tempo = _normalize_tempo(self.tempo)
@@ -274,7 +273,6 @@ class TempoMap:
             bars.append(bars[-1] + max(1, math.ceil(span - _EPS_BEATS)))
         object.__setattr__(self, "_meter_bars", bars)
         object.__setattr__(self, "_meter_beats", [m.beat for m in meters])
-        object.__setattr__(self, "_marker_beats", [m.beat for m in markers])
 
     # -- construction -------------------------------------------------------------------
 
@@ -283,24 +281,6 @@ class TempoMap:
                  markers: Iterable[Marker] = ()) -> TempoMap:
         """One tempo and one meter from song start."""
         return cls((TempoPoint(0.0, float(bpm)),), (Meter(0.0, numerator, denominator),), tuple(markers))
-
-    def with_tempo(self, bpm: float, at_seconds: float) -> TempoMap:
-        """A new map whose tempo becomes ``bpm`` at ``at_seconds``, continuous in beats there (re-anchor, never jump).
-
-        Everything before ``at_seconds`` is kept and every later point dropped. Beat 0 stays
-        at 0 s, so for ``at_seconds >= 0`` the past is untouched; a change during a count-in
-        (``at_seconds < 0``) also moves the rest of the count-in.
-        """
-        beat = self.beat_at(at_seconds)
-        kept = [p for p in self.tempo if p.beat < beat]
-        origin = min(0.0, beat)
-        if not kept or kept[0].beat > origin:
-            # Before its first point a map holds that point's tempo; pin it down to song start.
-            kept.insert(0, TempoPoint(origin, self.tempo[0].bpm))
-        if kept and kept[-1].ramp:
-            kept.append(TempoPoint(beat, self.bpm_at(beat), False))
-        kept.append(TempoPoint(beat, float(bpm)))
-        return TempoMap(tuple(kept), self.meters, self.markers)
 
     # -- tempo ----------------------------------------------------------------------------
 
@@ -405,11 +385,6 @@ class TempoMap:
     def marker_at(self, beat: float) -> Marker | None:
         """The marker (section) in force at ``beat``: the last one at or before it."""
         return marker_at(self.markers, beat)
-
-    def next_marker(self, beat: float) -> Marker | None:
-        """The first marker strictly after ``beat``."""
-        i = bisect.bisect_right(self._marker_beats, beat + _EPS_BEATS)
-        return self.markers[i] if i < len(self.markers) else None
 
     @property
     def last_event_beat(self) -> float:

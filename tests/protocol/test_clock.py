@@ -146,7 +146,7 @@ def test_bar_position_and_section_follow_the_daw_grid():
     snap = clock.snapshot()
     assert snap.position_at(0.0).bar == 4 and snap.position_at(0.0).beat_in_bar == pytest.approx(1.5)
     assert snap.bar_at(1.0) == 5  # beat 12.5
-    assert snap.section_at(0.0).name == "Intro" and snap.section_at(1.0).name == "Drop"
+    assert snap.section(snap.beat_at(0.0)).name == "Intro" and snap.section(snap.beat_at(1.0)).name == "Drop"
 
 
 def test_fit_offset_ignores_outliers_and_rejects_empty():

@@ -270,7 +270,7 @@ def test_the_renderer_receiver_follows_the_midi_sender(listener) -> None:
     snapshot = receiver.snapshot()
     assert snapshot.playing and snapshot.bpm == pytest.approx(128.0)
     assert [m.name for m in snapshot.markers] == ["intro", "drop"]
-    assert snapshot.section_at(clock["now"]).name == "drop"
+    assert snapshot.section(snapshot.beat_at(clock["now"])).name == "drop"
     # delays of 0..1 ms (mean 0.5 ms) are all the error there is
     assert np.max(np.abs(errors_ms)) < 1.0
 

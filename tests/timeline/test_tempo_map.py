@@ -133,39 +133,6 @@ def test_no_drift_after_a_thousand_tempo_changes():
     assert tempo_map.beat_at(float(exact)) == pytest.approx(bar_500_beat, rel=1e-15)
 
 
-# -- with_tempo ---------------------------------------------------------------------------
-
-
-@given(tempo_maps(), st.floats(min_value=0.0, max_value=300.0), BPMS)
-def test_with_tempo_reanchors_without_a_jump(tempo_map, at_seconds, bpm):
-    changed = tempo_map.with_tempo(bpm, at_seconds)
-    beat = tempo_map.beat_at(at_seconds)
-    assert changed.beat_at(at_seconds) == pytest.approx(beat, rel=1e-9, abs=1e-9)
-    assert changed.bpm_at(beat + 1e-6) == bpm
-    later = at_seconds + 3.0
-    assert changed.beat_at(later) == pytest.approx(beat + 3.0 * bpm / 60.0, rel=1e-9, abs=1e-9)
-    # the past is untouched
-    for seconds in (0.0, at_seconds / 3, at_seconds * 0.9):
-        assert changed.beat_at(seconds) == pytest.approx(tempo_map.beat_at(seconds), rel=1e-9, abs=1e-9)
-
-
-def test_with_tempo_inside_a_ramp_keeps_the_ramp_up_to_the_change():
-    tempo_map = TempoMap((TempoPoint(0.0, 100.0, ramp=True), TempoPoint(16.0, 132.0)))
-    at_seconds = tempo_map.seconds_at(8.0)
-    changed = tempo_map.with_tempo(90.0, at_seconds)
-    assert changed.bpm_at(4.0) == pytest.approx(108.0)
-    assert changed.seconds_at(8.0) == pytest.approx(at_seconds, rel=1e-12)
-    assert changed.bpm_at(8.0 + 1e-9) == 90.0
-
-
-def test_with_tempo_before_the_first_point_keeps_song_start():
-    tempo_map = TempoMap((TempoPoint(8.0, 120.0),))
-    changed = tempo_map.with_tempo(60.0, 2.0)  # beat 4, before the first point
-    assert changed.seconds_at(0.0) == 0.0
-    assert changed.beat_at(2.0) == pytest.approx(4.0)
-    assert changed.beat_at(3.0) == pytest.approx(5.0)
-
-
 # -- meters and bars ----------------------------------------------------------------------
 
 
@@ -228,8 +195,6 @@ def test_markers_sort_and_sections_resolve():
     assert [m.name for m in tempo_map.markers] == ["A", "B"]
     assert tempo_map.marker_at(15.9).name == "A"
     assert tempo_map.marker_at(16.0).name == "B"
-    assert tempo_map.next_marker(3.0).name == "B"
-    assert tempo_map.next_marker(16.0) is None
 
 
 @given(tempo_maps(), metered_maps())

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bridge.timeline.phase import phase
 from bridge.timeline.tempo_map import BarPosition, TempoMap
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def moment_from_position(
         raise ValueError(f"seconds must be finite, got {seconds!r}")
     count_unit = 4.0 / position.denominator  # quarter notes per counted beat
     beat_in_bar = position.beat_in_bar / count_unit
-    beat_phase = beat_in_bar - math.floor(beat_in_bar)
+    beat_phase = phase(beat_in_bar, 1.0)
     window_seconds = max(max(0.0, float(window_beats)) * 60.0 / bpm, MIN_WINDOW_SECONDS)
     if not (math.isfinite(lookahead_seconds) and lookahead_seconds >= 0.0):
         raise ValueError(f"lookahead_seconds must be >= 0, got {lookahead_seconds!r}")

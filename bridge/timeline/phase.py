@@ -3,7 +3,8 @@
 Beats are quarter notes from song start and may be negative (count-in); a quantum is a
 cycle length in beats (4.0 = one 4/4 bar); a quantum of 0 means "no cycle".
 For bar lines under changing meters ask the TempoMap (``bar_start_beat``); these
-functions cover one fixed cycle. ``bridge.senders.link`` counts bars with them.
+functions cover one fixed cycle. ``bridge.senders.link`` counts bars with ``cycle_start`` and
+``renderer.moment`` takes a Moment's beat phase with ``phase``.
 """
 
 from __future__ import annotations

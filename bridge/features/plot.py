@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,32 +67,9 @@ def _mel_ticks(track: FeatureTrack) -> tuple[list[float], list[str]]:
     return positions, labels
 
 
-def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: TempoMap | None = None,
-               title: str = "", waveform: Sequence[float] | None = None, dpi: int = 110) -> None:
-    """Write a PNG of ``track`` to ``path`` (atomically); with ``tempo_map``, bar lines, numbers and sections.
-
-    ``waveform``: optional mono samples for the top panel; without it the panel shows the
-    per-frame peak and RMS envelopes (which is what the eye reads at song scale anyway).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, MultipleLocator
-
+def _wave_panel(a: Any, track: FeatureTrack, waveform: Sequence[float] | None) -> None:
+    """Peak and RMS envelopes (or the samples), onsets as ticks at the bottom."""
     seconds = track.seconds
-    end = track.duration_seconds
-    panels = [("wave", 1.2), ("mel", 2.0)]
-    if track.chroma is not None:
-        panels.append(("chroma", 1.0))
-    panels += [("level", 1.0), ("timbre", 1.0)]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(15, 9.5), sharex=True, dpi=dpi,
-                             gridspec_kw={"height_ratios": [h for _, h in panels], "hspace": 0.08})
-    ax = dict(zip((name for name, _ in panels), axes))
-    fig.subplots_adjust(left=0.07, right=0.93, top=0.90, bottom=0.06)
-
-    # waveform: peak and RMS envelopes (or the samples)
-    a = ax["wave"]
     if waveform is not None:
         samples = np.asarray(waveform, dtype=np.float32)
         t = np.arange(len(samples)) / (track.sample_rate or 1)
@@ -107,8 +85,11 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
         for t in track.onset_seconds:
             a.axvline(t, ymin=0.0, ymax=0.08, color="#c44e52", linewidth=0.6)
 
-    # mel spectrogram
-    a = ax["mel"]
+
+def _mel_panel(a: Any, track: FeatureTrack) -> None:
+    """The mel spectrogram, 80 dB under its peak, with Hz ticks."""
+    seconds = track.seconds
+    end = track.duration_seconds
     if track.mel is not None and len(track):
         mel = track.mel.T
         vmax = float(np.nanmax(mel))
@@ -119,18 +100,22 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
         a.set_yticks(positions, labels)
     a.set_ylabel("mel (Hz)")
 
-    # chroma
-    if "chroma" in ax:
-        a = ax["chroma"]
-        audible = (track.rms_db > -60.0)[None, :]  # chroma of near-silence is noise: leave it blank
-        a.imshow(np.nan_to_num(track.chroma.T) * audible, origin="lower", aspect="auto", cmap="Greens", vmin=0, vmax=1,
-                 extent=(seconds[0] - track.hop_seconds / 2, end - track.hop_seconds / 2, -0.5, 11.5),
-                 interpolation="antialiased")
-        a.set_yticks([0, 2, 4, 5, 7, 9, 11], [PITCH_NAMES[i] for i in (0, 2, 4, 5, 7, 9, 11)], fontsize=8)
-        a.set_ylabel("chroma")
 
-    # level and onsets
-    a = ax["level"]
+def _chroma_panel(a: Any, track: FeatureTrack) -> None:
+    """Chroma, blank where the audio is near silence."""
+    seconds = track.seconds
+    end = track.duration_seconds
+    audible = (track.rms_db > -60.0)[None, :]  # chroma of near-silence is noise: leave it blank
+    a.imshow(np.nan_to_num(track.chroma.T) * audible, origin="lower", aspect="auto", cmap="Greens", vmin=0, vmax=1,
+             extent=(seconds[0] - track.hop_seconds / 2, end - track.hop_seconds / 2, -0.5, 11.5),
+             interpolation="antialiased")
+    a.set_yticks([0, 2, 4, 5, 7, 9, 11], [PITCH_NAMES[i] for i in (0, 2, 4, 5, 7, 9, 11)], fontsize=8)
+    a.set_ylabel("chroma")
+
+
+def _level_panel(a: Any, track: FeatureTrack) -> None:
+    """Peak and RMS level in dBFS, onset strength and onsets on a second axis."""
+    seconds = track.seconds
     peak_db = 20 * np.log10(np.maximum(track.peak, 1e-5))
     a.plot(seconds, peak_db, color="#9db4d9", linewidth=0.7, label="peak dBFS")
     a.plot(seconds, track.rms_db, color="#3b5b92", linewidth=0.9, label="RMS dBFS")
@@ -150,8 +135,11 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
         b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
     a.legend(loc="upper left", fontsize=7, ncol=2, framealpha=0.6)
 
-    # timbre: centroid and harmonic share, raw (faint) and as a trend (0.25 s or longer)
-    a = ax["timbre"]
+
+def _timbre_panel(a: Any, track: FeatureTrack) -> None:
+    """Centroid and harmonic share, raw (faint) and as a trend (0.25 s or longer), and flatness."""
+    seconds = track.seconds
+    end = track.duration_seconds
     trend_seconds = max(0.25, end / 400.0)  # about 400 trend points across the picture
     span = max(1, round(trend_seconds / track.hop_seconds)) if track.hop_seconds > 0 else 1
     a.plot(seconds, track.centroid_hz / 1000.0, color="#55a868", linewidth=0.4, alpha=0.3)
@@ -168,6 +156,37 @@ def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: Tem
     b.set_ylabel("0..1")
     a.legend(loc="upper left", fontsize=7, framealpha=0.6)
     b.legend(loc="upper right", fontsize=7, ncol=2, framealpha=0.6)
+
+
+def plot_track(track: FeatureTrack, path: str | os.PathLike[str], tempo_map: TempoMap | None = None,
+               title: str = "", waveform: Sequence[float] | None = None, dpi: int = 110) -> None:
+    """Write a PNG of ``track`` to ``path`` (atomically); with ``tempo_map``, bar lines, numbers and sections.
+
+    ``waveform``: optional mono samples for the top panel; without it the panel shows the
+    per-frame peak and RMS envelopes (which is what the eye reads at song scale anyway).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    end = track.duration_seconds
+    panels = [("wave", 1.2), ("mel", 2.0)]
+    if track.chroma is not None:
+        panels.append(("chroma", 1.0))
+    panels += [("level", 1.0), ("timbre", 1.0)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(15, 9.5), sharex=True, dpi=dpi,
+                             gridspec_kw={"height_ratios": [h for _, h in panels], "hspace": 0.08})
+    ax = dict(zip((name for name, _ in panels), axes))
+    fig.subplots_adjust(left=0.07, right=0.93, top=0.90, bottom=0.06)
+
+    _wave_panel(ax["wave"], track, waveform)
+    _mel_panel(ax["mel"], track)
+    if "chroma" in ax:
+        _chroma_panel(ax["chroma"], track)
+    _level_panel(ax["level"], track)
+    _timbre_panel(ax["timbre"], track)
 
     axes[-1].xaxis.set_major_locator(MultipleLocator(_time_step(end)))
     axes[-1].xaxis.set_major_formatter(FuncFormatter(_time_label))

@@ -9,10 +9,9 @@ Backend modules import torch and model libraries inside their methods, so readin
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from bridge.errors import InputError
+from bridge.registry import load_entry
 
 if TYPE_CHECKING:
     from renderer.backends.base import Backend
@@ -30,10 +29,7 @@ BACKEND_ENV = "BARLIGHT_BACKEND"
 
 def backend_class(name: str, where: str = "--backend") -> type[Backend]:
     """The Backend class registered as ``name`` (imports its module now); InputError naming ``where``."""
-    if name not in BACKENDS:
-        raise InputError(where, f"unknown backend {name!r} (available: {', '.join(BACKENDS)})")
-    module_name, class_name = BACKENDS[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return load_entry(BACKENDS, name, "backend", where)
 
 
 def load_backend(name: str, **settings: Any) -> Backend:

@@ -12,6 +12,7 @@ to float64 rounding rather than a running sum of rounded steps.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -100,14 +101,7 @@ class Bar:
     bpm: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "beat": self.beat,
-            "seconds": self.seconds,
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "bpm": self.bpm,
-        }
+        return dataclasses.asdict(self)
 
 
 def marker_at(markers: Sequence[Marker], beat: float) -> Marker | None:

@@ -15,6 +15,7 @@ import pytest
 
 from bridge.protocol.messages import ByeMessage, HelloMessage, MacrosMessage, TransportMessage
 from bridge.receiver import Received, Receiver
+from tests.receiving import wait_for
 
 DRIVER = Path(__file__).resolve().parent / "e2e_drive.js"
 
@@ -29,9 +30,7 @@ def test_receiver_clock_follows_the_device_and_answers_its_hello() -> None:
         result = subprocess.run([node, str(DRIVER), str(receiver.port)], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         summary = json.loads(result.stdout.strip().splitlines()[-1])
-        deadline = time.monotonic() + 2.0
-        while receiver.stats().accepted < summary["sent"] + 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(receiver, lambda: receiver.stats().accepted >= summary["sent"] + 1, timeout=2.0)
         stats = receiver.stats()
         snapshot = receiver.snapshot()
 

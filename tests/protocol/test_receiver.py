@@ -14,14 +14,7 @@ from bridge.protocol.messages import AudioMessage, ByeMessage, HelloMessage, Loo
 from bridge.receiver import Receiver, Received, parse_allow, parse_listen
 from bridge.senders.osc_out import ProtocolSender, parse_target
 from bridge.timeline.tempo_map import Marker
-
-
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
+from tests.receiving import wait_for
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def test_messages_from_a_sender_reach_clock_subscribers_and_stats(receiver):
         tx.loop(True, 0.0, 32.0)
         tx.transport(True, 4.0, 120.0, 4, 4, 4.0, 2)
         tx.audio(0.5, 0.75, [0.125] * 8)
-        wait_for(lambda: receiver.stats().accepted == 5)
+        wait_for(receiver, lambda: receiver.stats().accepted == 5)
         assert [a.session_id for a in tx.poll_acks()] == ["s1"]
     stats = receiver.stats()
     assert stats.received == 5 and stats.dropped_total == 0 and stats.driver == "s1"
@@ -58,7 +51,7 @@ def test_a_sender_finds_its_host_by_name_once_and_says_so_when_it_cannot(receive
     with ProtocolSender("localhost", receiver.port, source="file", session_id="by-name") as tx:
         for _ in range(3):
             tx.hello()
-        wait_for(lambda: receiver.stats().accepted == 3)  # "localhost" is the IPv4 loopback receivers bind
+        wait_for(receiver, lambda: receiver.stats().accepted == 3)  # "localhost" is the IPv4 loopback receivers bind
     # an unknown host is a one-line error when the sender is made, not a traceback on its first datagram
     with pytest.raises(InputError, match=r"^nohost\.invalid:9420: cannot find this host"):
         ProtocolSender("nohost.invalid", 9420)
@@ -69,7 +62,7 @@ def test_bad_datagrams_are_counted_and_the_receiver_keeps_going(receiver):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
         for datagram in (b"junk", b"/daw/nope\x00\x00\x00", encode(TransportMessage(True, 1.0, 120.0, 4, 4, 0.0, 1))):
             raw.sendto(datagram, receiver.address)
-        wait_for(lambda: receiver.stats().received == 3)
+        wait_for(receiver, lambda: receiver.stats().received == 3)
     stats = receiver.stats()
     assert stats.accepted == 1 and stats.dropped["undecodable"] == 1 and stats.dropped["unknown_address"] == 1
     assert receiver.alive
@@ -79,13 +72,13 @@ def test_newest_playing_session_drives_and_bye_hands_back(receiver):
     with ProtocolSender(*receiver.address, session_id="a") as a, ProtocolSender(*receiver.address, session_id="b") as b:
         a.hello(); b.hello()
         a.transport(True, 10.0, 120.0, 4, 4, 8.0, 3)
-        wait_for(lambda: receiver.stats().accepted == 3)
+        wait_for(receiver, lambda: receiver.stats().accepted == 3)
         assert receiver.snapshot().session_id == "a"
         b.transport(True, 100.0, 90.0, 3, 4, 99.0, 34)
-        wait_for(lambda: receiver.snapshot().session_id == "b")
+        wait_for(receiver, lambda: receiver.snapshot().session_id == "b")
         a.transport(True, 10.1, 120.0, 4, 4, 8.0, 3)  # a keeps playing: b started later, b still drives
         b.bye()
-        wait_for(lambda: receiver.snapshot().session_id == "a")
+        wait_for(receiver, lambda: receiver.snapshot().session_id == "a")
         assert receiver.stats().driver == "a"
         assert {s.session_id: s.ended for s in receiver.stats().sessions} == {"a": False, "b": True}
 
@@ -232,8 +225,8 @@ def test_pcm_comes_out_in_order_with_gaps_filled_counted_and_placed_on_the_beat(
             time.sleep(max(0.0, start + (k + 1) * 0.05 - time.monotonic()))
             tx.send(messages[k])
         tx.bye()
-        wait_for(lambda: receiver.stats().accepted == 3 + len(order))
-    wait_for(lambda: got and got[-1].block.end_sample == len(audio))
+        wait_for(receiver, lambda: receiver.stats().accepted == 3 + len(order))
+    wait_for(receiver, lambda: got and got[-1].block.end_sample == len(audio))
     assert [e.block.first_sample for e in got] == list(range(0, len(audio), 400))
     assert [e.block.gap for e in got].count(True) == 1 and got[10].block.gap and not got[10].block.samples.any()
     pcm = receiver.stats().pcm

@@ -30,6 +30,7 @@ from bridge.recording import (
 from bridge.senders.osc_out import ProtocolSender
 from bridge.timeline.sources import load_timeline
 from bridge.timeline.tempo_map import Marker, TempoMap
+from tests.receiving import wait_for
 
 
 def received(message, seconds: float, beat: float | None = None, session: str = "s1") -> Received:
@@ -97,9 +98,7 @@ def test_live_receiver_to_recorder(tmp_path):
         for k in range(5):
             tx.transport(True, k * 0.04, 120.0, 4, 4, 0.0, 1)
             tx.audio(0.1, 0.2, [0.0] * 8)
-        deadline = time.monotonic() + 5
-        while rec.messages < 12 and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_for(rx, lambda: rec.messages >= 12)
     recording = read_recording(path)
     kinds = [type(m.message).__name__ for m in recording.messages]
     assert kinds[:2] == ["HelloMessage", "LoopMessage"] and kinds.count("TransportMessage") == 5

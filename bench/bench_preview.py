@@ -56,20 +56,13 @@ def stats(values: list[float]) -> dict[str, float]:
             "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max()), "mean_signed_ms": float(np.mean(values))}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of the simulated session (default 60)")
-    parser.add_argument("--size", default="32x32", help="render size (default 32x32: the tiny model on a CPU)")
-    parser.add_argument("--refresh", type=float, default=60.0, help="display refresh, Hz (default 60)")
-    parser.add_argument("--jitter-ms", type=float, default=2.0, help="sender stamp/send jitter, +- ms (default 2)")
-    parser.add_argument("--json", help="also write the numbers here")
-    args = parser.parse_args(argv)
-
+def run_preview(args: argparse.Namespace) -> tuple[object, dict, float]:
+    """Play the scripted DAW in a separate process into the real preview (window offscreen) until it ends:
+    the stopped session, the sender's log and the wall seconds it took."""
     import torch
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from bridge.senders import scripted
     from renderer.backends.embedded import EmbeddedBackend
     from renderer.preview.session import PreviewOptions, PreviewSession
     from renderer.preview.window import PreviewWindow
@@ -97,11 +90,15 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         session.stop()
         log = json.loads(log_path.read_text())
-    wall = time.monotonic() - started
+    return session, log, time.monotonic() - started
 
-    t0 = log["t0"]
-    script = scripted.cycle_script(args.seconds)
-    jumps = [c * scripted.CYCLE_SECONDS + d for c in range(int(args.seconds / scripted.CYCLE_SECONDS) + 2)
+
+def sync_errors(session, t0: float, seconds: float) -> tuple[list[float], list[float], list[float]]:
+    """Per frame shown while playing, in ms: vs truth (all, steady) and vs the receiver's clock."""
+    from bridge.senders import scripted
+
+    script = scripted.cycle_script(seconds)
+    jumps = [c * scripted.CYCLE_SECONDS + d for c in range(int(seconds / scripted.CYCLE_SECONDS) + 2)
              for d in UNANNOUNCED]
     truth_all, truth_steady, clock_all = [], [], []
     for shown in session.shown:
@@ -110,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         shown_at = shown.tick_seconds + session.display_latency_seconds
         song_seconds = shown_at - t0
         truth = script.true_state(song_seconds)
-        if not truth.playing or song_seconds > args.seconds:
+        if not truth.playing or song_seconds > seconds:
             continue
         ms_per_beat = 60_000.0 / truth.bpm
         error = beat_difference(shown.target.beat, truth.beat) * ms_per_beat
@@ -118,6 +115,34 @@ def main(argv: list[str] | None = None) -> int:
         clock_all.append(beat_difference(shown.target.beat, shown.audible_beat) * ms_per_beat)
         if not any(0.0 <= song_seconds - j < AFTER_JUMP_SECONDS for j in jumps):
             truth_steady.append(error)
+    return truth_all, truth_steady, clock_all
+
+
+def print_result(result: dict) -> None:
+    print(f"{result['seconds']:.0f} s session, {result['size']} tiny embedded, {result['refresh_hz']:g} Hz, "
+          f"{result['machine']}")
+    print(f"shown {result['shown']} frames ({result['shown_fps']:.1f}/s) of {result['rendered']} rendered; "
+          f"dropped {result['late']} late, {result['stale']} stale; render latency planned "
+          f"{result['render_ms_estimate']:.0f} ms")
+    for name in ("vs_truth_steady", "vs_truth_all", "vs_clock"):
+        s = result[name]
+        if s["frames"]:
+            print(f"  {name:16} {s['frames']:5d} frames  median {s['median_ms']:6.2f} ms  p90 {s['p90_ms']:6.2f}  "
+                  f"p99 {s['p99_ms']:7.2f}  max {s['max_ms']:7.1f}  mean signed {s['mean_signed_ms']:+.2f}")
+    print(f"  GUI tick gaps: p99 {result['tick_gap_p99_ms']:.1f} ms, max {result['tick_gap_max_ms']:.1f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the simulated session (default 60)")
+    parser.add_argument("--size", default="32x32", help="render size (default 32x32: the tiny model on a CPU)")
+    parser.add_argument("--refresh", type=float, default=60.0, help="display refresh, Hz (default 60)")
+    parser.add_argument("--jitter-ms", type=float, default=2.0, help="sender stamp/send jitter, +- ms (default 2)")
+    parser.add_argument("--json", help="also write the numbers here")
+    args = parser.parse_args(argv)
+
+    session, log, wall = run_preview(args)
+    truth_all, truth_steady, clock_all = sync_errors(session, log["t0"], args.seconds)
     buffer = session.buffer.stats
     result = {
         "seconds": args.seconds, "size": args.size, "refresh_hz": args.refresh, "jitter_ms": args.jitter_ms,
@@ -129,15 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "tick_gap_max_ms": max(session.tick_gaps, default=0.0) * 1000,
         "tick_gap_p99_ms": float(np.percentile(session.tick_gaps, 99) * 1000) if session.tick_gaps else 0.0,
     }
-    print(f"{args.seconds:.0f} s session, {args.size} tiny embedded, {args.refresh:g} Hz, {result['machine']}")
-    print(f"shown {buffer.shown} frames ({result['shown_fps']:.1f}/s) of {result['rendered']} rendered; "
-          f"dropped {buffer.late} late, {buffer.stale} stale; render latency planned {result['render_ms_estimate']:.0f} ms")
-    for name in ("vs_truth_steady", "vs_truth_all", "vs_clock"):
-        s = result[name]
-        if s["frames"]:
-            print(f"  {name:16} {s['frames']:5d} frames  median {s['median_ms']:6.2f} ms  p90 {s['p90_ms']:6.2f}  "
-                  f"p99 {s['p99_ms']:7.2f}  max {s['max_ms']:7.1f}  mean signed {s['mean_signed_ms']:+.2f}")
-    print(f"  GUI tick gaps: p99 {result['tick_gap_p99_ms']:.1f} ms, max {result['tick_gap_max_ms']:.1f} ms")
+    print_result(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     return 0

@@ -73,6 +73,47 @@ def draw_ms(look: str, repeats: int = 4) -> float:
     return best * 1000
 
 
+def reference_ms() -> float:
+    """CPU ms of ``x * 1.1 + 0.3`` on 16 x 256 x 256 (one torch thread): how fast this machine is right now."""
+    import torch
+
+    x = torch.rand(16, 1, 256, 256)
+    t0 = time.process_time()
+    for _ in range(20):
+        x * 1.1 + 0.3
+    return (time.process_time() - t0) / 20 * 1000
+
+
+def write_sheet(look: str, out: Path) -> None:
+    """``out/<look>.png``: the look's contact sheet (160 px tiles, 256 colours), written then renamed."""
+    from PIL import Image
+
+    from renderer.embedded.looks.sheet import contact_sheet
+
+    out.mkdir(parents=True, exist_ok=True)
+    part = out / f"{look}.part.png"
+    sheet = Image.fromarray(contact_sheet(look, size=160))
+    sheet.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(part, optimize=True)
+    os.replace(part, out / f"{look}.png")
+
+
+def print_classifier(looks: list[str], x: np.ndarray, y: np.ndarray, test: np.ndarray) -> None:
+    """Train the structure classifier on the rows not in ``test`` and print its accuracy on those in it, per look."""
+    from renderer.embedded import metrics
+    from renderer.embedded.looks import look_by_word
+
+    model = metrics.RidgeClassifier(alpha=1.0).fit(x[~test], y[~test])
+    predicted = model.predict(x[test])
+    print(f"\nclassifier (ridge on {x.shape[1]} colour-blind descriptors, random palettes, held-out noise seeds): "
+          f"{np.mean(predicted == y[test]):.3f} on {test.sum()} frames")
+    for look in looks:
+        name = look_by_word(look).name
+        mask = y[test] == name
+        wrong = predicted[mask][predicted[mask] != name]
+        confused = max(set(wrong), key=list(wrong).count) if len(wrong) else "-"
+        print(f"  {name:9s} {np.mean(predicted[mask] == name):.3f}  (most confused with {confused})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--songs", type=int, default=4)
@@ -104,14 +145,10 @@ def main() -> None:
     pad, _ = probe_contexts(pad_audio(6.0), 120.0, fps=30.0, seconds=2.0)
     fixed = lambda n, seed: torch.randn(1, NOISE_CHANNELS, 32, 32, generator=torch.Generator().manual_seed(seed)
                                         ).expand(n, -1, -1, -1).contiguous()
-    x = torch.rand(16, 1, 256, 256)
-    t0 = time.process_time()
-    for _ in range(20):
-        x * 1.1 + 0.3
-    reference_ms = (time.process_time() - t0) / 20 * 1000
+    reference = reference_ms()
     print(f"# {len(data)} held-out moments from {args.songs} songs; rho on {len(rho_rows)} moments at 256, "
           f"detail on {len(detail_rows)} at 512; torch {torch.__version__}, {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.1f}; reference: x * 1.1 + 0.3 on 16 x 256 x 256 takes {reference_ms:.2f} ms")
+          f"load average {os.getloadavg()[0]:.1f}; reference: x * 1.1 + 0.3 on 16 x 256 x 256 takes {reference:.2f} ms")
     header = ("look", "detail", "autocorr", "colour", "rho_L", "rho_T", "rho_E", "beat_lag", "pad_mae", "ms_16")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -147,29 +184,8 @@ def main() -> None:
         labels += [chosen.name] * (2 * n_cls)
         seeds.append(seed_ids)
         if args.sheets:
-            from PIL import Image
-
-            from renderer.embedded.looks.sheet import contact_sheet
-
-            out = Path(args.sheets)
-            out.mkdir(parents=True, exist_ok=True)
-            part = out / f"{chosen.name}.part.png"
-            sheet = Image.fromarray(contact_sheet(chosen.name, size=160))
-            sheet.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(part, optimize=True)
-            os.replace(part, out / f"{chosen.name}.png")
-    x = np.concatenate(descriptors)
-    y = np.array(labels)
-    test = np.concatenate(seeds) >= 1000
-    model = metrics.RidgeClassifier(alpha=1.0).fit(x[~test], y[~test])
-    predicted = model.predict(x[test])
-    print(f"\nclassifier (ridge on {x.shape[1]} colour-blind descriptors, random palettes, held-out noise seeds): "
-          f"{np.mean(predicted == y[test]):.3f} on {test.sum()} frames")
-    for look in looks:
-        name = look_by_word(look).name
-        mask = y[test] == name
-        wrong = predicted[mask][predicted[mask] != name]
-        confused = max(set(wrong), key=list(wrong).count) if len(wrong) else "-"
-        print(f"  {name:9s} {np.mean(predicted[mask] == name):.3f}  (most confused with {confused})")
+            write_sheet(chosen.name, Path(args.sheets))
+    print_classifier(looks, np.concatenate(descriptors), np.array(labels), np.concatenate(seeds) >= 1000)
     print("\ncolourfulness per palette (median over all looks' frames at 256):")
     for name, values in palette_colour.items():
         if values:

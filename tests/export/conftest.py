@@ -194,7 +194,7 @@ def flash_preset(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def build():
-    """The builders above, for test modules (``--import-mode=importlib`` can't import conftest)."""
+    """The builders above, for test modules (test modules do not import conftest)."""
     import types
 
     return types.SimpleNamespace(click_times=click_times, write_clicks=write_clicks, write_midi=write_midi,

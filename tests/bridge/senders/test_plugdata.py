@@ -1,7 +1,7 @@
 """The plugdata sender patch: a valid Pd file whose OSC, sent by Pd vanilla over real UDP, decodes as protocol v1.
 
 plugdata's [playhead] exists only inside the plugin, so Pd vanilla runs the shipped patch
-headless (``-batch``: logical time, as fast as it can) with ``tests/senders/pd/playhead.pd``
+headless (``-batch``: logical time, as fast as it can) with ``tests/bridge/senders/pd/playhead.pd``
 standing in for it: Pd loads an abstraction of that name when no built-in object has it.
 """
 

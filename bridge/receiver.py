@@ -15,8 +15,11 @@ silence and counts what it did (:attr:`ReceiverStats.pcm`); subscribers get the 
 
 Who may send: with a loopback bind only this machine can reach the socket. With
 any other bind, ``allow`` lists the IPs or networks accepted (``"any"`` accepts
-all); without it only loopback, private (RFC 1918 / ULA) and link-local addresses
-are accepted. Others are dropped as ``not_allowed``.
+all); without it only :data:`DEFAULT_ALLOWED_NETWORKS` are: loopback, private
+(RFC 1918, IPv6 ULA) and link-local addresses, exactly as docs/protocol.md lists
+them (not Python's wider ``is_private``, which also takes documentation, benchmark
+and reserved ranges). Others are dropped as ``not_allowed``, and the last one
+refused is in :meth:`Receiver.stats`, so the preview can say whom it is refusing.
 """
 
 from __future__ import annotations
@@ -59,6 +62,15 @@ _SO_TIMESTAMPNS = 35
 
 #: Seconds between two log lines about dropped datagrams (a summary of what was dropped since).
 LOG_INTERVAL_SECONDS = 5.0
+
+
+#: Who may send to a non-loopback bind without ``allow`` (docs/protocol.md, "Who may send").
+DEFAULT_ALLOWED_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
+    ipaddress.ip_network(net) for net in (
+        "127.0.0.0/8", "::1/128",  # loopback
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",  # private: RFC 1918, IPv6 ULA
+        "169.254.0.0/16", "fe80::/10",  # link-local
+    ))
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -137,6 +149,7 @@ class ReceiverStats:
     callback_errors: int
     internal_errors: int  #: datagrams that raised inside the receiver (a bug; 0 expected)
     pcm: PcmStats = PcmStats()  #: ``/daw/pcm`` blocks of the current sessions: gaps, reordered, duplicates, late
+    refused: tuple[str, float] | None = None  #: the last sender dropped as not_allowed: (HOST:PORT, host seconds)
 
     @property
     def dropped_total(self) -> int:
@@ -174,6 +187,7 @@ class _Counters:
     dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROP_REASONS, 0))
     callback_errors: int = 0
     internal_errors: int = 0
+    refused: tuple[str, float] | None = None
     second: int = 0
     this_second: int = 0
     last_second: int = 0
@@ -283,7 +297,7 @@ class Receiver:
             sessions = list(self._sessions.values())
             return ReceiverStats(c.received, c.accepted, dict(c.dropped), tuple(s.info() for s in sessions),
                                  self._driver, float(c.last_second), c.callback_errors, c.internal_errors,
-                                 PcmStats.total(s.pcm.stats for s in sessions if s.pcm is not None))
+                                 PcmStats.total(s.pcm.stats for s in sessions if s.pcm is not None), c.refused)
 
     @property
     def latency_seconds(self) -> float:
@@ -372,8 +386,9 @@ class Receiver:
             except ValueError:
                 ok = False
             else:
+                ip = ip.ipv4_mapped or ip if isinstance(ip, ipaddress.IPv6Address) else ip  # ::ffff:a.b.c.d
                 if self._allow is None:
-                    ok = ip.is_loopback or ip.is_private or ip.is_link_local
+                    ok = any(ip in net for net in DEFAULT_ALLOWED_NETWORKS)
                 else:
                     ok = ip.is_loopback and self._loopback_bind or any(ip in net for net in self._allow)
         if len(self._allowed_cache) < 4096:
@@ -420,6 +435,8 @@ class Receiver:
                 c.second, c.this_second = second, 0
         host = address[0]
         if not self._allowed(host):
+            with self._lock:
+                c.refused = (format_host_port(host, int(address[1])), arrival_seconds)
             self._drop("not_allowed", arrival_seconds)
             return False
         if self._flooding(host, arrival_seconds):

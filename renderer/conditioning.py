@@ -23,13 +23,13 @@ import math
 import os
 from collections.abc import Mapping as MappingABC, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bridge.errors import InputError
 from bridge.files import write_atomic
+from bridge.inputs import read_text_limited
 from renderer.moment import MACRO_COUNT, Moment
 
 #: Audio and transport sources, each 0..1, in the order of a mapping's weight columns.
@@ -262,10 +262,13 @@ class Mapping:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Mapping:
+        """Read a mapping written by :meth:`save`: a regular JSON file of at most 1 MB (a preset may name any
+        path, and presets get shared: ``/dev/zero`` or a huge file is refused before it is read)."""
+        text = read_text_limited(path, "mapping")
         try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as err:
-            raise InputError(path, f"cannot read mapping: {err}") from None
+            data = json.loads(text)
+        except ValueError as err:
+            raise InputError(path, f"not a mapping: not JSON ({err})") from None
         return cls.from_dict(data, str(path))
 
 

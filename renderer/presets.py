@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.errors import InputError
+from bridge.inputs import read_text_limited
 from renderer.backends.registry import BACKENDS, DEFAULT_BACKEND, backend_class
 from renderer.conditioning import Mapping, SectionPrompts
 
@@ -126,7 +127,10 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
             path = base_dir / path
         if reactivity:
             raise InputError(where, "give either mapping (a fitted file) or [reactivity] tables, not both")
-        mapping = Mapping.load(path)
+        try:
+            mapping = Mapping.load(path)  # a regular JSON file of at most 1 MB (bridge.inputs)
+        except InputError as err:
+            raise InputError(where, f"mapping {err.where}: {err.problem}") from None
     else:
         try:
             mapping = Mapping.from_tables(reactivity, "reactivity")
@@ -222,9 +226,7 @@ def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
     """Read and validate a preset; every problem is an :class:`InputError` naming the file."""
     path = preset_path(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_limited(path, "preset"))
     except tomllib.TOMLDecodeError as err:
         raise InputError(path, f"not valid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(path, f"cannot read: {err}") from None
     return parse_preset(data, str(path), path.parent)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -26,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
     from bridge.features import analyze_file, summarize_bars, summarize_beats
+    from bridge.features.audio_file import MAX_AUDIO_SECONDS
+    from bridge.timeline.sources import check_bar_count
     from bridge.files import atomic_output
     from bridge.outputs import Output, check_outputs
 
@@ -38,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
         for option, given in (("--meter", args.meter is not None), ("--beats", args.beats)):
             if given:
                 raise InputError(option, "needs --bpm or --timeline")
-    if not math.isfinite(args.audio_start):
-        raise InputError("--audio-start", f"must be a number of seconds, got {args.audio_start}")
+    if not -MAX_AUDIO_SECONDS <= args.audio_start <= MAX_AUDIO_SECONDS:  # NaN fails too
+        raise InputError("--audio-start", f"must be within ±{MAX_AUDIO_SECONDS:g} seconds of the song's start "
+                                          f"(the longest audio taken), got {args.audio_start}")
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise InputError("--plot", f"the plot is a PNG picture: name it .png, got {args.plot!r}")
     outputs = [Output.file(option, path) for option, path in (("--json", args.json), ("--plot", args.plot))
@@ -49,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     track = analyze_file(args.audio)  # NaN/inf and absurd samples repaired and reported (bridge.features)
     name = Path(args.audio).name
 
+    if tempo_map is not None:
+        end_seconds = args.audio_start + track.duration_seconds
+        check_bar_count(tempo_map.bar_at(tempo_map.beat_at(end_seconds)), args.timeline or "--bpm")
     bars = summarize_bars(track, tempo_map, audio_start_seconds=args.audio_start) if tempo_map else []
     if args.json:
         data = {"source": str(args.audio), **track.to_json_dict()}

@@ -7,9 +7,6 @@ import json
 import math
 import sys
 
-#: Without --bars, a bar table longer than this is refused (an event absurdly far away).
-MAX_DEFAULT_BARS = 100_000
-
 HELP = "print the tempo map, meters, markers and bar table of a .mid, .als or recording (or a constant --bpm)"
 
 
@@ -94,7 +91,7 @@ def default_last_bar(tempo_map, source, end_beat: float | None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from bridge.errors import InputError
-    from bridge.timeline.sources import load_timeline, timeline_end_beat
+    from bridge.timeline.sources import MAX_BARS, load_timeline, timeline_end_beat
 
     source = args.source
     if args.example:
@@ -103,16 +100,17 @@ def run(args: argparse.Namespace) -> int:
         from bridge.timeline.examples import example_path
 
         source = example_path()
-    if args.bars is not None and args.bars < 1:
-        raise InputError("--bars", f"must be a bar number >= 1, got {args.bars}")
+    if args.bars is not None and not 1 <= args.bars <= MAX_BARS:
+        raise InputError("--bars", f"must be a bar number 1..{MAX_BARS} (the longest table printed), got {args.bars}")
     tempo_map = load_timeline(source, args.bpm, args.meter, ramps=args.ramps)
 
     last_bar = args.bars
     if last_bar is None:
         last_bar = default_last_bar(tempo_map, source, timeline_end_beat(source))
-        if last_bar > MAX_DEFAULT_BARS:
+        if last_bar > MAX_BARS:
             raise InputError(source if source is not None else "timeline",
-                             f"its last event is in bar {last_bar - 8}; pass --bars N for a table that long")
+                             f"its last event is in bar {last_bar - 8}, past the {MAX_BARS} bars a table may have: "
+                             "pass --bars N for the bars you want")
 
     if args.json:
         json.dump(tempo_map.to_dict(last_bar), sys.stdout, ensure_ascii=False, indent=2)

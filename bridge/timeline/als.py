@@ -27,35 +27,104 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable
+from typing import BinaryIO
+
 from bridge.errors import InputError
+from bridge.inputs import MiB, open_limited
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint, check_bpm, check_meter
 
 #: The time of the "initial value" event at the head of every Live automation envelope (beats).
 INITIAL_EVENT_TIME = -63072000.0
 _INITIAL_BELOW = INITIAL_EVENT_TIME / 2  # anything this early is that sentinel
 
+#: The largest XML a Live set may unpack to. Live's own sets are a few MB up to ~100 MB; a gzip
+#: bomb (8 MB of zeros unpacks to 8 GB) stops here, while it is being unpacked.
+MAX_XML_BYTES = 512 * MiB
+#: The deepest element nesting accepted (Live sets nest about 20 levels).
+MAX_XML_DEPTH = 256
+#: The most elements a set may have (a 100 MB set has about 2 million): bounds the parsing time too.
+MAX_XML_ELEMENTS = 10_000_000
+#: The most elements kept from the parts the tempo map is read from (main track, locators).
+MAX_KEPT_ELEMENTS = 1_000_000
+#: The children of ``<LiveSet>`` the tempo map is read from; everything else (tracks, clips,
+#: devices) streams past the parser without being kept.
+KEPT_PARTS = frozenset({"MainTrack", "MasterTrack", "Locators"})
+
+
+class _TempoParts:
+    """An ElementTree parser target that keeps only ``<Ableton><LiveSet>`` and its :data:`KEPT_PARTS`,
+    so memory does not grow with the size of the set; too deep or too many kept elements are an InputError."""
+
+    def __init__(self, where: str | os.PathLike[str]) -> None:
+        self.where = where
+        self.builder = ET.TreeBuilder()
+        self.path: list[str] = []
+        self.kept = 0
+        self.seen = 0
+
+    def _keeping(self) -> bool:
+        return len(self.path) <= 2 or self.path[2] in KEPT_PARTS
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.path.append(tag)
+        self.seen += 1
+        if len(self.path) > MAX_XML_DEPTH or self.seen > MAX_XML_ELEMENTS:
+            raise InputError(self.where, f"XML nested deeper than {MAX_XML_DEPTH} levels or with more than "
+                                         f"{MAX_XML_ELEMENTS} elements: not a Live set")
+        if self._keeping():
+            self.kept += 1
+            if self.kept > MAX_KEPT_ELEMENTS:
+                raise InputError(self.where, f"more than {MAX_KEPT_ELEMENTS} elements in its main track and "
+                                             "locators: not a Live set")
+            self.builder.start(tag, attrs)
+
+    def end(self, tag: str) -> None:
+        if self._keeping():
+            self.builder.end(tag)
+        self.path.pop()
+
+    def data(self, text: str) -> None:
+        if self._keeping():
+            self.builder.data(text)
+
+    def close(self) -> ET.Element:
+        return self.builder.close()
+
+
 def read_live_set(path: str | os.PathLike[str]) -> ET.Element:
-    """The parsed root ``<Ableton>`` element of the set at ``path``; every failure is an :class:`InputError`."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except OSError as err:
-        raise InputError(path, f"cannot read ({err.strerror or err})") from None
-    if not data.startswith(b"\x1f\x8b"):
-        raise InputError(path, "not an Ableton Live set (not gzip-compressed)")
-    try:
-        xml = gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as err:
-        raise InputError(path, f"truncated or corrupt Ableton Live set ({err or type(err).__name__})") from None
-    try:
-        root = ET.fromstring(xml)
-    except (ET.ParseError, LookupError, ValueError) as err:  # LookupError: an unknown declared encoding
-        raise InputError(path, f"Ableton Live set holds broken XML ({err})") from None
+    """The parsed root ``<Ableton>`` element of the set at ``path`` (only the parts the tempo map is read
+    from); every failure is an :class:`InputError`. Bounded: the file is at most 64 MB, its XML at most
+    :data:`MAX_XML_BYTES` and :data:`MAX_XML_DEPTH` deep, unpacked and parsed piece by piece."""
+    with open_limited(path, "live set") as raw:
+        if raw.read(2) != b"\x1f\x8b":
+            raise InputError(path, "not an Ableton Live set (not gzip-compressed)")
+        raw.seek(0)
+        try:
+            root = _parse_gzipped_xml(raw, path)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise InputError(path, f"truncated or corrupt Ableton Live set ({err or type(err).__name__})") from None
+        except (ET.ParseError, LookupError, ValueError) as err:  # LookupError: an unknown declared encoding
+            if isinstance(err, InputError):
+                raise
+            raise InputError(path, f"Ableton Live set holds broken XML ({err})") from None
+        except OSError as err:
+            raise InputError(path, f"cannot read ({err.strerror or err})") from None
     if root.tag != "Ableton" or root.find("LiveSet") is None:
         raise InputError(path, f"not an Ableton Live set (root element <{root.tag}>, no <LiveSet>)")
     return root
+
+
+def _parse_gzipped_xml(raw: BinaryIO, where: str | os.PathLike[str]) -> ET.Element:
+    parser = ET.XMLParser(target=_TempoParts(where))
+    unpacked = 0
+    with gzip.GzipFile(fileobj=raw) as xml:
+        while chunk := xml.read(1 * MiB):
+            unpacked += len(chunk)
+            if unpacked > MAX_XML_BYTES:
+                raise InputError(where, f"unpacks to more than {MAX_XML_BYTES // MiB} MB of XML: not a Live set "
+                                        "(a Live set is at most ~100 MB unpacked)")
+            parser.feed(chunk)
+    return parser.close()
 
 
 def _number(element: ET.Element, attribute: str, where: str | os.PathLike[str], what: str) -> float:

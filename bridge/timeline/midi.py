@@ -14,6 +14,7 @@ import os
 from fractions import Fraction
 
 from bridge.errors import InputError
+from bridge.inputs import check_regular_file
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint, check_meter
 
 SMF_DEFAULT_BPM = 120.0
@@ -46,6 +47,7 @@ def read_midi_file(path: str | os.PathLike[str]):
     """Open ``path`` with mido, turning every parse failure into an :class:`InputError`."""
     import mido
 
+    check_regular_file(path, "midi")  # mido holds every event as an object: a few MB is a whole song
     try:
         return mido.MidiFile(os.fspath(path))
     except FileNotFoundError:

@@ -37,6 +37,7 @@ import numpy as np
 
 from bridge.errors import InputError
 from bridge.files import created_folder, staged_set
+from bridge.timeline.sources import check_bar_count
 from bridge.timeline.tempo_map import Bar, TempoMap
 from renderer.export.audio import AudioClip, read_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
@@ -80,8 +81,17 @@ class ExportPlan:
         return FramePosition.of(moment_at(self.tempo_map, None, self.song_seconds(frame)), frame)
 
 
-def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bars: BarRange = BarRange()) -> ExportPlan:
-    """Plan an export of ``bars`` whose audio (starting at the first of them) lasts ``audio_seconds``."""
+#: The most bars an export makes (one keyframe image each): 10,000 bars is 5.5 hours at 120 BPM in 4/4.
+MAX_EXPORT_BARS = 10_000
+#: The most frames an export renders (each is also a checkpoint PNG): an hour at 120 fps.
+MAX_EXPORT_FRAMES = 432_000
+
+
+def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bars: BarRange = BarRange(),
+                where: str = "timeline") -> ExportPlan:
+    """Plan an export of ``bars`` whose audio (starting at the first of them) lasts ``audio_seconds``;
+    InputError naming ``where`` (the timeline's source) beyond :data:`MAX_EXPORT_BARS` bars, or naming
+    ``--fps`` beyond :data:`MAX_EXPORT_FRAMES` frames."""
     start_seconds = tempo_map.bar_start_seconds(bars.first)
     duration = Fraction(audio_seconds)
     if bars.last is not None:
@@ -89,6 +99,11 @@ def plan_export(tempo_map: TempoMap, audio_seconds: Fraction, fps: Fraction, bar
         duration = min(duration, end)
     if duration <= 0:
         raise InputError("AUDIO", "no audio to export")
+    check_bar_count(tempo_map.bar_at(tempo_map.beat_at(start_seconds + float(duration))), where, bars.first,
+                    MAX_EXPORT_BARS)
+    if frame_count(duration, fps) > MAX_EXPORT_FRAMES:
+        raise InputError("--fps", f"{frame_count(duration, fps)} frames: at most {MAX_EXPORT_FRAMES} are rendered "
+                                  "(export a lower --fps, or a range with --bars)")
     rows = []
     number = bars.first
     while True:
@@ -235,7 +250,8 @@ def prepare_export(request: ExportRequest, renderer: Any = None, features: Any =
     skip = Fraction(request.tempo_map.bar_start_seconds(request.bars.first)) - Fraction(audio_start)
     if skip >= audio.duration_seconds:
         raise InputError(request.audio, f"the audio ends before bar {request.bars.first}")
-    plan = plan_export(request.tempo_map, audio.duration_seconds - skip, request.fps, request.bars)
+    plan = plan_export(request.tempo_map, audio.duration_seconds - skip, request.fps, request.bars,
+                       request.timeline_source or "timeline")
     if features is None:
         features = analyze_audio(audio, request.audio)
     renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import InputError
+from bridge.files import recover_set
+from bridge.inputs import read_text_limited
 from bridge.timeline.tempo_map import TempoMap
 from renderer.export.timing import fps_label, parse_fps
 
@@ -157,12 +159,13 @@ def read_keyframes(path: str | os.PathLike[str]) -> KeyframeSheet:
     """Read a ``keyframes.json`` (written by :mod:`renderer.export.keyframe_formats.json_file`)."""
     path = Path(path)
     if path.is_dir():
+        recover_set(path)  # an export into that folder that a crash cut mid-swap is finished first
         path = path / JSON_NAME
+    else:
+        recover_set(path.parent)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "no such keyframes file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = json.loads(read_text_limited(path, "keyframes"))
+    except json.JSONDecodeError as err:
         raise InputError(path, f"not readable JSON ({err})") from None
     if not isinstance(data, dict) or data.get("format") != "barlight-keyframes":
         raise InputError(path, "not a Barlight keyframes file (no \"format\": \"barlight-keyframes\")")

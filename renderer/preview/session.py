@@ -175,7 +175,7 @@ class PreviewSession:
         self.display = DisplayClock(self.period_seconds, now, latency)
         snapshot = self.receiver.snapshot()
         stats = self.receiver.stats()
-        self.status = preview_status(snapshot, stats.sessions, now, self.listen)
+        self.status = preview_status(snapshot, stats.sessions, now, self.listen, stats.refused)
         hold = self.frozen or self.status.state == LOST
         self.worker.frozen = hold
         frame = None if hold else self.buffer.take(now, self.period_seconds, snapshot)

@@ -1,8 +1,9 @@
 """What the preview tells the user about its sender, as a pure function of what the receiver knows.
 
-States: ``waiting`` (no sender yet: says how to start one), ``playing``, ``stopped`` (idles
-gently), ``lost`` (the sender went silent or said bye: the last frame is held). A sender that
-comes back — the same one or a new one — is simply ``playing`` again.
+States: ``waiting`` (no sender yet: says how to start one), ``refusing`` (no sender yet, but one
+is sending from an address ``--allow`` does not let in: says which, and how to let it in),
+``playing``, ``stopped`` (idles gently), ``lost`` (the sender went silent or said bye: the last
+frame is held). A sender that comes back — the same one or a new one — is simply ``playing`` again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bridge.clock import TransportSnapshot
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 from bridge.receiver import SessionInfo
 
-WAITING, PLAYING, STOPPED, LOST = "waiting", "playing", "stopped", "lost"
+WAITING, REFUSING, PLAYING, STOPPED, LOST = "waiting", "refusing", "playing", "stopped", "lost"
 #: Silence after which a playing sender counts as lost (it sends transport ~50 times a second), seconds.
 LOST_PLAYING_SECONDS = 1.0
 #: Silence after which a stopped sender counts as lost (it says hello every 2 s), seconds.
@@ -45,11 +46,17 @@ def start_hint(host: str, port: int) -> tuple[str, ...]:
 
 
 def preview_status(snapshot: TransportSnapshot, sessions: Sequence[SessionInfo], now_seconds: float,
-                   listen: tuple[str, int]) -> PreviewStatus:
-    """The state of the preview at ``now_seconds`` (host), given the receiver's snapshot and sessions. Pure."""
+                   listen: tuple[str, int], refused: tuple[str, float] | None = None) -> PreviewStatus:
+    """The state of the preview at ``now_seconds`` (host), given the receiver's snapshot and sessions and the
+    last sender it refused (``ReceiverStats.refused``: ``HOST:PORT`` and when). Pure."""
     driver = next((s for s in sessions if s.session_id == snapshot.session_id), None)
     if driver is None:
         driver = max(sessions, key=lambda s: s.last_seen_seconds, default=None)
+    if driver is None and refused is not None and now_seconds - refused[1] <= LOST_STOPPED_SECONDS:
+        return PreviewStatus(REFUSING, f"Refusing {refused[0]}: not allowed to send here",
+                             ("Only loopback, private and link-local senders, or those given with --allow, may send.",
+                              f"To let it in: barlight preview --listen {listen[0]}:{listen[1]} "
+                              f"--allow {refused[0].rsplit(':', 1)[0].strip('[]')}"), refused[0])
     if driver is None:
         return PreviewStatus(WAITING, f"Waiting for a sender on {listen[0]}:{listen[1]}", start_hint(*listen))
     sender = f"{driver.source or 'sender'} {driver.address}"

@@ -32,7 +32,7 @@ from bridge.errors import BarlightError
 from bridge.files import atomic_output
 from renderer.preview.hud import Hud, Meter
 from renderer.preview.session import PreviewSession
-from renderer.preview.status import STOPPED, WAITING, PreviewStatus
+from renderer.preview.status import REFUSING, STOPPED, WAITING, PreviewStatus
 from renderer.sinks import open_sink
 
 #: Range of the latency offset slider, in milliseconds.
@@ -223,7 +223,7 @@ class PreviewWindow(QWidget):
         self.view.status = status if status.headline else None
         idle = status.state == STOPPED and self.view.image is not None
         self.view.idle_dim = 0.25 + 0.1 * math.sin(now * 1.5) if idle else 0.0  # idles gently: a slow breath
-        if self.view.hud_visible or tick.status.state == WAITING:
+        if self.view.hud_visible or tick.status.state in (WAITING, REFUSING):
             self.view.hud = self.session.hud(now, self.note if now < self._note_until else "")
         self.view.update()
         self.tick_seconds.append(time.thread_time() - started)

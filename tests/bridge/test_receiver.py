@@ -99,6 +99,20 @@ def test_non_loopback_bind_without_allow_takes_only_local_networks():
     assert rx.stats().dropped["not_allowed"] == 1
 
 
+def test_the_default_networks_are_exactly_the_documented_ones():
+    rx = Receiver(host="0.0.0.0", port=0)
+    datagram = encode(AudioMessage(0.0, 0.0, (0.0,) * 8))
+    documented = ["127.0.0.9", "::1", "10.1.2.3", "172.31.255.1", "192.168.0.1", "fd00::1", "169.254.9.9", "fe80::1",
+                  "::ffff:192.168.1.2"]  # an IPv4 sender seen through a dual-stack socket
+    # Python's is_private also takes these; the docs do not, so neither does the receiver
+    undocumented = ["192.0.2.1", "198.51.100.1", "203.0.113.1", "198.18.0.1", "100.64.0.1", "240.0.0.1",
+                    "0.0.0.1", "2001:db8::1", "172.32.0.1", "::ffff:8.8.8.8"]
+    assert all(rx.handle_datagram(datagram, (ip, 9000), 1.0) for ip in documented)
+    assert not any(rx.handle_datagram(datagram, (ip, 9000), 2.0) for ip in undocumented)
+    assert rx.stats().dropped["not_allowed"] == len(undocumented)
+    assert rx.stats().refused == ("[::ffff:8.8.8.8]:9000", 2.0)  # the last one refused, for the preview to name
+
+
 def test_allow_list_restricts_senders():
     rx = Receiver(host="0.0.0.0", port=0, allow=parse_allow("10.0.0.5, 172.16.0.0/24"))
     datagram = encode(AudioMessage(0.0, 0.0, (0.0,) * 8))

@@ -104,7 +104,7 @@ def test_cli_refuses_options_it_cannot_honour_before_analysing(tmp_path, signals
     sf.write(path, signals.tone(440.0, 0.5, SR), SR)
     cases = [
         (["--beats", "--json", str(tmp_path / "x.json")], "--beats: needs --bpm or --timeline"),
-        (["--bpm", "120", "--audio-start", "nan"], "--audio-start: must be a number of seconds"),
+        (["--bpm", "120", "--audio-start", "nan"], "--audio-start: must be within ±3600 seconds"),
         (["--plot", str(tmp_path / "song.jpg")], "--plot: the plot is a PNG picture: name it .png"),
     ]
     for extra, problem in cases:

@@ -46,3 +46,14 @@ def test_a_sender_that_said_bye_is_lost_until_another_plays():
 def test_connected_before_any_transport_is_not_waiting():
     status = preview_status(TransportSnapshot(session_id=None), [session(3.0)], 3.1, LISTEN)
     assert status.state == STOPPED and "transport" in status.headline
+
+
+def test_a_sender_refused_by_the_allow_list_is_named_not_waited_for():
+    from renderer.preview.status import REFUSING
+
+    status = preview_status(TransportSnapshot(), (), 5.0, ("0.0.0.0", 9420), refused=("203.0.113.7:50000", 4.5))
+    assert status.state == REFUSING and "203.0.113.7:50000" in status.headline and "waiting" not in status.headline.lower()
+    assert any("--allow 203.0.113.7" in line for line in status.detail)
+    # long after the last refused datagram it is waiting again; a sender that is let in plays
+    assert preview_status(TransportSnapshot(), (), 60.0, LISTEN, refused=("203.0.113.7:1", 4.5)).state == WAITING
+    assert preview_status(snap(True), [session(10.0)], 10.2, LISTEN, refused=("203.0.113.7:1", 10.0)).state == PLAYING

@@ -119,7 +119,8 @@ def _bad_inputs(tmp_path, write_als):
         (["--bpm", "120", "--meter", "4/3"], "--meter", "power of two"),
         (["--bpm", "120", "--meter", "four"], "--meter", "4/4"),
         ([], "timeline", "no tempo"),
-        (["--example", "--bars", "0"], "--bars", ">= 1"),
+        (["--example", "--bars", "0"], "--bars", "1..100000"),
+        (["--example", "--bars", "100001"], "--bars", "1..100000"),
         (["--example", str(garbage)], "--example", "not both"),
     ]
 

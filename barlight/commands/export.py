@@ -97,9 +97,9 @@ def resolve_request(args: argparse.Namespace, say=print):
         tempo_map, timeline_source = _timeline(args, audio, session, say)
         request = ExportRequest(audio=audio, tempo_map=tempo_map, timeline_source=timeline_source,
                                 bars=bars, audio_from_bar_1=args.full_bounce, **given)
+    check_preset(request.preset, request.backend)
     if not request.audio.is_file():
         raise InputError(request.audio, "no such audio file")
-    check_preset(request.preset, request.backend)
     return request
 
 

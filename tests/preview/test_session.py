@@ -61,3 +61,26 @@ def test_sinks_get_the_frames_shown_each_in_step_with_its_display(tiny_renderer,
     assert monitor.positions == projector.positions[:len(monitor.positions)]
     for (seen, _, _), (later, _, _) in zip(projector.received, monitor.received):
         assert later - seen >= 0.04 - 0.5 * session.period_seconds - 1e-9  # held back by the difference
+
+
+def test_a_sender_the_allow_list_refuses_is_named_instead_of_waiting(tiny_renderer):
+    import socket
+
+    from bridge.protocol.encode import encode
+    from bridge.protocol.messages import HelloMessage
+    from renderer.preview.status import REFUSING, WAITING
+
+    session = PreviewSession(tiny_renderer, PreviewOptions(listen=("0.0.0.0", 0), allow=("10.9.9.9",),
+                                                           record=False)).start()
+    try:
+        assert session.tick().status.state == WAITING
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(encode(HelloMessage("file", "1", "s")), ("127.0.0.1", session.listen[1]))
+            deadline = time.monotonic() + 5.0
+            while session.receiver.stats().dropped["not_allowed"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        status = session.tick().status
+        assert status.state == REFUSING and status.headline.startswith("Refusing 127.0.0.1:")
+        assert "--allow 127.0.0.1" in " ".join(status.detail)
+    finally:
+        session.stop()

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import typing
 import warnings
 from collections.abc import Sequence
 
@@ -37,7 +38,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits with status 2 on usage errors already; keep its one-line style."""
+    """argparse exits with status 2 on usage errors already; make its message one line like every other
+    error (``barlight CMD: error: argument --x: ...``), pointing at ``--help`` instead of printing the usage."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

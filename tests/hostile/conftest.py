@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.hostile.harness import assert_sane, run_cli
+from tests.hostile.harness import Zygote, assert_sane
 
 RATE = 22050
 SECONDS = 4.0  # two bars of 4/4 at 120 BPM
@@ -99,7 +99,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def library(tmp_path_factory, tiny_model) -> Path:
+def library(tmp_path_factory, tiny_model, zygote) -> Path:
     """The user's files, once: song.wav/.mid/.als, a session recording, a preset with its mapping, and an
     earlier export of song.wav in ``earlier/`` (real, through the CLI)."""
     from renderer.conditioning import Mapping
@@ -112,8 +112,8 @@ def library(tmp_path_factory, tiny_model) -> Path:
     write_jsonl(folder / "session.jsonl", recording_lines())
     (folder / "preset.toml").write_text(PRESET, encoding="utf-8")
     Mapping.from_tables({}, "reactivity").save(folder / "mapping.json")
-    run = run_cli("export", "song.wav", "--timeline", "song.mid", "--out", "earlier", "--model", str(tiny_model),
-                  *TINY_EXPORT, cwd=folder)
+    run = zygote.cli("export", "song.wav", "--timeline", "song.mid", "--out", "earlier", "--model", str(tiny_model),
+                     *TINY_EXPORT, cwd=folder)
     assert_sane(run)
     assert run.returncode == 0, run.stderr
     return folder
@@ -123,3 +123,11 @@ def library(tmp_path_factory, tiny_model) -> Path:
 def home(library, tmp_path) -> Path:
     """A fresh copy of the user's folder for one case."""
     return Path(shutil.copytree(library, tmp_path / "home", symlinks=True))
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    """One pre-imported CLI for the whole session (tests/hostile/zygote.py)."""
+    forked = Zygote()
+    yield forked
+    forked.close()

@@ -14,6 +14,7 @@ child's peak resident memory. The checks:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import resource
 import subprocess
@@ -74,6 +75,36 @@ def run_cli(*argv: str, cwd: Path, timeout: float = 180.0, env: dict[str, str] |
         err.seek(0)
         return Run(tuple(argv), process.returncode, out.read().decode("utf-8", "replace"),
                    err.read().decode("utf-8", "replace"), usage.ru_maxrss / 1024.0, seconds)
+
+
+class Zygote:
+    """The pre-imported CLI of tests/hostile/zygote.py: one forked run per call, started in milliseconds
+    instead of seconds. Its memory figure counts the zygote's libraries too (an upper bound)."""
+
+    def __init__(self) -> None:
+        env = {"PYTHONPATH": str(REPO), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "QT_QPA_PLATFORM": "offscreen"}
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.hostile.zygote"], cwd=REPO, env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert json.loads(self.process.stdout.readline()) == {"ready": True}
+
+    def run(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None, kill_after: float | None = None,
+            kill_at_step: int | None = None, timeout: float = 300.0) -> dict:
+        """The zygote's answer for one run (see tests/hostile/zygote.py)."""
+        request = {"argv": list(argv), "cwd": str(cwd), "env": env or {}, "kill_after": kill_after,
+                   "kill_at_step": kill_at_step, "timeout": timeout}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def cli(self, *argv: str, cwd: Path, timeout: float = 180.0) -> Run:
+        """``barlight *argv`` in ``cwd``, forked, as a :class:`Run`."""
+        answer = self.run(list(argv), cwd, env={"BARLIGHT_SESSIONS": str(cwd / "sessions")}, timeout=timeout)
+        return Run(tuple(argv), answer["returncode"], answer["stdout"], answer["stderr"], answer["peak_rss_mb"],
+                   answer["seconds"])
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def snapshot(folder: Path) -> dict[str, str]:

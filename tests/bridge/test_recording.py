@@ -184,3 +184,20 @@ def test_session_path_finds_recordings_by_name(tmp_path, monkeypatch):
     assert session_path("latest") == path
     with pytest.raises(InputError, match="no such session"):
         session_path("nope")
+
+
+def test_latest_offers_a_crashed_part_but_not_one_being_recorded(tmp_path, monkeypatch):
+    monkeypatch.setenv("BARLIGHT_SESSIONS", str(tmp_path))
+    done = new_session_path()
+    Recorder(done).close()
+    live = Recorder(tmp_path / "live.jsonl")
+    try:
+        os.utime(live.part_path, (time.time() + 10, time.time() + 10))
+        assert session_path("latest") == done  # the newest part file is locked by its live recorder
+    finally:
+        live.close()
+    crashed = tmp_path / "crashed.jsonl.part"
+    crashed.write_bytes(done.read_bytes().rsplit(b"\n", 2)[0] + b"\n")  # no footer: a recorder that died
+    os.utime(crashed, (time.time() + 20, time.time() + 20))
+    assert session_path("latest") == crashed
+    assert not read_recording(crashed).complete

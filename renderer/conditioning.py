@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import InputError
+from bridge.features.reduced import estimated_onsets
 from bridge.files import write_atomic
 from bridge.inputs import read_text_limited
 from renderer.moment import MACRO_COUNT, Moment
@@ -69,9 +70,6 @@ ENERGY_DB_RANGE = (-60.0, 0.0)
 CENTROID_HZ_RANGE = (150.0, 6000.0)
 #: Onset strength (spectral flux, dB) at which the onset pulse reaches full height.
 ONSET_FULL_DB = 8.0
-#: Without measured onsets (a DAW sender's frames), a rise of the band levels by this many dB
-#: (mean over the 8 bands, frame to frame) is taken as an onset.
-ESTIMATED_ONSET_DB = 3.0
 
 
 def _unit(value: float, lo: float, hi: float) -> float:
@@ -86,19 +84,6 @@ def _column(track: Any, name: str) -> np.ndarray | None:
     return column if column.ndim == 1 else None
 
 
-def estimated_onsets(bands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(onset flags, strength in dB)`` estimated from band levels (n, 8) for feeds without onsets.
-
-    Strength is the mean positive frame-to-frame rise of the band levels in dB (a band-resolution
-    spectral flux); an onset is where it first climbs above :data:`ESTIMATED_ONSET_DB`. Causal.
-    """
-    levels = 20.0 * np.log10(np.maximum(np.nan_to_num(np.asarray(bands, np.float64), nan=0.0), 1e-5))
-    rise = np.maximum(np.diff(levels, axis=0, prepend=levels[:1]), 0.0).mean(axis=1)
-    above = rise > ESTIMATED_ONSET_DB
-    onset = above & ~np.concatenate([[False], above[:-1]])
-    return onset, rise
-
-
 def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float = 0.5) -> dict[str, float]:
     """The named sources (see :data:`SOURCES`) of ``moment``, each 0..1.
 
@@ -106,7 +91,8 @@ def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float =
     (age and smoothing in beats at the moment's tempo), so a passage that holds steady gives
     steady sources. ``onset`` is ``exp(-age / pulse_beats)`` of the most recent onset, scaled
     by its strength (full at :data:`ONSET_FULL_DB` of spectral flux). A feed without onsets
-    (a DAW sender) gets them estimated from its band levels (:func:`estimated_onsets`); other
+    (a sender without PCM) gets them estimated from its band levels
+(:func:`bridge.features.reduced.estimated_onsets`); other
     columns a feed lacks (pitch, harmonic ratio) give 0.
     """
     beat_seconds = moment.beat_seconds

@@ -4,6 +4,8 @@
 - :mod:`bridge.features.frame` — :class:`FeatureFrame`, one hop; ``from_daw_audio`` for OSC feeds
 - :mod:`bridge.features.track` — :class:`FeatureTrack`, columnar features of a signal
 - :mod:`bridge.features.extractor` — :class:`FeatureExtractor`: ``process``/``flush`` (streaming), ``analyze`` (whole)
+- :mod:`bridge.features.stream` — :class:`~bridge.features.stream.StreamFeatures`: the extractor fed by live ``/daw/pcm``
+- :mod:`bridge.features.reduced` — the reduced frame of a sender without PCM (``/daw/audio``) and how it is filled in
 - :mod:`bridge.features.spectral`, :mod:`~bridge.features.onsets`, :mod:`~bridge.features.hpss` — the pure functions
 - :mod:`bridge.features.audio_file` — :func:`analyze_file`
 - :mod:`bridge.features.summary` — per-bar / per-beat summaries with a TempoMap

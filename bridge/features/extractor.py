@@ -71,7 +71,8 @@ class FeatureExtractor:
     """Audio features of one signal at ``sample_rate`` Hz, streamed or whole.
 
     ``process(block)`` takes blocks of any length (1 sample or a whole file; 1-D or
-    ``(samples, channels)``) and returns the frames that became final; ``flush()`` ends
+    ``(samples, channels)``) and returns the frames that became final (``process_track``: the
+    same as a columnar :class:`FeatureTrack`, cheaper for a live stream); ``flush()`` ends
     the stream (pads with silence) and returns the rest; ``reset()`` starts a new one.
     ``analyze(samples)`` runs one whole signal and returns a :class:`FeatureTrack`
     without touching the stream.
@@ -132,9 +133,13 @@ class FeatureExtractor:
 
     def process(self, block: np.ndarray) -> list[FeatureFrame]:
         """Feed the next samples; return the frames that became final (possibly none)."""
+        return self.process_track(block).frames()
+
+    def process_track(self, block: np.ndarray) -> FeatureTrack:
+        """Feed the next samples; return the frames that became final as a track (possibly empty)."""
         if self._state.finished:
             raise RuntimeError("stream already flushed; call reset() to start a new one")
-        return self._to_track(self._advance(self._state, block, final=False)).frames()
+        return self._to_track(self._advance(self._state, block, final=False))
 
     def flush(self) -> list[FeatureFrame]:
         """End the stream: pad with silence, return the remaining frames (through sample ``n - 1``)."""

@@ -137,6 +137,11 @@ class FeatureTrack:
         changes = {name: column[start:stop] for name, column in self.columns().items()}
         return dataclasses.replace(self, **changes)
 
+    def take(self, rows: np.ndarray) -> FeatureTrack:
+        """The frames ``rows`` selects (a boolean mask or indices, in order) as a track (copies)."""
+        changes = {name: column[rows] for name, column in self.columns().items()}
+        return dataclasses.replace(self, **changes)
+
     def window(self, seconds: float, before_seconds: float = 0.0, after_seconds: float = 0.0) -> FeatureTrack:
         """The frames whose centres lie in ``[seconds - before_seconds, seconds + after_seconds]``.
 

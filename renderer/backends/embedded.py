@@ -23,31 +23,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bridge.errors import InputError
+from bridge.features.reduced import filled as _filled
 from renderer.backends.base import Backend, BackendConfig, BackendRequest
 
 #: img2img needs ``steps * strength >= 1``: strength is floored so steps stay at most this.
 MAX_IMG2IMG_STEPS = 4
 _RANDOM_INITS = ("tiny", "default")
-
-
-def _filled(track: Any) -> Any:
-    """``track`` with the columns a DAW feed lacks filled in: a flat mel at the rms level, onsets
-    estimated from the band levels, no chroma — so the model still sees loudness, brightness,
-    onset density and phase."""
-    changes: dict[str, Any] = {}
-    n = len(track)
-    if getattr(track, "mel", None) is None:
-        from renderer.embedded.context import N_MELS
-
-        changes["mel"] = np.repeat(np.asarray(track.rms_db, np.float32)[:, None], N_MELS, axis=1)
-    if getattr(track, "onset", None) is None:
-        from renderer.conditioning import estimated_onsets
-
-        bands = getattr(track, "bands", None)
-        changes["onset"] = estimated_onsets(bands)[0] if bands is not None else np.zeros(n, bool)
-    if getattr(track, "chroma", None) is None:
-        changes["chroma"] = np.zeros((n, 12), np.float32)
-    return dataclasses.replace(track, **changes) if changes else track
 
 
 @dataclass(frozen=True, kw_only=True)

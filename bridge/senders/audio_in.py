@@ -1,10 +1,12 @@
-"""Live audio in: a sound-card input (a loopback carrying the DAW's master) -> ``/daw/audio`` values.
+"""Live audio in: a sound-card input (a loopback carrying the DAW's master) -> ``/daw/audio`` and ``/daw/pcm``.
 
 :class:`AudioInput` opens the device with sounddevice (imported on first use; the
-``audio-in`` extra), queues the blocks its callback hands over, and :meth:`AudioInput.frames`
+``audio-in`` extra), queues the blocks its callback hands over, and :meth:`AudioInput.heard`
 runs them through the shared :class:`~bridge.features.FeatureExtractor` on the caller's
-thread. :func:`levels_of` turns a frame into ``/daw/audio``; :class:`AudioInSource` is the
-position source of ``barlight send audio`` (audio alone, optionally a free-running beat).
+thread and packs them as ``/daw/pcm`` (:mod:`bridge.senders.pcm_out`; a block the queue had to
+drop leaves a gap in the numbering). :func:`levels_of` turns a frame into ``/daw/audio``;
+:class:`AudioInSource` is the position source of ``barlight send audio`` (audio alone,
+optionally a free-running beat).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from bridge.errors import BarlightError
 from bridge.protocol.messages import AudioMessage
+from bridge.senders.pcm_out import PcmOut
 from bridge.senders.ports import match_name
 from bridge.senders.runtime import NOTHING_HEARD, Heard, PositionSource, Reading, transport_on
 
@@ -57,9 +60,8 @@ def levels_of(frame: Any) -> AudioMessage:
 
 
 def heard_from(audio: AudioInput | None) -> Heard:
-    """The levels of the newest frame ``audio`` captured since the last call (nothing without one)."""
-    frames = audio.frames() if audio is not None else []
-    return Heard(levels_of(frames[-1])) if frames else NOTHING_HEARD
+    """What ``audio`` captured since the last call (nothing without an input)."""
+    return audio.heard() if audio is not None else NOTHING_HEARD
 
 
 class AudioInput:
@@ -80,30 +82,45 @@ class AudioInput:
         self.extractor = FeatureExtractor(self.sample_rate)
         _ = self.extractor.banks  # build filter banks now, not on the first block
         self.dropped = 0
-        self._blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=256)
+        self.pcm = PcmOut(self.sample_rate)
+        self._captured = 0  # samples the callback was handed (written by the callback thread only)
+        self._blocks: queue.Queue[tuple[int, np.ndarray]] = queue.Queue(maxsize=256)
         factory = stream_factory or _sounddevice().InputStream
         self._stream = factory(device=device, samplerate=self.sample_rate, channels=channels,
                                blocksize=max(1, round(block_seconds * self.sample_rate)), callback=self._callback)
 
     def _callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        first, self._captured = self._captured, self._captured + len(indata)
         try:
-            self._blocks.put_nowait(np.array(indata, dtype=np.float32, copy=True))
+            self._blocks.put_nowait((first, np.array(indata, dtype=np.float32, copy=True)))
         except queue.Full:
             self.dropped += 1
 
     def start(self) -> None:
         self._stream.start()
 
-    def frames(self) -> list[Any]:
-        """FeatureFrames completed by the blocks captured since the last call."""
-        out: list[Any] = []
+    def heard(self) -> Heard:
+        """The levels of the newest frame completed by the blocks captured since the last call, and those
+        blocks as ``/daw/pcm``."""
+        frames: list[Any] = []
+        runs: list[tuple[int, list[np.ndarray]]] = []  # consecutive blocks, sent together
         while True:
             try:
-                block = self._blocks.get_nowait()
+                first, block = self._blocks.get_nowait()
             except queue.Empty:
-                return out
-            out.extend(self.extractor.process(block))  # NaN/inf and absurd samples repaired there
+                break
+            block = self.extractor.sample_check.clean(block)  # NaN/inf and absurd samples repaired once
             self.extractor.sample_check.warn("audio input")
+            frames.extend(self.extractor.process(block))
+            if runs and runs[-1][0] + sum(len(b) for b in runs[-1][1]) == first:
+                runs[-1][1].append(block)
+            else:
+                runs.append((first, [block]))
+        pcm: list[Any] = []
+        for first, blocks in runs:
+            self.pcm.skip(first - self.pcm.next_sample)  # blocks the full queue dropped
+            pcm.extend(self.pcm.messages(np.concatenate(blocks)))
+        return Heard(levels_of(frames[-1]) if frames else None, tuple(pcm))
 
     def close(self) -> None:
         self._stream.close()

@@ -1,10 +1,11 @@
-"""Play an audio file in real time and stream protocol v1 exactly as a DAW would.
+"""Play an audio file in real time and stream protocol v1.1 exactly as a DAW would.
 
 The file's first sample is song second 0 (beat 0) on the given TempoMap. :class:`FileSource`
 is the position source for :class:`~bridge.senders.runtime.SenderRuntime`: each step reads the
-transport at the playhead, then the ``/daw/audio`` levels of the audio played since the last
-step (from the shared :class:`bridge.features.FeatureExtractor`); ``/daw/markers`` and
-``/daw/loop`` go with every hello. The playback *is* the transport: it is sent stopped at the
+transport at the playhead, then what was played since the last step: the ``/daw/audio`` levels
+(from the shared :class:`bridge.features.FeatureExtractor`) and the audio itself as ``/daw/pcm``
+(mono, at the file's rate, numbered by the file's sample position: :mod:`bridge.senders.pcm_out`);
+``/daw/markers`` and ``/daw/loop`` go with every hello. The playback *is* the transport: it is sent stopped at the
 start bar before play and stopped again at the end. With ``play=True`` the audio is also
 played through the default output device (the optional ``sounddevice`` package).
 """
@@ -21,6 +22,7 @@ import numpy as np
 
 from bridge.errors import InputError
 from bridge.protocol.messages import AudioMessage, LoopMessage, MarkersMessage, Message, TransportMessage
+from bridge.senders.pcm_out import PcmOut
 from bridge.senders.runtime import Heard, PositionSource, Reading, transport_on
 from bridge.timeline.tempo_map import TempoMap
 
@@ -111,6 +113,7 @@ class FileSource(PositionSource):
             self._player = _Player(samples, self.sample_rate)
         self._position = int(round(self.start_seconds * self.sample_rate))
         self._audio.seek(self._position)
+        self._pcm = PcmOut(self.sample_rate, first_sample=self._position)
         self._origin: float | None = None
         self._levels = SILENCE
         self.song_seconds = self.start_seconds
@@ -133,17 +136,21 @@ class FileSource(PositionSource):
         return Reading(transport_at(self.tempo_map, min(self.song_seconds, self.duration_seconds)))
 
     def heard(self) -> Heard:
-        """The levels of the samples up to the playhead not analysed yet (the last ones while none are new)."""
+        """The levels of the samples up to the playhead not analysed yet (the last ones while none are new),
+        and those samples as ``/daw/pcm``."""
         target = min(int(self.song_seconds * self.sample_rate), self._audio.frames)
+        pcm: tuple[Message, ...] = ()
         if target > self._position:
             block = self._audio.read(target - self._position, dtype="float32", always_2d=True)
             self._position += len(block)
-            levels = combine_frames(self._extractor.process(block))  # bad samples repaired there, reported once
+            block = self._extractor.sample_check.clean(block)  # bad samples repaired once, reported once
             self._extractor.sample_check.warn(self.path)
+            levels = combine_frames(self._extractor.process(block))
+            pcm = self._pcm.messages(block)
             if levels is not None:
                 self._levels = levels
         self.finished = self._position >= self._audio.frames
-        return Heard(self._levels)
+        return Heard(self._levels, pcm)
 
     def close(self) -> None:
         """Release the file and the output device."""

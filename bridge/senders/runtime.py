@@ -59,7 +59,7 @@ class Heard:
     """What a source heard since the last step: new ``levels`` (None: nothing new) and ``payload``.
 
     ``payload`` messages go out at every step, after the levels, whatever the transport rate:
-    the place for audio itself (``/daw/pcm`` blocks, issue 15).
+    the audio itself as ``/daw/pcm`` blocks (:mod:`bridge.senders.pcm_out`).
     """
 
     levels: AudioMessage | None = None

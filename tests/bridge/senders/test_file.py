@@ -16,8 +16,10 @@ from bridge.protocol.messages import (
     HelloMessage,
     LoopMessage,
     MarkersMessage,
+    PcmMessage,
     TransportMessage,
 )
+from bridge.pcm_stream import pcm_samples, to_int16
 from bridge.receiver import Receiver, Received
 from bridge.senders.file import FileSource, combine_frames, transport_at
 from bridge.senders.osc_out import ProtocolSender
@@ -81,7 +83,8 @@ def test_file_sender_streams_like_a_daw(tone):
     fake = FakeTime()
     got: list[Received] = []
     with Receiver(port=0, flood_limit=None) as rx:
-        rx.subscribe(got.append, [HelloMessage, MarkersMessage, LoopMessage, TransportMessage, AudioMessage, ByeMessage])
+        rx.subscribe(got.append, [HelloMessage, MarkersMessage, LoopMessage, TransportMessage, AudioMessage, ByeMessage,
+                                  PcmMessage])
         with ProtocolSender(*rx.address, source="file", session_id="F") as osc, FileSource(tone, TEMPO) as song:
             play(song, osc, fake)
             total = osc.sent
@@ -106,6 +109,19 @@ def test_file_sender_streams_like_a_daw(tone):
     assert max(a.rms for a in quiet) < 1e-4
     assert np.mean([a.rms for a in loud]) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
     assert all(np.argmax(a.bands) == 3 for a in loud)  # 440 Hz: the 500 Hz band (353-707 Hz)
+    # protocol 1.1: the audio itself, numbered by file position, at the file's rate, 512 samples a datagram
+    pcm = [m for m in messages if isinstance(m, PcmMessage)]
+    assert {m.sample_rate for m in pcm} == {SR} and max(len(m.samples) for m in pcm) <= 1024
+    assert [m.first_sample for m in pcm] == list(np.cumsum([0] + [len(m.samples) // 2 for m in pcm[:-1]]))
+    streamed = np.concatenate([pcm_samples(m.samples) for m in pcm])
+    assert np.array_equal(streamed, to_int16(soundfile.read(tone, dtype="float32")[0]))
+    # each step's PCM ends at the playhead its transport reported (within a sample)
+    ends, last = [], None
+    for m, after in zip(messages, messages[1:]):
+        last = m if isinstance(m, TransportMessage) else last
+        if isinstance(m, PcmMessage) and not isinstance(after, PcmMessage) and last.playing:
+            ends.append((m.first_sample + len(m.samples) // 2, TEMPO.seconds_at(last.beat) * SR))
+    assert len(ends) >= 140 and all(abs(end - playhead) <= 1.0 for end, playhead in ends)
 
 
 def test_start_bar_and_bad_files(tone, tmp_path):

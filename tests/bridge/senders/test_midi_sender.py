@@ -308,3 +308,26 @@ def test_cli_send_midi_runs_with_a_stand_in_port(listener, monkeypatch, capsys) 
     assert transports[0].beat >= 4.0  # SPP 16 sixteenths = beat 4
     assert type(received[-1]).__name__ == "ByeMessage"
     assert "received 30 clock, 1 continue, 1 songpos" in capsys.readouterr().err
+
+
+def test_audio_input_streams_pcm_numbered_by_capture_with_dropped_blocks_left_out() -> None:
+    from bridge.errors import InputWarning
+    from bridge.pcm_stream import pcm_samples, to_int16
+
+    streams: list[FakeStream] = []
+    audio = AudioInput(None, 16000, channels=2, stream_factory=lambda **kw: streams.append(FakeStream(**kw)) or streams[-1])
+    rng = np.random.default_rng(1)
+    blocks = [rng.uniform(-0.5, 0.5, (100, 2)).astype(np.float32) for _ in range(300)]
+    blocks[1][5, 0] = np.nan  # repaired by the one sanitiser before it is analysed or sent
+    for block in blocks:  # the queue holds 256 blocks: the last 44 are dropped before anyone reads
+        streams[0].kwargs["callback"](block, 100, None, None)
+    assert audio.dropped == 44
+    with pytest.warns(InputWarning, match="audio input: replaced 1 NaN"):
+        heard = audio.heard()
+    assert heard.levels is not None
+    assert [m.first_sample for m in heard.payload] == list(range(0, 256 * 100, 512))  # consecutive: 512 a datagram
+    blocks[1][5, 0] = 0.0
+    mono = to_int16(np.concatenate(blocks[:256]).mean(axis=1))
+    assert np.array_equal(np.concatenate([pcm_samples(m.samples) for m in heard.payload]), mono)
+    streams[0].kwargs["callback"](blocks[0], 100, None, None)  # after the drop: numbered on from 30000
+    assert [m.first_sample for m in audio.heard().payload] == [300 * 100]

@@ -78,3 +78,35 @@ def test_live_features_forget_audio_older_than_keep_seconds():
         features.add("s", 10.0 + 0.1 * i, AudioMessage(0.1, 0.1, (0.0,) * 8))
     track = features.track("s")
     assert track.seconds[0] >= 12.9 - 1.0 - 1e-9 and len(track) == 11
+
+
+def test_pcm_gives_the_export_extractors_frames_at_the_host_time_of_their_samples_and_bands_are_the_fallback():
+    """Protocol 1.1: a session's /daw/pcm runs through the export's extractor; frames sit at the host time
+    of their centre sample (sample 0 at host 100 here); the /daw/audio frames take over when PCM stops."""
+    import numpy as np
+
+    from bridge.features import FeatureExtractor
+    from bridge.pcm_stream import pcm_messages, to_int16
+    from bridge.protocol.encode import encode
+
+    rate = 16000
+    t = np.arange(2 * rate) / rate
+    audio = to_int16((0.3 * np.sin(2 * np.pi * 330 * t) * (t % 0.5 < 0.25)).astype(np.float32))
+    receiver = Receiver("127.0.0.1", 0)  # not started: datagrams handed in with their arrival times
+    features = LiveFeatures(keep_seconds=5.0).attach(receiver)
+    source = ("127.0.0.1", 5000)
+    receiver.handle_datagram(encode(AudioMessage(0.1, 0.2, (0.05,) * 8)), source, 100.0)
+    for message in pcm_messages(0, rate, audio, block_samples=512):
+        end = message.first_sample + len(message.samples) // 2
+        receiver.handle_datagram(encode(message), source, 100.0 + end / rate + 0.003)
+    pcm = features.track("127.0.0.1:5000", until_seconds=102.0)
+    assert pcm is not None and pcm.mel is not None and pcm.chroma is not None and pcm.onset is not None
+    whole = FeatureExtractor(rate).analyze(audio)
+    assert np.allclose(pcm.seconds, 100.003 + whole.seconds[:len(pcm)])
+    assert np.allclose(pcm.mel, whole.mel[:len(pcm)], atol=1e-3)
+    assert len(features.track("127.0.0.1:5000", 101.0, 100.5)) == pytest.approx(0.5 / whole.hop_seconds, abs=1)
+    bands = features.track("127.0.0.1:5000", until_seconds=102.0, source="bands")
+    assert bands.mel is None and len(bands) == 1
+    # no PCM for more than a second: the band readings carry the preview again
+    receiver.handle_datagram(encode(AudioMessage(0.3, 0.4, (0.1,) * 8)), source, 104.0)
+    assert features.track("127.0.0.1:5000", until_seconds=104.0).mel is None

@@ -8,6 +8,9 @@ loses at most that much and leaves a readable ``.part`` file. Lines (docs/protoc
 - header: ``{"format": "barlight-session", "version": 1, "protocol": "1", "started_unix": …, "started_host_seconds": …}``
 - message: ``{"t": host_seconds, "session": id, "from": "HOST:PORT", "beat": song beat or null, "address": …, "args": {…}}``
 - jump: ``{"t": …, "session": id, "event": "seek"|"loop"|…, "beat_before": …, "beat_after": …}``
+- audio anchor: ``{"t": …, "session": id, "pcm": {"file", "frame", "first_sample", "sample_rate", "beat",
+  "playing", "gap"}}``: where the ``/daw/pcm`` audio kept beside the recording (``NAME.pcmN.flac``,
+  :mod:`bridge.session_audio`) sits on the song
 - footer: ``{"end": true, "t": …, "messages": n}``
 
 Host seconds are ``time.monotonic()`` of the recording machine; ``beat`` is the
@@ -34,6 +37,7 @@ from bridge.clock import DISCONTINUITY_KINDS, Discontinuity
 from bridge.errors import InputError
 from bridge.inputs import json_lines, open_limited
 from bridge.receiver import PcmAudio
+from bridge.session_audio import PcmAnchor, PcmWriter
 from bridge.protocol.messages import (
     AudioMessage,
     MarkersMessage,
@@ -155,7 +159,8 @@ def _lock(handle: Any) -> None:
 
 
 class Recorder:
-    """Appends :class:`~bridge.receiver.Received` messages and jumps to ``path`` on a writer thread.
+    """Appends :class:`~bridge.receiver.Received` messages and jumps to ``path`` on a writer thread, and
+    the ``/daw/pcm`` audio (:class:`~bridge.receiver.PcmAudio`) as FLAC beside it (:class:`PcmWriter`).
 
     Use as a context manager, or :meth:`attach` to a receiver and :meth:`close` at the end.
     Thread-safety: :meth:`write` from any thread (the receiver's); the rest from the owner.
@@ -170,6 +175,7 @@ class Recorder:
         if self.path.exists():
             raise InputError(self.path, "exists: a recording is never overwritten; pick another name or move it away")
         self.flush_seconds = flush_seconds
+        self.pcm = PcmWriter(self.path)
         self.messages = 0
         self.sessions: set[str] = set()
         self.last_beat: float | None = None
@@ -200,8 +206,11 @@ class Recorder:
         if isinstance(event, Discontinuity):
             self._queue.put(_jump_line(event))
             return
-        if isinstance(event, PcmAudio) or isinstance(event.message, PcmMessage):
-            return  # audio is not kept in the JSON lines
+        if isinstance(event, PcmAudio):
+            self._queue.put(event)  # into FLAC on the writer thread
+            return
+        if isinstance(event.message, PcmMessage):
+            return  # its audio arrives as PcmAudio, in order
         self.messages += 1
         self.sessions.add(event.session_id)
         if event.beat is not None:
@@ -217,10 +226,15 @@ class Recorder:
                 line = ...
             if line is None:
                 break
-            if line is not ...:
-                self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if isinstance(line, PcmAudio):
+                lines = self.pcm.write(line)  # the audio into FLAC; anchor lines now and then
+            else:
+                lines = [] if line is ... else [line]
+            for text in lines:
+                self._file.write(json.dumps(text, ensure_ascii=False) + "\n")
             if time.monotonic() - flushed >= self.flush_seconds:
                 self._file.flush()
+                self.pcm.flush()
                 flushed = time.monotonic()
 
     def close(self) -> Path:
@@ -232,6 +246,7 @@ class Recorder:
             unsubscribe()
         self._queue.put(None)
         self._thread.join()
+        self.pcm.close()  # the audio files are in place before the recording that names them
         self._file.write(json.dumps({"end": True, "t": time.monotonic(), "messages": self.messages}) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
@@ -261,13 +276,15 @@ class RecordedMessage:
 
 @dataclass(frozen=True)
 class Recording:
-    """A recording read back: its header, messages and jumps in arrival order, and whether it was closed."""
+    """A recording read back: its header, messages, jumps and audio anchors in arrival order, and whether it
+    was closed."""
 
     path: Path
     header: dict[str, Any]
     messages: tuple[RecordedMessage, ...]
     jumps: tuple[dict[str, Any], ...]
     complete: bool
+    pcm: tuple[PcmAnchor, ...] = ()
 
     def session_ids(self) -> list[str]:
         """Sessions, the one with most transport messages first."""
@@ -295,6 +312,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     path = Path(path)
     messages: list[RecordedMessage] = []
     jumps: list[dict[str, Any]] = []
+    anchors: list[PcmAnchor] = []
     complete, header, torn = False, None, None
     with open_limited(path, "recording") as handle:
         for number, raw, _ended in json_lines(handle, path):
@@ -310,6 +328,8 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                     messages.append(_message(line))
                 elif "event" in line:
                     jumps.append(_jump(line))
+                elif "pcm" in line:
+                    anchors.append(PcmAnchor.from_line(line))
                 elif line.get("end"):
                     complete = True
             except InputError:
@@ -320,7 +340,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                     raise InputError(path, "not a barlight session recording (line 1 is not JSON)") from None
     if header is None:
         raise InputError(path, "empty file, not a barlight session recording")
-    return Recording(path, header, tuple(messages), tuple(jumps), complete)
+    return Recording(path, header, tuple(messages), tuple(jumps), complete, tuple(anchors))
 
 
 def _problem(err: Exception) -> str:

@@ -201,3 +201,82 @@ def test_latest_offers_a_crashed_part_but_not_one_being_recorded(tmp_path, monke
     os.utime(crashed, (time.time() + 20, time.time() + 20))
     assert session_path("latest") == crashed
     assert not read_recording(crashed).complete
+
+
+def test_recorded_pcm_is_kept_as_flac_and_read_back_on_the_song_timeline(tmp_path):
+    """/daw/pcm streamed from song second 1.0 at 120 BPM, one block lost: the recording keeps it beside the
+    JSON lines (FLAC, 16 bit), and session_audio puts it back at song second 1.0, the lost block silent."""
+    from bridge.pcm_stream import pcm_messages, to_int16
+    from bridge.session_audio import session_audio
+
+    rate = 8000
+    audio = (0.5 * np.sin(np.arange(2 * rate) * 0.07)).astype(np.float32)
+    messages = pcm_messages(5 * rate, rate, audio, block_samples=400)  # the sender's clock starts at 5 s
+    receiver = Receiver("127.0.0.1", 0)  # not started: datagrams handed in at chosen arrival times
+    path = tmp_path / "take.jsonl"
+    recorder = Recorder(path).attach(receiver)
+    source, zero = ("127.0.0.1", 5000), 300.0  # host time of song second 0
+    from bridge.protocol.encode import encode
+
+    for k, message in enumerate(messages):
+        song_seconds = 1.0 + (k + 1) * 0.05  # each block as its last sample is played
+        receiver.handle_datagram(encode(TransportMessage(True, song_seconds * 2.0, 120.0, 4, 4, 0.0, 1)), source,
+                                 zero + song_seconds)
+        if k != 7:
+            receiver.handle_datagram(encode(message), source, zero + song_seconds + 0.001)
+    recorder.close()
+    flac = tmp_path / "take.pcm1.flac"
+    assert flac.exists() and not list(tmp_path.glob("*.part"))
+    recording = read_recording(path)
+    assert recording.pcm[0].file == "take.pcm1.flac" and recording.pcm[0].first_sample == 5 * rate
+    assert any(a.gap for a in recording.pcm)
+    song = session_audio(recording, tempo_map_from_recording(recording))
+    assert song.sample_rate == rate and song.first_seconds == pytest.approx(1.0, abs=0.002)
+    start = round(song.first_seconds * rate)
+    expected = to_int16(audio) / 32768.0
+    expected[7 * 400:8 * 400] = 0.0
+    assert np.allclose(song.samples[start:start + len(audio)], expected, atol=1e-4)
+    assert not song.samples[:start].any()
+    # a recording that kept no audio says so in one line
+    scripted_recording(tmp_path / "bands.jsonl")
+    with pytest.raises(InputError, match="kept no audio of the mix"):
+        session_audio(read_recording(tmp_path / "bands.jsonl"), TempoMap.constant(120.0))
+
+
+def test_a_hostile_pcm_anchor_cannot_name_a_file_outside_the_sessions_folder(tmp_path):
+    path = tmp_path / "take.jsonl"
+    scripted_recording(path)
+    lines = path.read_text().splitlines()
+    anchor = {"t": 1.0, "session": "s1", "pcm": {"file": "../../etc/passwd.pcm1.flac", "frame": 0, "first_sample": 0,
+                                                 "sample_rate": 8000, "beat": 0.0, "playing": True, "gap": False}}
+    path.write_text("\n".join(lines[:3] + [json.dumps(anchor)] + lines[3:]) + "\n")
+    with pytest.raises(InputError, match="line 4: malformed.*pcm file must be a NAME.pcmN.flac"):
+        read_recording(path)
+
+
+def test_the_audio_of_a_recording_a_crash_left_open_reads_back_up_to_its_last_flush(tmp_path):
+    """A killed recorder leaves NAME.pcm1.flac.part, whose FLAC header never learnt its length: it is read
+    up to the last whole piece written."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, numpy as np\n"
+        "from bridge.pcm_stream import PcmBlock\n"
+        "from bridge.receiver import PcmAudio\n"
+        "from bridge.session_audio import PcmWriter\n"
+        f"writer = PcmWriter({str(tmp_path / 'take.jsonl')!r})\n"
+        "x = (0.5 * np.sin(np.arange(8000 * 4) * 0.07) * 32767).astype(np.int16)\n"
+        "lines = writer.write(PcmAudio('s', PcmBlock(0, 8000, x, 10.0), 0.0, True))\n"
+        "writer.flush()\n"
+        "os._exit(0)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    from bridge.session_audio import read_pcm_file
+
+    assert (tmp_path / "take.pcm1.flac.part").exists()
+    samples, rate = read_pcm_file(tmp_path / "take.jsonl", "take.pcm1.flac")
+    expected = np.sin(np.arange(8000 * 4) * 0.07) * 0.5
+    assert rate == 8000 and 8000 * 3 <= len(samples) <= 8000 * 4
+    assert np.allclose(samples, expected[:len(samples)], atol=1e-4)

@@ -404,8 +404,9 @@ class Receiver:
             if len(self._buckets) > 4096:
                 self._buckets.clear()
             bucket = self._buckets[host] = _Bucket(limit, arrival)
-        bucket.tokens = min(limit, bucket.tokens + (arrival - bucket.updated) * limit)
-        bucket.updated = arrival
+        # arrival times can step back (a kernel stamp after a late wake-up took `now`): never refill negatively
+        bucket.tokens = min(limit, bucket.tokens + max(0.0, arrival - bucket.updated) * limit)
+        bucket.updated = max(bucket.updated, arrival)
         if bucket.tokens < 1.0:
             return True
         bucket.tokens -= 1.0

@@ -133,6 +133,15 @@ def test_flood_is_dropped_then_recovers():
     assert stats.received == stats.accepted + stats.dropped_total
 
 
+def test_arrival_times_that_step_back_do_not_drain_the_flood_bucket():
+    """A receiver thread that woke up late stamps one datagram `now` and the next with the kernel's earlier
+    stamp: time steps back. That must not count as a flood."""
+    rx = Receiver(port=0, flood_limit=100.0)
+    datagram = encode(AudioMessage(0.0, 0.0, (0.0,) * 8))
+    arrivals = [10.0 + 0.02 * k - (1.5 if k % 7 == 3 else 0.0) for k in range(200)]  # 50 a second, some stepping back
+    assert all(rx.handle_datagram(datagram, ("127.0.0.1", 1), t) for t in arrivals)
+
+
 def test_a_failing_callback_is_counted_not_fatal():
     rx = Receiver(port=0)
     rx.subscribe(lambda event: 1 / 0, kinds=[MarkersMessage])

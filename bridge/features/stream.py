@@ -59,7 +59,8 @@ class StreamFeatures:
         samples = np.concatenate(self._pending)
         self._pending, self._pending_samples = [], 0
         track = self.extractor.process_track(samples)
-        return self._clean(track) if len(track) else None
+        track = self._clean(track) if len(track) else track
+        return track if len(track) else None
 
     def _restart(self, block: PcmBlock) -> None:
         if self.extractor is None or self.extractor.sample_rate != block.sample_rate:

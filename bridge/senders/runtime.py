@@ -58,8 +58,9 @@ class Reading:
 class Heard:
     """What a source heard since the last step: new ``levels`` (None: nothing new) and ``payload``.
 
-    ``payload`` messages go out at every step, after the levels, whatever the transport rate:
-    the audio itself as ``/daw/pcm`` blocks (:mod:`bridge.senders.pcm_out`).
+    ``payload`` messages go out at every step, right after the transport and levels, whatever the
+    transport rate: the audio itself as ``/daw/pcm`` blocks (:mod:`bridge.senders.pcm_out`), up to the
+    playhead the transport reports, so both carry the same delay to the receiver.
     """
 
     levels: AudioMessage | None = None
@@ -75,7 +76,8 @@ class PositionSource:
     ``drives_transport``: the sender *is* the transport (a file played), so the transport is
     sent stopped before the first playing one and again on close.
     Thread-safety: called from the runtime's thread only. Realtime-safety: :meth:`read` should be
-    quick (its beat is sent at once); slow work (audio analysis) belongs in :meth:`heard`.
+    quick; :meth:`heard` (audio analysis) runs before the step sends anything, so the transport, the
+    audio up to it and the levels leave together, a few milliseconds after :meth:`read`.
     """
 
     drives_transport: ClassVar[bool] = False
@@ -147,8 +149,8 @@ class SenderRuntime:
         if reading is None:
             self.ended = True
             return None
+        heard = self.source.heard()  # before anything goes out: the transport and the audio up to it leave together
         sent = self._send_transport(now, reading)
-        heard = self.source.heard()
         if heard.levels is not None:
             self._levels = heard.levels
         if self._levels is not None and (sent is not None or reading.transport is None):

@@ -38,6 +38,7 @@ class StreamFeatures:
         self.batch_seconds = batch_seconds
         self.extractor: FeatureExtractor | None = None
         self.skipped_frames = 0
+        self.restarts = 0  #: times the analysis started afresh after the first (new rate, jump in the numbering)
         self._origin = 0  # sample number of the extractor's sample 0
         self._next = 0  # sample number the next block must start at
         self._pending: list[np.ndarray] = []
@@ -63,6 +64,7 @@ class StreamFeatures:
         return track if len(track) else None
 
     def _restart(self, block: PcmBlock) -> None:
+        self.restarts += self.extractor is not None
         if self.extractor is None or self.extractor.sample_rate != block.sample_rate:
             self.extractor = FeatureExtractor(block.sample_rate, self.config)
         else:

@@ -2,10 +2,12 @@
 
 :class:`LiveFeatures` keeps each session's recent feature frames and its latest ``/daw/macros``,
 keyed by host seconds. A session that streams its mix (``/daw/pcm``, protocol 1.1) gets the full
-frames of the export's extractor (:class:`bridge.features.stream.StreamFeatures`), each at the host
-time of its centre sample; a session without PCM gets the reduced frames of its ``/daw/audio``
-readings (:meth:`bridge.features.FeatureFrame.from_daw_audio`), at their arrival. The PCM frames
-are used while they are fresh, the band frames otherwise. :func:`live_moment` turns a transport snapshot and a host time into the
+frames of the export's extractor (:class:`bridge.features.stream.StreamFeatures`, run on a thread of
+its own so the receiver never waits for it), each at the host time of its centre sample on the
+stream's latest line (so frames analysed before the receiver refined its estimate move with it); a
+session without PCM gets the reduced frames of its ``/daw/audio`` readings
+(:meth:`bridge.features.FeatureFrame.from_daw_audio`), at their arrival. The PCM frames are used
+while they are fresh, the band frames otherwise. :func:`live_moment` turns a transport snapshot and a host time into the
 :class:`~renderer.moment.Moment` the renderer takes: bar, beat and meter from the snapshot's
 :meth:`~bridge.clock.TransportSnapshot.position`, the section from its locators, and the
 audio heard in the past window, through :func:`renderer.moment.moment_from_position`, the
@@ -15,7 +17,9 @@ builder the export uses too.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
+import queue
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -29,8 +33,9 @@ from renderer.moment import DEFAULT_WINDOW_BEATS, MACRO_COUNT, Moment, moment_fr
 
 if TYPE_CHECKING:
     from bridge.features import FeatureFrame, FeatureTrack
-    from bridge.features.stream import StreamFeatures
     from bridge.receiver import Receiver
+
+log = logging.getLogger(__name__)
 
 #: Audio frames kept per session, in seconds of arrival.
 KEEP_SECONDS = 8.0
@@ -40,24 +45,66 @@ PCM_FRESH_SECONDS = 1.0
 SOURCES = ("auto", "pcm", "bands")
 
 
+class _PcmFrames:
+    """One session's PCM frames: its extractor stream, the frames on the sender's sample clock, and the
+    host time of sample 0 on the stream's latest line. :meth:`analyse` runs on the analysis thread;
+    :meth:`keep` and :meth:`on_host_clock` under the owner's lock."""
+
+    def __init__(self) -> None:
+        from bridge.features.stream import StreamFeatures
+
+        self.stream = StreamFeatures()
+        self.chunks: deque[FeatureTrack] = deque()
+        self.host_zero = math.nan
+        self.restarts = 0
+
+    def analyse(self, event: PcmAudio) -> FeatureTrack | None:
+        """The frames ``event``'s block completed, on the sample clock (None: none yet)."""
+        return self.stream.feed(event.block)
+
+    def keep(self, event: PcmAudio, track: FeatureTrack | None, keep_seconds: float) -> None:
+        """Keep ``track``, and the host time of sample 0 from ``event``; a restarted stream drops the old frames."""
+        if self.stream.restarts != self.restarts:
+            self.restarts = self.stream.restarts
+            self.chunks.clear()  # another numbering: the old frames' sample times mean nothing on the new line
+        block = event.block
+        self.host_zero = block.host_seconds - block.first_sample / block.sample_rate
+        if track is not None:
+            self.chunks.append(track)
+            while self.chunks and track.seconds[-1] - self.chunks[0].seconds[-1] > keep_seconds:
+                self.chunks.popleft()
+
+    def on_host_clock(self) -> FeatureTrack | None:
+        """Every kept frame at the host time of its centre sample (the latest line)."""
+        from bridge.features import FeatureTrack
+
+        if not self.chunks:
+            return None
+        track = FeatureTrack.concatenate(list(self.chunks))
+        return dataclasses.replace(track, seconds=track.seconds + self.host_zero)
+
+
 class LiveFeatures:
     """Recent feature frames (from ``/daw/pcm``, or ``/daw/audio``) and the latest ``/daw/macros`` of every session.
 
-    Thread-safety: the receiver thread appends (:meth:`attach`); any thread reads.
-    Realtime-safety: a band append is O(1), a PCM block runs the extractor now and then (a batch);
-    :meth:`track` copies at most ``keep_seconds`` of frames.
+    Thread-safety: the receiver thread appends (:meth:`attach`), a thread of its own runs the PCM
+    through the extractor; any thread reads. Realtime-safety: the receiver thread's work is O(1) per
+    message; :meth:`track` copies at most ``keep_seconds`` of frames.
     """
 
     def __init__(self, keep_seconds: float = KEEP_SECONDS) -> None:
         self.keep_seconds = keep_seconds
         self._frames: dict[str | None, deque[FeatureFrame]] = {}
-        self._pcm: dict[str | None, deque[FeatureTrack]] = {}
-        self._streams: dict[str | None, StreamFeatures] = {}
+        self._pcm: dict[str | None, _PcmFrames] = {}
         self._macros: dict[str | None, tuple[float, ...]] = {}
         self._lock = threading.Lock()
         self._unsubscribe: Any = None
+        self._inbox: queue.Queue[PcmAudio | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
 
     def attach(self, receiver: Receiver) -> LiveFeatures:
+        self._thread = threading.Thread(target=self._analyse, name="barlight-live-features", daemon=True)
+        self._thread.start()
         self._unsubscribe = receiver.subscribe(self._on_received, kinds=(AudioMessage, MacrosMessage, PcmAudio))
         return self
 
@@ -65,16 +112,44 @@ class LiveFeatures:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._thread is not None:
+            self._inbox.put(None)
+            self._thread.join(timeout=5.0)
+            self._thread = None
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until the PCM handed over so far is analysed (tests, benchmarks); False on timeout."""
+        done = threading.Event()
+        self._inbox.put(done)  # type: ignore[arg-type]
+        return done.wait(timeout)
 
     def _on_received(self, event: Any) -> None:
         if isinstance(event, PcmAudio):
-            self.add_pcm(event)
+            self._inbox.put(event)
             return
         message = event.message
         if isinstance(message, MacrosMessage):
             self._macros[event.session_id] = tuple(min(1.0, max(0.0, float(m))) for m in message.macros)
         elif isinstance(message, AudioMessage):
             self.add(event.session_id, event.arrival_seconds, message)
+
+    def _analyse(self) -> None:
+        from bridge.features import FeatureConfig
+        from bridge.features.spectral import filter_banks
+
+        filter_banks(FeatureConfig(), 44100)  # load librosa and the usual banks before the first block needs them
+        filter_banks(FeatureConfig(), 48000)
+        while True:
+            event = self._inbox.get()
+            if event is None:
+                return
+            if isinstance(event, threading.Event):
+                event.set()
+                continue
+            try:
+                self.add_pcm(event)
+            except Exception:  # a bad block must not stop the analysis of the next ones
+                log.exception("live features: a PCM block failed")
 
     def add(self, session_id: str | None, arrival_seconds: float, message: AudioMessage) -> None:
         """Keep one ``/daw/audio`` reading that arrived at ``arrival_seconds`` (host)."""
@@ -88,24 +163,19 @@ class LiveFeatures:
                 frames.popleft()
 
     def add_pcm(self, event: PcmAudio) -> None:
-        """Run one released ``/daw/pcm`` block through the session's extractor; keep the frames it completed,
-        each at the host time of its centre sample."""
-        from bridge.features.stream import StreamFeatures
-
-        block = event.block
-        stream = self._streams.get(event.session_id)
-        if stream is None:
-            stream = self._streams[event.session_id] = StreamFeatures()
-        track = stream.feed(block)
-        if track is None:
-            return
-        host_zero = block.host_seconds - block.first_sample / block.sample_rate
-        track = dataclasses.replace(track, seconds=track.seconds + host_zero)
+        """Run one released ``/daw/pcm`` block through the session's extractor and keep the frames it completed
+        (the analysis thread calls it; tests may call it directly)."""
+        frames = self._pcm.get(event.session_id) or _PcmFrames()
+        track = frames.analyse(event)
         with self._lock:
-            chunks = self._pcm.setdefault(event.session_id, deque())
-            chunks.append(track)
-            while chunks and track.seconds[-1] - chunks[0].seconds[-1] > self.keep_seconds:
-                chunks.popleft()
+            self._pcm.setdefault(event.session_id, frames).keep(event, track, self.keep_seconds)
+
+    def pcm_zero(self, session_id: str | None) -> float | None:
+        """Host seconds of the session's PCM sample 0 on its latest line (None without PCM): where
+        :meth:`track` puts its PCM frames."""
+        with self._lock:
+            frames = self._pcm.get(session_id)
+            return None if frames is None or math.isnan(frames.host_zero) else frames.host_zero
 
     def macros(self, session_id: str | None) -> tuple[float, ...]:
         """The session's latest macro values (zeros before any ``/daw/macros``)."""
@@ -123,12 +193,13 @@ class LiveFeatures:
         if source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
         with self._lock:
-            chunks = list(self._pcm.get(session_id, ()))
+            pcm_frames = self._pcm.get(session_id)
+            pcm = pcm_frames.on_host_clock() if pcm_frames is not None and source != "bands" else None
             frames = [f for f in self._frames.get(session_id, ())
                       if (until_seconds is None or f.seconds <= until_seconds)
                       and (since_seconds is None or f.seconds >= since_seconds)]
-        if source != "bands" and chunks:
-            pcm = _between(FeatureTrack.concatenate(chunks), since_seconds, until_seconds)
+        if pcm is not None:
+            pcm = _between(pcm, since_seconds, until_seconds)
             newest = pcm.seconds[-1] if len(pcm) else -math.inf
             reference = until_seconds if until_seconds is not None else frames[-1].seconds if frames else newest
             if source == "pcm" or newest >= reference - PCM_FRESH_SECONDS:
@@ -155,13 +226,14 @@ def _between(track: FeatureTrack, since_seconds: float | None, until_seconds: fl
 
 def live_moment(snapshot: TransportSnapshot, host_seconds: float, features: FeatureTrack | None = None,
                 macros: tuple[float, ...] = (0.0,) * MACRO_COUNT,
-                window_beats: float = DEFAULT_WINDOW_BEATS) -> Moment:
+                window_beats: float = DEFAULT_WINDOW_BEATS, lookahead_seconds: float = 0.0) -> Moment:
     """The Moment on screen at ``host_seconds``. Pure.
 
-    ``features`` is keyed by host arrival seconds (:meth:`LiveFeatures.track`); a frame that
-    arrived at ``a`` is heard at ``a + snapshot.latency_seconds``, like the beat. The Moment's
-    ``seconds`` is song time on the snapshot's tempo line (``beat * 60 / bpm``) and the
-    feature window is moved into that timebase, so only audio heard before the frame is in it.
+    ``features`` is keyed by host seconds (:meth:`LiveFeatures.track`); a frame at host ``a`` is
+    heard at ``a + snapshot.latency_seconds``, like the beat. The Moment's ``seconds`` is song time
+    on the snapshot's tempo line (``beat * 60 / bpm``) and the feature window is moved into that
+    timebase, so only audio heard before the frame is in it (``lookahead_seconds``, as for an
+    export, lets in what is heard that much after; the preview itself never has it).
     """
     beat = snapshot.beat_at(host_seconds)
     bpm = snapshot.bpm
@@ -171,4 +243,5 @@ def live_moment(snapshot: TransportSnapshot, host_seconds: float, features: Feat
         features = dataclasses.replace(features, seconds=features.seconds - shift)
     marker = snapshot.section(beat)
     return moment_from_position(song_seconds, beat, snapshot.position(beat), bpm,
-                                marker.name if marker is not None else None, features, macros, window_beats)
+                                marker.name if marker is not None else None, features, macros, window_beats,
+                                lookahead_seconds)

@@ -99,6 +99,7 @@ def test_pcm_gives_the_export_extractors_frames_at_the_host_time_of_their_sample
     for message in pcm_messages(0, rate, audio, block_samples=512):
         end = message.first_sample + len(message.samples) // 2
         receiver.handle_datagram(encode(message), source, 100.0 + end / rate + 0.003)
+    assert features.wait_idle(timeout=60.0)  # the analysis runs on its own thread (the first block loads librosa)
     pcm = features.track("127.0.0.1:5000", until_seconds=102.0)
     assert pcm is not None and pcm.mel is not None and pcm.chroma is not None and pcm.onset is not None
     whole = FeatureExtractor(rate).analyze(audio)
@@ -110,3 +111,23 @@ def test_pcm_gives_the_export_extractors_frames_at_the_host_time_of_their_sample
     # no PCM for more than a second: the band readings carry the preview again
     receiver.handle_datagram(encode(AudioMessage(0.3, 0.4, (0.1,) * 8)), source, 104.0)
     assert features.track("127.0.0.1:5000", until_seconds=104.0).mel is None
+    features.close()
+
+
+def test_pcm_frames_move_with_the_receivers_refined_line():
+    """Frames analysed while the receiver's host-time estimate was poor (a slow first block) sit where the
+    latest estimate puts them: one session's frames never disagree with each other about time."""
+    import numpy as np
+
+    from bridge.pcm_stream import PcmBlock
+    from bridge.receiver import PcmAudio
+
+    features = LiveFeatures()
+    rate = 16000
+    x = (np.sin(np.arange(rate) * 0.1) * 8000).astype(np.int16)
+    for k, start in enumerate(range(0, rate, 1600)):  # the first half second's blocks were timed 80 ms late
+        late = 0.08 if start < rate // 2 else 0.0
+        features.add_pcm(PcmAudio("s", PcmBlock(start, rate, x[start:start + 1600], 200.0 + start / rate + late), 0.0, True))
+    track = features.track("s", source="pcm")
+    assert np.allclose(np.diff(track.seconds), track.hop_seconds, atol=1e-6)  # no jump where the estimate changed
+    assert track.seconds[0] == pytest.approx(200.0, abs=1e-6)

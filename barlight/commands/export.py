@@ -13,7 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from renderer.export.timing import DEFAULT_FPS, DEFAULT_SIZE, fps_label
 
     parser.add_argument("audio", nargs="?", metavar="AUDIO",
-                        help="the bounce of the arrangement, starting at bar 1 (or at the first bar of --bars)")
+                        help="the bounce of the arrangement, starting at bar 1 (or at the first bar of --bars); "
+                             "with --session it may be left out: the mix the session streamed is used")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--timeline", metavar="SOURCE", help="a .mid/.midi, .als or .jsonl recording")
     source.add_argument("--bpm", help="a constant tempo instead of a timeline file")
@@ -87,9 +88,11 @@ def resolve_request(args: argparse.Namespace, say=print):
         bars = request.bars
         say(f"re-rendering {len(sheet.bars)} bars from {args.keyframes} ({bars.first}..{bars.last or '-'}, "
             "same sections and seeds)")
+    elif not args.audio and args.session:
+        request = _session_request(args, given, say)
     else:
         if not args.audio:
-            raise InputError("AUDIO", "give the audio file to export (the bounce starting at bar 1)")
+            raise InputError("AUDIO", "give the audio file to export (the bounce starting at bar 1), or --session")
         audio = Path(args.audio)
         bars = parse_bars(args.bars)
         session = session_timeline(args.session, say) if args.session else None
@@ -101,6 +104,23 @@ def resolve_request(args: argparse.Namespace, say=print):
     if not request.audio.is_file():
         raise InputError(request.audio, "no such audio file")
     return request
+
+
+def _session_request(args: argparse.Namespace, given: dict, say):
+    """``--session`` without AUDIO: the recording is the timeline and its kept mix the audio (song time from
+    bar 1); the bars default to those from the one where playing started."""
+    from bridge.recording import timeline_from_recording
+    from renderer.export.request import ExportRequest
+    from renderer.export.timing import BarRange, parse_bars
+
+    session = session_timeline(args.session, say)
+    _check_outputs(args, session, session)
+    timeline = timeline_from_recording(session)
+    tempo_map = timeline.tempo_map
+    bars = parse_bars(args.bars) if args.bars else BarRange(max(1, tempo_map.position_at(timeline.start_beat).bar))
+    say(f"no AUDIO: exporting the mix {session.name} kept, from bar {bars.first}")
+    return ExportRequest(audio=session, tempo_map=tempo_map, timeline_source=os.fspath(session), bars=bars,
+                         audio_from_bar_1=True, **given)
 
 
 def check_preset(preset: str, backend: str | None) -> None:

@@ -1,4 +1,9 @@
-"""The exported piece's sound: read once, cut to the exported range, handed to the muxer unchanged."""
+"""The exported piece's sound: read once, cut to the exported range, handed to the muxer unchanged.
+
+It is a bounce (:func:`read_audio`), or, without one, the mix a session recording kept
+(:func:`session_clip`: the ``/daw/pcm`` audio the preview heard, laid on the song timeline from
+song second 0). :func:`read_export_audio` picks by the file: a ``.jsonl`` recording is the latter.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import InputError
+from bridge.timeline.tempo_map import TempoMap
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +45,29 @@ class AudioClip:
         start = round(Fraction(start_seconds) * self.sample_rate)
         stop = self.frames if end_seconds is None else min(self.frames, round(Fraction(end_seconds) * self.sample_rate))
         return AudioClip(self.samples[:, start:max(start, stop)], self.sample_rate)
+
+
+def is_recording(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a session recording (``.jsonl``, or a crashed ``.jsonl.part``) rather than audio."""
+    from bridge.recording import PART_SUFFIX, SUFFIX
+
+    name = Path(os.fspath(path)).name
+    return name.endswith(SUFFIX) or name.endswith(PART_SUFFIX)
+
+
+def session_clip(path: str | os.PathLike[str], tempo_map: TempoMap) -> AudioClip:
+    """The mix recording ``path`` kept (:func:`bridge.session_audio.session_audio`) on ``tempo_map``, from song
+    second 0, mono; InputError naming the recording when it kept none."""
+    from bridge.recording import read_recording
+    from bridge.session_audio import session_audio
+
+    song = session_audio(read_recording(path), tempo_map)
+    return AudioClip(np.ascontiguousarray(song.samples[None, :]), song.sample_rate)
+
+
+def read_export_audio(path: str | os.PathLike[str], tempo_map: TempoMap) -> AudioClip:
+    """An export's audio: the bounce ``path`` (:func:`read_audio`), or the mix a session recording kept."""
+    return session_clip(path, tempo_map) if is_recording(path) else read_audio(path)
 
 
 def read_audio(path: str | os.PathLike[str]) -> AudioClip:

@@ -39,7 +39,7 @@ from bridge.errors import InputError
 from bridge.files import created_folder, staged_set
 from bridge.timeline.sources import check_bar_count
 from bridge.timeline.tempo_map import Bar, TempoMap
-from renderer.export.audio import AudioClip, read_audio
+from renderer.export.audio import AudioClip, read_export_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
 from renderer.export.keyframe_formats import keyframe_names, write_keyframes
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name
@@ -244,7 +244,7 @@ class ExportJob:
 def prepare_export(request: ExportRequest, renderer: Any = None, features: Any = None) -> ExportJob:
     """Read AUDIO, plan the frames and bars, analyse the features (unless given) and build the renderer
     (unless given; then it is checked against the request). Renders nothing."""
-    audio = read_audio(request.audio)
+    audio = read_export_audio(request.audio, request.tempo_map)
     # Song time of AUDIO's first sample: the first exported bar's, unless AUDIO is the whole song.
     audio_start = 0.0 if request.audio_from_bar_1 else request.tempo_map.bar_start_seconds(request.bars.first)
     skip = Fraction(request.tempo_map.bar_start_seconds(request.bars.first)) - Fraction(audio_start)

@@ -54,8 +54,10 @@ class ExportRequest:
 
 
 def video_name(audio: str | os.PathLike[str], video_format: VideoFormat | None = None) -> str:
-    """The export's video file name: AUDIO's name with ``.mp4`` (``.mov`` for ProRes)."""
-    return f"{Path(os.fspath(audio)).stem}{(video_format or H264).suffix}"
+    """The export's video file name: AUDIO's name (a recording's, without ``.jsonl[.part]``) with ``.mp4``
+    (``.mov`` for ProRes)."""
+    name = Path(os.fspath(audio)).name.removesuffix(".part")
+    return f"{Path(name).stem}{(video_format or H264).suffix}"
 
 
 def export_output(out_dir: str | os.PathLike[str], audio: str | os.PathLike[str],

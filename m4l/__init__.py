@@ -57,9 +57,10 @@ def build_patcher(*, external_js: bool = False, script_path: Path = SCRIPT_SOURC
     patcher = load_patcher()
     box = script_box(patcher)
     if external_js:
+        # as Max saves a js box that loads a file: the name in the text and in saved_object_attributes
         box["text"] = f"js {SCRIPT_FILENAME}"
-        box["filename"] = SCRIPT_FILENAME
-        box["textfile"] = {"filename": SCRIPT_FILENAME, "flags": 0, "embed": 0, "autowatch": 1}
+        box["saved_object_attributes"] = {"filename": SCRIPT_FILENAME, "parameter_enable": 0}
+        del box["filename"], box["textfile"]
     else:
         box["textfile"] = dict(box["textfile"], text=script_path.read_text(encoding="utf-8"))
     return patcher

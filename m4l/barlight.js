@@ -1,11 +1,13 @@
-// Barlight — the Max for Live device's control logic (OSC protocol v1, docs/protocol.md).
+// Barlight — the Max for Live device's control logic (OSC protocol v1.1, docs/protocol.md).
 //
 // Runs inside Max's `v8` object (embedded in the device by `barlight m4l build`) or the older
 // `js` object (`--external-js`), so it sticks to ES5. Tests run it under Node with a stand-in
 // for Max's globals (tests/m4l/max_standin.js).
 //
 // Inlet 0 takes every message; the patcher prepends a name to each source:
-//   init                       live.thisdevice is ready: start observing the Live set
+//   init BUFFER                live.thisdevice is ready: start observing the Live set; BUFFER is the
+//                              buffer~ record~ loops the mono mix into (its ---name made unique by Live)
+//   pcmhead POSITION           record~'s sync ramp (0..1: where in BUFFER it writes), ~50 Hz
 //   sync RUN BAR BEAT FRAC PPQ  plugsync~ (running, bar, beat in bar, beat fraction, quarter notes)
 //   audio RMS PEAK B0..B7       snapshot~/peakamp~ values, ~50 Hz
 //   macro INDEX VALUE          a visual macro dial moved (INDEX 1..4, VALUE 0..1)
@@ -13,14 +15,20 @@
 //   enable 0|1                 the on/off button
 //   /renderer/ack SID VERSION  udpreceive: a renderer answered our hello
 // Outlets: 0 OSC messages -> udpsend, 1 host/port -> udpsend, 2 port -> udpreceive,
-//          3 status light colour -> panel, 4 status text -> message box, 5 bar.beat -> message box.
+//          3 status light colour -> panel, 4 status text -> message box, 5 bar.beat -> message box,
+//          6 record~ on/off.
+//
+// The mix itself (/daw/pcm, v1.1) needs an OSC blob, which udpsend cannot write from Max atoms.
+// Under Max 9.2's v8 the script sends those datagrams itself through require("dgram"); at each tick
+// it reads the samples record~ wrote since the last one with the Buffer object's peek(). Without
+// dgram (the classic js object, older Max) it sends no PCM and the renderer uses /daw/audio.
 //
 // Max turns a JS number without a fractional part into an int atom, and udpsend writes int
 // atoms as OSC 'i'. Every argument the protocol types 'f' therefore goes through toFloatAtom().
 
 autowatch = 0;
 inlets = 1;
-outlets = 6;
+outlets = 7;
 
 var OUT_OSC = 0;
 var OUT_UDPSEND = 1;
@@ -28,8 +36,9 @@ var OUT_UDPRECEIVE = 2;
 var OUT_LIGHT = 3;
 var OUT_STATUS = 4;
 var OUT_POSITION = 5;
+var OUT_RECORD = 6;
 
-var PROTOCOL_VERSION = "1";
+var PROTOCOL_VERSION = "1.1";
 var SOURCE = "m4l";
 var DEFAULT_HOST = "127.0.0.1";
 var DEFAULT_PORT = 9420;
@@ -41,6 +50,8 @@ var SYNC_FRESH_MS = 200;          // plugsync~ counts as the position source thi
 var JUMP_TOLERANCE_BEATS = 0.25;  // a position this far from the extrapolated one is a seek or loop wrap
 var REPLY_PORT_MIN = 49152;
 var REPLY_PORT_SPAN = 16000;
+var PCM_BLOCK_SAMPLES = 512;      // one /daw/pcm datagram: 1 KiB of samples, under an Ethernet MTU
+var PCM_MAX_BLOCKS = 32;          // per tick; more waiting means the script stalled: skip to the head
 
 var LIGHT_COLOURS = {
     off: [0.35, 0.35, 0.35, 1.0],
@@ -81,14 +92,26 @@ var audioValues = null;       // the latest 10 feature values, null once sent
 var dirty = { markers: false, loop: false, macros: false };
 var timers = { helloDue: -Infinity, stoppedDue: -Infinity, ack: -Infinity };
 var shown = { light: "", status: "", position: "" };
+var pcm = {
+    buffer: null,           // Max's Buffer over the device's buffer~
+    socket: null,           // a dgram socket (v8 in Max 9.2+), null: no PCM
+    head: -1,               // record~'s last sync value (0..1), -1 before the first
+    read: -1,               // frame of the buffer the next block starts at, -1 before the first head
+    lastHead: 0,            // the head at the last tick
+    next: 0,                // sender sample number of that frame (first_sample of the next block)
+    lastMs: 0,              // when the script last read
+    sent: 0,                // datagrams sent
+    skipped: 0              // samples skipped after a stall (a gap the renderer fills with silence)
+};
 
 // ---------------------------------------------------------------- messages from the patcher
 
-function init() {
+function init(bufferName) {
     if (ticker) {
         return;
     }
     readSavedSettings(this.patcher);
+    openPcm(bufferName);
     var i;
     for (i = 0; i < SONG_PROPERTIES.length; i++) {
         songObservers.push(observeSong(SONG_PROPERTIES[i]));  // reports current values, sends nothing yet
@@ -104,6 +127,12 @@ function init() {
         greet(nowMs());
     }
     updateDisplays(nowMs());
+}
+
+function pcmhead(position) {
+    if (position >= 0 && position <= 1) {
+        pcm.head = position;
+    }
 }
 
 function sync(running, bar, beatInBar, fraction, ppq) {
@@ -201,6 +230,7 @@ function enable(on) {
     } else {
         outlet(OUT_OSC, "/daw/bye", sessionId);
     }
+    recordPcm();
     updateDisplays(nowMs());
 }
 
@@ -223,6 +253,11 @@ function notifydeleted() {
     stopObserving();
     if (ticker) {
         ticker.cancel();
+    }
+    if (pcm.socket) {
+        outlet(OUT_RECORD, 0);
+        pcm.socket.close();
+        pcm.socket = null;
     }
 }
 
@@ -497,6 +532,7 @@ function tick() {
         if (audioValues) {
             sendAudio();
         }
+        sendPcm(now);
     }
     updateDisplays(now);
 }
@@ -505,6 +541,10 @@ tick.local = 1;
 function greet(now) {
     timers.helloDue = nextDue(timers.helloDue, HELLO_INTERVAL_MS, now);
     outlet(OUT_OSC, "/daw/hello", SOURCE, PROTOCOL_VERSION, sessionId, replyPort);
+    if (pcm.socket) {  // the PCM leaves from another UDP port: its own hello ties that port to this session
+        pcm.socket.send(oscDatagram("/daw/hello", "sssi", [SOURCE, PROTOCOL_VERSION, sessionId, replyPort]),
+            destination.port, destination.host);
+    }
     dirty.markers = true;
     dirty.loop = true;
     dirty.macros = true;
@@ -595,6 +635,173 @@ function updateDisplays(now) {
     }
 }
 updateDisplays.local = 1;
+
+// ---------------------------------------------------------------- the mix (/daw/pcm)
+
+// A dgram socket and the Buffer over BUFFER, if this Max has both; else no PCM (posted once).
+function openPcm(bufferName) {
+    if (!bufferName || typeof require !== "function" || typeof Buffer !== "function") {
+        post("barlight: no /daw/pcm here (needs the v8 object of Max 9.2+); sending /daw/audio only\n");
+        return;
+    }
+    try {
+        pcm.socket = require("dgram").createSocket("udp4");
+        pcm.buffer = new Buffer(String(bufferName));
+    } catch (err) {
+        post("barlight: no /daw/pcm: " + err + "\n");
+        pcm.socket = null;
+        pcm.buffer = null;
+        return;
+    }
+    recordPcm();
+}
+openPcm.local = 1;
+
+function recordPcm() {
+    if (pcm.socket) {
+        outlet(OUT_RECORD, enabled ? 1 : 0);
+        pcm.read = -1;  // a fresh start at the next head: what was written while off is not sent
+    }
+}
+recordPcm.local = 1;
+
+// Send what record~ wrote since the last tick, in whole blocks, numbered on from the last one.
+// The buffer~'s rate is the DSP rate: frames over its length in seconds.
+function sendPcm(now) {
+    if (!pcm.socket || pcm.head < 0) {
+        return;
+    }
+    var frames = pcm.buffer.framecount();
+    var lengthMs = pcm.buffer.length();
+    if (!(frames > PCM_BLOCK_SAMPLES * 4) || !(lengthMs > 0)) {
+        return;
+    }
+    var rate = Math.round(frames * 1000 / lengthMs);
+    var head = Math.floor(pcm.head * frames) % frames;
+    if (pcm.read < 0) {  // the first head, or the first since switched on: number on by the time off
+        pcm.next += pcm.lastMs > 0 ? Math.round((now - pcm.lastMs) * rate / 1000) : 0;
+        pcm.read = head;
+        pcm.lastHead = head;
+        pcm.lastMs = now;
+        return;
+    }
+    var ready = (head - pcm.read + frames) % frames;
+    var elapsed = (now - pcm.lastMs) * rate / 1000;
+    pcm.lastMs = now;
+    if (elapsed >= frames - PCM_BLOCK_SAMPLES || ready > PCM_MAX_BLOCKS * PCM_BLOCK_SAMPLES) {
+        // held up: record~ may have gone round the buffer. Skip to the head, numbering on by what it
+        // wrote meanwhile (the head's move, plus the turns the clock says it made), which leaves a gap.
+        var moved = (head - pcm.lastHead + frames) % frames;
+        var turns = Math.max(0, Math.round((elapsed - moved) / frames));
+        var missed = (pcm.lastHead - pcm.read + frames) % frames + moved + turns * frames;
+        pcm.skipped += missed;
+        pcm.next += missed;
+        pcm.read = head;
+        pcm.lastHead = head;
+        return;
+    }
+    pcm.lastHead = head;
+    while (ready >= PCM_BLOCK_SAMPLES) {
+        var samples = peekRing(pcm.buffer, pcm.read, PCM_BLOCK_SAMPLES, frames);
+        pcm.socket.send(pcmDatagram(pcm.next, rate, samples), destination.port, destination.host);
+        pcm.sent += 1;
+        pcm.read = (pcm.read + PCM_BLOCK_SAMPLES) % frames;
+        pcm.next += PCM_BLOCK_SAMPLES;
+        ready -= PCM_BLOCK_SAMPLES;
+    }
+}
+sendPcm.local = 1;
+
+// COUNT samples of channel 1 from FRAME on, going round the end of a buffer of FRAMES frames.
+function peekRing(buffer, frame, count, frames) {
+    var first = Math.min(count, frames - frame);
+    var part = buffer.peek(1, frame, first);
+    var samples = [];
+    var i;
+    for (i = 0; i < first; i++) {
+        samples.push(part[i]);
+    }
+    if (first < count) {
+        part = buffer.peek(1, 0, count - first);
+        for (i = 0; i < count - first; i++) {
+            samples.push(part[i]);
+        }
+    }
+    return samples;
+}
+peekRing.local = 1;
+
+// One /daw/pcm OSC message: ,hib first_sample (int64), sample_rate (int32), samples (blob of
+// big-endian int16).
+function pcmDatagram(firstSample, rate, samples) {
+    var blob = new Uint8Array(samples.length * 2);
+    var i;
+    for (i = 0; i < samples.length; i++) {
+        var x = Number(samples[i]);
+        var value = x === x ? Math.round(Math.max(-1, Math.min(1, x)) * 32767) : 0;  // NaN: silence
+        blob[2 * i] = (value >> 8) & 255;
+        blob[2 * i + 1] = value & 255;
+    }
+    return oscDatagram("/daw/pcm", "hib", [firstSample, rate, blob]);
+}
+pcmDatagram.local = 1;
+
+// An OSC 1.0 message as bytes, for the arguments udpsend cannot write: tags s (string), i (int32),
+// h (int64, below 2^53) and b (blob, a Uint8Array); every part padded to 4 bytes.
+function oscDatagram(address, tags, args) {
+    var size = paddedLength(address.length + 1) + paddedLength(tags.length + 2);
+    var i;
+    for (i = 0; i < tags.length; i++) {
+        var tag = tags.charAt(i);
+        size += tag === "s" ? paddedLength(String(args[i]).length + 1) : tag === "i" ? 4 : tag === "h" ? 8
+            : 4 + paddedLength(args[i].length);
+    }
+    var bytes = new Uint8Array(size);
+    var at = putString(bytes, 0, address);
+    at = putString(bytes, at, "," + tags);
+    for (i = 0; i < tags.length; i++) {
+        var kind = tags.charAt(i);
+        if (kind === "s") {
+            at = putString(bytes, at, String(args[i]));
+        } else if (kind === "i") {
+            at = putInt32(bytes, at, args[i]);
+        } else if (kind === "h") {
+            at = putInt32(bytes, at, Math.floor(args[i] / 4294967296));
+            at = putInt32(bytes, at, args[i] % 4294967296);
+        } else {
+            at = putInt32(bytes, at, args[i].length);
+            bytes.set(args[i], at);
+            at += paddedLength(args[i].length);
+        }
+    }
+    return bytes;
+}
+oscDatagram.local = 1;
+
+function paddedLength(length) {
+    return Math.ceil(length / 4) * 4;
+}
+paddedLength.local = 1;
+
+// An ASCII string, NUL-terminated and padded to 4 bytes (the zeros are already there).
+function putString(bytes, at, text) {
+    var i;
+    for (i = 0; i < text.length; i++) {
+        bytes[at + i] = text.charCodeAt(i) & 127;
+    }
+    return at + paddedLength(text.length + 1);
+}
+putString.local = 1;
+
+function putInt32(bytes, at, value) {
+    var v = value < 0 ? value + 4294967296 : value;
+    bytes[at] = Math.floor(v / 16777216) & 255;
+    bytes[at + 1] = Math.floor(v / 65536) & 255;
+    bytes[at + 2] = Math.floor(v / 256) & 255;
+    bytes[at + 3] = v & 255;
+    return at + 4;
+}
+putInt32.local = 1;
 
 // ---------------------------------------------------------------- helpers
 

@@ -64,7 +64,7 @@ test("on start it says hello and dumps its state", () => {
         ["/daw/hello", "/daw/markers", "/daw/loop", "/daw/macros", "/daw/transport"]);
     const [source, version, sessionId, replyPort] = values(messages[0]);
     assert.equal(source, "m4l");
-    assert.equal(version, "1");
+    assert.equal(version, "1.1");
     assert.match(sessionId, /^m4l-[0-9a-f]{8}$/);
     assert.ok(replyPort >= 49152 && replyPort <= 65535, `reply port ${replyPort}`);
     assert.deepEqual(values(messages[1]), ["Drop", 32]);

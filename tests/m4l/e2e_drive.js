@@ -2,13 +2,21 @@
 // UDP (udpsend stand-in) to a renderer at 127.0.0.1:PORT and listening for its /renderer/ack on the
 // reply port (udpreceive stand-in). Scripted Live session: hello, play from beat 8 for ~1 s with
 // the song-time observer firing every 60 ms, stop, seek to beat 20, switch to 3/4, move a macro,
-// turn the device off. Prints one JSON line with what the device showed.
+// turn the device off. Meanwhile an audio-thread stand-in (every 5 ms) has record~ loop a 440 Hz tone
+// (0.5 * sin(2 pi 440 k / 44100), sample k of the recording) into the device's buffer~ and reports
+// its sync ramp every 20 ms, and the script streams it as /daw/pcm through a real UDP socket.
+// Prints one JSON line with what the device showed and sent.
 //
 // Usage: node tests/m4l/e2e_drive.js PORT
 "use strict";
 
 const dgram = require("node:dgram");
-const { loadDevice, RealClock, ScriptedLive, UdpSendStandin } = require("./max_standin.js");
+const {
+    loadDevice, RealClock, ScriptedLive, UdpSendStandin, MaxBuffer, RecordStandin, DgramStandin,
+} = require("./max_standin.js");
+
+const RATE = 44100;
+const BUFFER_NAME = "1042barlight_pcm";
 
 const rendererPort = Number(process.argv[2]);
 if (!(rendererPort > 0)) {
@@ -59,17 +67,37 @@ async function main() {
         const { address, args } = decodeOsc(datagram);
         device.send(address, ...args);
     });
+    const buffer = new MaxBuffer(2 * RATE, RATE);
+    const record = new RecordStandin(buffer);
+    const pcmSocket = new DgramStandin({ real: true });
     const onOutlet = (message) => {
-        if (message.outlet === 0 || message.outlet === 1) {
+        if (message.outlet === 6) {
+            record.on = Boolean(message.selector);
+        } else if (message.outlet === 0 || message.outlet === 1) {
             udpsend.message(message.selector, message.args);
         } else if (message.outlet === 2 && message.selector === "port") {
             listening.push(new Promise((resolve) => receiver.bind(message.args[0], "127.0.0.1", resolve)));
         }
     };
-    device = loadDevice({ clock: new RealClock(), live, onOutlet });
+    device = loadDevice({ clock: new RealClock(), live, onOutlet, buffers: { [BUFFER_NAME]: buffer },
+        dgram: pcmSocket });
     device.send("port", rendererPort);
-    device.send("init");
+    device.send("init", BUFFER_NAME);
     await Promise.all(listening);
+    const audioStartMs = Date.now();
+    let lastSnapshotMs = 0;
+    const audioThread = setInterval(() => {  // the audio thread: record~ writes what the clock says is due
+        const due = Math.floor((Date.now() - audioStartMs) * RATE / 1000) - record.written;
+        const samples = [];
+        for (let k = record.written; k < record.written + due; k++) {
+            samples.push(0.5 * Math.sin(2 * Math.PI * 440 * k / RATE));
+        }
+        record.write(samples);
+        if (Date.now() - lastSnapshotMs >= 20) {
+            lastSnapshotMs = Date.now();
+            device.send("pcmhead", record.sync());
+        }
+    }, 5);
     await sleep(300);
 
     live.setSong("current_song_time", 8.0);
@@ -95,8 +123,15 @@ async function main() {
         sent: device.osc().length,
         played_ms: playedMs,
     };
+    clearInterval(audioThread);
+    const isPcm = (d) => d.bytes.toString("utf8", 0, 8) === "/daw/pcm";
+    summary.pcm_sent = pcmSocket.sent.filter(isPcm).length;
+    summary.pcm_hellos = pcmSocket.sent.length - summary.pcm_sent;  // the PCM socket's own hellos
+    summary.pcm_skipped = device.context.pcm.skipped;
+    summary.recorded = record.written;
     device.send("enable", 0);
     await udpsend.close();
+    await pcmSocket.close();
     receiver.close();
     device.send("notifydeleted");
     console.log(JSON.stringify(summary));

@@ -1,6 +1,7 @@
 // A small stand-in for the parts of Max and Live that m4l/barlight.js touches, so the device's
 // JavaScript runs under Node: outlet/post/messagename/arguments/inlets/outlets, LiveAPI over a
-// scripted Live set, Task over a manual clock, and udpsend's OSC encoding.
+// scripted Live set, Task over a manual clock, udpsend's OSC encoding, and for the mix (/daw/pcm)
+// the Buffer object over a buffer~ that a record~ stand-in loops into, and v8's require("dgram").
 //
 // Max rules mirrored here (Max JS reference, "js" and "v8" objects; udpsend reference):
 // - a JS number with no fractional part leaves an outlet as an int atom, any other number as a
@@ -208,6 +209,99 @@ function encodeOsc(address, atoms) {
     return Buffer.concat(parts);
 }
 
+// Max's Buffer object (js/v8 "Buffer", https://docs.cycling74.com/apiref/js/buffer) over one mono
+// buffer~ sized in ms at the DSP rate: framecount(), length() in ms, peek(channel 1-based, frame
+// 0-based, count) -> array of samples.
+class MaxBuffer {
+    constructor(frames, rate) {
+        this.data = new Float32Array(frames);
+        this.rate = rate;
+        this.peeks = 0;
+    }
+    framecount() {
+        return this.data.length;
+    }
+    length() {
+        return this.data.length * 1000 / this.rate;
+    }
+    peek(channel, frame, count) {
+        if (channel !== 1 || frame < 0 || count < 1 || frame + count > this.data.length) {
+            throw new Error(`peek(${channel}, ${frame}, ${count}) outside a mono buffer of ${this.data.length}`);
+        }
+        this.peeks += 1;
+        return Array.from(this.data.subarray(frame, frame + count));
+    }
+}
+
+// record~ BUFFER @loop 1: while on, writes its input round the buffer; its sync outlet is the write
+// position over the buffer's length (0..1), which the device reads through snapshot~ as "pcmhead".
+class RecordStandin {
+    constructor(buffer) {
+        this.buffer = buffer;
+        this.on = false;
+        this.at = 0;
+        this.written = 0;  // samples written since it was created (the signal's own clock)
+    }
+    write(samples) {
+        if (!this.on) {
+            return;
+        }
+        const data = this.buffer.data;
+        for (const x of samples) {
+            data[this.at] = x;
+            this.at = (this.at + 1) % data.length;
+            this.written += 1;
+        }
+    }
+    sync() {
+        return this.at / this.buffer.data.length;
+    }
+}
+
+// v8's require("dgram") (Max 9.2+, https://docs.cycling74.com/apiref/js/dgram-module/): every datagram
+// is kept (and logged like udpsend's); with `real` it also goes out through Node's own dgram.
+class DgramStandin {
+    constructor({ real = false } = {}) {
+        this.real = real;
+        this.sent = [];
+        this.pending = [];
+        this.sockets = [];
+    }
+    createSocket(type) {
+        if (type !== "udp4") {
+            throw new Error(`dgram stand-in: ${type}`);
+        }
+        const socket = this.real ? dgram.createSocket("udp4") : null;
+        const self = this;
+        const handle = {
+            send(msg, port, address) {
+                const bytes = Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
+                self.sent.push({ bytes: Buffer.from(bytes), port, address });
+                logDatagram(bytes);
+                if (socket) {
+                    self.pending.push(new Promise((resolve, reject) => {
+                        socket.send(bytes, port, address, (err) => (err ? reject(err) : resolve()));
+                    }));
+                }
+            },
+            close() {
+                handle.closed = true;
+            },
+            closed: false,
+        };
+        this.sockets.push({ handle, socket });
+        return handle;
+    }
+    async close() {
+        await Promise.all(this.pending);
+        for (const { socket } of this.sockets) {
+            if (socket) {
+                socket.close();
+            }
+        }
+    }
+}
+
 class UdpSendStandin {
     constructor(host, port) {
         this.host = host;
@@ -236,18 +330,26 @@ class UdpSendStandin {
 // With BARLIGHT_OSC_LOG set, every OSC message the device sends is appended to that file as a JSON line
 // {address, datagram (hex, as udpsend writes it)}, for tests/m4l/test_node_suite.py to check against the table.
 function logOsc(message) {
+    if (message.outlet === 0 && String(message.selector).startsWith("/")) {
+        logDatagram(encodeOsc(message.selector, toAtoms(message.args)));
+    }
+}
+
+function logDatagram(bytes) {
     const file = process.env.BARLIGHT_OSC_LOG;
-    if (file && message.outlet === 0 && String(message.selector).startsWith("/")) {
-        const datagram = encodeOsc(message.selector, toAtoms(message.args)).toString("hex");
-        fs.appendFileSync(file, JSON.stringify({ address: message.selector, datagram }) + "\n");
+    if (file) {
+        const address = bytes.toString("utf8", 0, bytes.indexOf(0));
+        fs.appendFileSync(file, JSON.stringify({ address, datagram: bytes.toString("hex") }) + "\n");
     }
 }
 
 // Load barlight.js into a fresh context. `send(name, ...args)` delivers a Max message to inlet 0.
 // `ui` holds the values of named UI boxes (varname -> value) that `this.patcher.getnamed(varname)`
 // returns through getvalueof(), as Max does for the device's saved host, port and dials.
+// `buffers` (name -> MaxBuffer) and `dgram` (a DgramStandin) give the script Max's Buffer and v8's
+// require("dgram"); without them it runs as in the classic js object, which has neither.
 function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOutlet = null, random = null,
-    ui = {} } = {}) {
+    ui = {}, buffers = null, dgram: dgramModule = null } = {}) {
     const outputs = [];
     const posts = [];
     const mathObject = Object.create(Math);
@@ -284,6 +386,22 @@ function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOu
             getnamed: (varname) => (varname in ui ? { getvalueof: () => ui[varname] } : null),
         },
     };
+    if (buffers) {
+        context.Buffer = function MaxBufferRef(name) {
+            if (!(name in buffers)) {
+                throw new Error(`no buffer~ named ${name}`);
+            }
+            return buffers[name];
+        };
+    }
+    if (dgramModule) {
+        context.require = (name) => {
+            if (name !== "dgram") {
+                throw new Error(`require(${name}) is not in the stand-in`);
+            }
+            return dgramModule;
+        };
+    }
     vm.createContext(context);
     vm.runInContext(fs.readFileSync(DEVICE_JS, "utf8"), context, { filename: DEVICE_JS });
 
@@ -311,5 +429,6 @@ function loadDevice({ clock = new ManualClock(), live = new ScriptedLive(), onOu
 }
 
 module.exports = {
-    ManualClock, RealClock, ScriptedLive, UdpSendStandin, loadDevice, toAtoms, encodeOsc,
+    ManualClock, RealClock, ScriptedLive, UdpSendStandin, MaxBuffer, RecordStandin, DgramStandin, loadDevice,
+    toAtoms, encodeOsc,
 };

@@ -44,6 +44,9 @@ KNOWN_OBJECTS = {
     "peakamp~": (_fixed(2, 1), "reference/peakamp~ (interval argument in ms)"),
     "fffb~": (lambda box, args: (1, int(args[0])), "reference/fffb~ (one outlet per filter; "
                                                    "'index freq' lists retune one filter)"),
+    "buffer~": (_fixed(1, 2), "reference/buffer~ (name, size in ms, channels)"),
+    "record~": (lambda box, args: (_channels(args) + 2, 1), "reference/record~ (one inlet per channel, then "
+                                                            "loop start and end; outlet: the sync ramp 0..1)"),
     # Max control objects
     "pack": (lambda box, args: (max(2, len(args)), 1), "reference/pack (one inlet per argument)"),
     "prepend": (_fixed(1, 1), "reference/prepend"),
@@ -67,7 +70,12 @@ KNOWN_OBJECTS = {
 
 #: Objects that talk through global names; in a device those names must start with "---".
 NAMED_OBJECTS = {"s", "send", "r", "receive", "send~", "receive~", "v", "value", "pv", "forward", "buffer~",
-                 "coll", "dict", "table", "pattrhub"}
+                 "record~", "coll", "dict", "table", "pattrhub"}
+
+
+def _channels(args: list[str]) -> int:
+    """record~'s channel count: its second argument when it is a number, else 1."""
+    return int(args[1]) if len(args) > 1 and args[1].isdigit() else 1
 
 
 def _class_and_args(box: dict) -> tuple[str, list[str]]:
@@ -215,8 +223,131 @@ def test_outputs_reach_udpsend_udpreceive_and_the_displays(patcher: dict, boxes:
     targets = {outlet: boxes[d].get("varname") or _class_and_args(boxes[d])[0]
                for s, outlet, d, _ in _cords(patcher) if s == script["id"]}
     assert targets == {0: "udpsend", 1: "udpsend", 2: "udpreceive", 3: "barlight_light",
-                       4: "barlight_status", 5: "barlight_position"}
+                       4: "barlight_status", 5: "barlight_position", 6: "record~"}
     assert (udpreceive["id"], 0, script["id"], 0) in _cords(patcher)
+
+
+def test_udpreceive_binds_a_real_port_at_load_that_is_not_the_renderers(boxes: dict) -> None:
+    """Public patchers give udpreceive a real port (its argument is obligatory); the script then rebinds it to
+    the reply port it announces. Never the renderer's own port: on one machine the two would collide."""
+    (udpreceive,) = _find(boxes, "udpreceive")
+    (port,) = _class_and_args(udpreceive)[1]
+    assert 1024 <= int(port) <= 65535 and int(port) != DEFAULT_PORT
+
+
+def test_the_mono_mix_loops_into_a_device_local_buffer_the_script_reads(patcher: dict, boxes: dict) -> None:
+    """record~ writes the same mono sum the meters hear round a ---named buffer~; its sync ramp reaches the
+    script as pcmhead through snapshot~; the script switches record~ (outlet 6) and learns the buffer's name
+    from init, which Live rewrites like every other ---name in the device."""
+    cords = _cords(patcher)
+    (buffer,), (record,), (script,) = _find(boxes, "buffer~"), _find(boxes, "record~"), _find(boxes, "v8")
+    name, size_ms, channels = _class_and_args(buffer)[1]
+    assert name.startswith("---") and float(size_ms) >= 1000.0 and channels == "1"
+    assert _class_and_args(record)[1] == [name, "@loop", "1"]
+    (mono,) = [b for b in _find(boxes, "*~") if _class_and_args(b)[1] == ["0.5"]]
+    assert (mono["id"], 0, record["id"], 0) in cords
+    assert (mono["id"], 0, _find(boxes, "average~")[0]["id"], 0) in cords  # the meters' signal
+    (snapshot,) = [boxes[d] for s, o, d, _ in cords if s == record["id"]]
+    assert _class_and_args(snapshot)[0] == "snapshot~"
+    (prepend,) = [boxes[d] for s, _, d, _ in cords if s == snapshot["id"]]
+    assert _class_and_args(prepend) == ("prepend", ["pcmhead"])
+    assert (prepend["id"], 0, script["id"], 0) in cords
+    assert (script["id"], 6, record["id"], 0) in cords
+    (init,) = [b for b in boxes.values() if b["maxclass"] == "message" and b["text"].startswith("init")]
+    assert init["text"] == f"init {name}"
+
+
+#: Live's rules for a parameter of each parameter_type (Max for Live production guidelines; Cycling '74's
+#: "Parameters" reference): the attributes a type may carry beyond the common ones.
+PARAMETER_TYPES = {
+    0: ("float", {"parameter_mmin", "parameter_mmax", "parameter_unitstyle", "parameter_steps",
+                  "parameter_exponent", "parameter_units"}),
+    1: ("int", {"parameter_mmin", "parameter_mmax", "parameter_unitstyle", "parameter_units"}),
+    2: ("enum", {"parameter_enum", "parameter_mmax"}),
+    3: ("blob", set()),
+}
+COMMON_PARAMETER_ATTRIBUTES = {"parameter_longname", "parameter_shortname", "parameter_type", "parameter_initial",
+                               "parameter_initial_enable", "parameter_invisible", "parameter_modmode",
+                               "parameter_annotation_name", "parameter_info"}
+INT_VALUES_MAX = 256  # an Int parameter in Live holds at most 256 values
+UNIT_STYLES = range(0, 11)  # Int, Float, Time, Hertz, deciBel, %, Pan, Semitones, MIDI, Custom, Native
+
+
+def parameter_problems(boxes: dict) -> list[str]:
+    """Every way the device's parameters break Live's rules, as readable lines (empty: none)."""
+    problems = []
+    params = [b for b in boxes.values() if b.get("parameter_enable") == 1]
+    names = [b["saved_attribute_attributes"]["valueof"].get("parameter_longname") for b in params]
+    problems += [f"long name {n!r} used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    for box in params:
+        value = box["saved_attribute_attributes"]["valueof"]
+        where = f"{box['id']} {value.get('parameter_longname')!r}"
+        kind = value.get("parameter_type", 0)
+        if kind not in PARAMETER_TYPES:
+            problems.append(f"{where}: parameter_type {kind!r}")
+            continue
+        type_name, allowed = PARAMETER_TYPES[kind]
+        problems += [f"{where}: {type_name} parameter with {key}" for key in sorted(set(value) - allowed
+                                                                                   - COMMON_PARAMETER_ATTRIBUTES)]
+        initial = value.get("parameter_initial", [None])[0]
+        if kind in (0, 1):
+            low, high = value.get("parameter_mmin", 0), value.get("parameter_mmax", 127 if kind else 1.0)
+            if not low < high:
+                problems.append(f"{where}: range {low}..{high}")
+            if kind == 1 and (high - low + 1 > INT_VALUES_MAX or low != int(low) or high != int(high)):
+                problems.append(f"{where}: int range {low}..{high} holds {high - low + 1:g} values, Live keeps 256")
+            if value.get("parameter_unitstyle", 0) not in UNIT_STYLES:
+                problems.append(f"{where}: unit style {value['parameter_unitstyle']}")
+            if initial is not None and not low <= initial <= high:
+                problems.append(f"{where}: initial {initial} outside {low}..{high}")
+        if kind == 2:
+            items = value.get("parameter_enum") or []
+            if not items or value.get("parameter_mmax", len(items) - 1) != len(items) - 1:
+                problems.append(f"{where}: enum of {len(items)} items, mmax {value.get('parameter_mmax')}")
+            if initial is not None and not 0 <= initial < len(items):
+                problems.append(f"{where}: initial {initial} not an item")
+    return problems
+
+
+def test_every_parameter_keeps_lives_rules(boxes: dict) -> None:
+    assert parameter_problems(boxes) == []
+
+
+def test_the_rules_catch_the_old_int_port_and_other_breaks(boxes: dict) -> None:
+    """The port box as it was (Int, 1..65535) fails, as do a reused long name and a blob with a range."""
+    import copy
+
+    broken = copy.deepcopy(boxes)
+    port = next(b for b in broken.values() if b.get("varname") == "barlight_port")["saved_attribute_attributes"]
+    port["valueof"].update(parameter_type=1, parameter_mmin=1, parameter_mmax=65535, parameter_initial=[9420])
+    host = next(b for b in broken.values() if b.get("varname") == "barlight_host")["saved_attribute_attributes"]
+    host["valueof"].update(parameter_mmax=3.0)
+    dial = next(b for b in broken.values() if b.get("varname") == "barlight_macro_2")["saved_attribute_attributes"]
+    dial["valueof"]["parameter_longname"] = "Visual Macro 1"
+    problems = parameter_problems(broken)
+    assert any("'Barlight Port': int range 1..65535 holds 65535 values" in p for p in problems), problems
+    assert any("'Barlight Host': blob parameter with parameter_mmax" in p for p in problems), problems
+    assert "long name 'Visual Macro 1' used twice" in problems
+    assert len(problems) == 3
+
+
+def test_the_port_holds_9420_under_lives_rules(boxes: dict) -> None:
+    """A Float parameter (Live keeps its value as a 32-bit float: every port is exact) shown as an integer."""
+    value = next(b for b in boxes.values() if b.get("varname") == "barlight_port")["saved_attribute_attributes"]
+    value = value["valueof"]
+    assert (value["parameter_type"], value["parameter_unitstyle"]) == (0, 0)
+    assert (value["parameter_mmin"], value["parameter_mmax"], value["parameter_initial"]) == (1.0, 65535.0, [9420.0])
+    import numpy as np
+    assert float(np.float32(DEFAULT_PORT)) == DEFAULT_PORT and float(np.float32(65535.0)) == 65535.0
+
+
+def test_top_level_keys_are_those_max_saves_in_an_audio_effect(patcher: dict) -> None:
+    """As in public Max for Live audio effects saved by Max 8.5-9: empty minimum versions (Live checks the
+    objects themselves), a project whose amxdtype is the device type ('aaaa')."""
+    assert patcher["minimum_live_version"] == "" and patcher["minimum_max_version"] == ""
+    assert patcher["platform_compatibility"] == 0 and patcher["external_mpe_tuning_enabled"] == 0
+    assert patcher["project"]["amxdtype"] == int.from_bytes(m4l.AUDIO_EFFECT, "big") == 1633771873
+    assert patcher["project"]["contents"] == {"patchers": {}}
 
 
 def test_band_filters_are_tuned_to_the_protocol_centres(patcher: dict, boxes: dict) -> None:
@@ -273,8 +404,9 @@ def test_external_js_build_references_the_script_and_writes_it_alongside(tmp_pat
     assert main(["m4l", "build", "--out", str(tmp_path / "Barlight.amxd"), "--external-js"]) == 0
     patcher = m4l.read_patcher((tmp_path / "Barlight.amxd").read_bytes())["patcher"]
     script = next(e["box"] for e in patcher["boxes"] if e["box"].get("varname") == m4l.SCRIPT_VARNAME)
-    assert script["text"] == "js barlight.js" and script["textfile"]["embed"] == 0
-    assert "text" not in script["textfile"]
+    # as Max saves a js box that loads a file: no embedded text, the file name in saved_object_attributes
+    assert script["text"] == "js barlight.js" and "textfile" not in script and "filename" not in script
+    assert script["saved_object_attributes"] == {"filename": "barlight.js", "parameter_enable": 0}
     assert (tmp_path / "barlight.js").read_text(encoding="utf-8") == _SCRIPT_TEXT
 
 

@@ -11,10 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bridge.protocol.messages import ByeMessage, HelloMessage, MacrosMessage, TransportMessage
-from bridge.receiver import Received, Receiver
+from bridge.receiver import PcmAudio, Received, Receiver
 from tests.receiving import wait_for
 
 DRIVER = Path(__file__).resolve().parent / "e2e_drive.js"
@@ -25,18 +26,21 @@ def test_receiver_clock_follows_the_device_and_answers_its_hello() -> None:
     if node is None:
         pytest.fail("Node.js 18+ is needed for the Max for Live device tests")
     events: list[Received] = []
+    audio: list[PcmAudio] = []
     with Receiver("127.0.0.1", 0) as receiver:
         receiver.subscribe(events.append, kinds=[HelloMessage, TransportMessage, MacrosMessage, ByeMessage])
+        receiver.subscribe(audio.append, kinds=[PcmAudio])
         result = subprocess.run([node, str(DRIVER), str(receiver.port)], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         summary = json.loads(result.stdout.strip().splitlines()[-1])
-        wait_for(receiver, lambda: receiver.stats().accepted >= summary["sent"] + 1, timeout=2.0)
+        expected = summary["sent"] + summary["pcm_sent"] + summary["pcm_hellos"] + 1  # + the bye
+        wait_for(receiver, lambda: receiver.stats().accepted >= expected, timeout=2.0)
         stats = receiver.stats()
         snapshot = receiver.snapshot()
 
     # every datagram the device sent decoded as protocol v1: types and arities as udpsend writes them
     assert stats.dropped_total == 0, stats.dropped
-    assert stats.accepted == summary["sent"] + 1  # + the bye
+    assert stats.accepted == expected
     (session,) = stats.sessions
     assert (session.session_id, session.source, session.ended) == (summary["session_id"], "m4l", True)
     hello = next(e.message for e in events if isinstance(e.message, HelloMessage))
@@ -61,6 +65,19 @@ def test_receiver_clock_follows_the_device_and_answers_its_hello() -> None:
     assert [(m.name, m.beat) for m in snapshot.markers] == [("Intro", 0.0), ("Drop", 32.0)]
     macros = [e.message.macros for e in events if isinstance(e.message, MacrosMessage)]
     assert macros[-1] == (0.0, 0.0, 0.625, 0.0)
+
+    # the mix: record~'s tone, read back from the buffer~ by the script, arrives whole and in order
+    assert summary["pcm_sent"] >= 1.2 * 44100 / 512 and summary["pcm_skipped"] == 0
+    assert stats.pcm.gaps == 0 and stats.pcm.duplicates == 0 and stats.pcm.late == 0, stats.pcm
+    assert {a.block.sample_rate for a in audio} == {44100}
+    firsts = [a.block.first_sample for a in audio]
+    assert firsts[0] == 0 and all(b.block.first_sample == a.block.end_sample for a, b in zip(audio, audio[1:]))
+    assert not any(a.block.gap for a in audio)
+    heard = np.concatenate([a.block.samples for a in audio])
+    tone = np.round(np.float32(0.5) * np.sin(2 * np.pi * 440 * np.arange(summary["recorded"]) / 44100)
+                    .astype(np.float32) * 32767)
+    start = next(k for k in range(44100) if np.abs(tone[k:k + 64] - heard[:64]).max() <= 1)  # the first head
+    assert np.abs(tone[start:start + len(heard)] - heard).max() <= 1  # float32 and int16 rounding
 
 
 def _free_udp_port() -> int:
@@ -101,4 +118,7 @@ def test_barlight_record_shows_and_records_what_the_device_sends(tmp_path: Path)
     assert set(by_address) >= {"/daw/hello", "/daw/transport", "/daw/markers", "/daw/loop", "/daw/macros",
                                "/daw/bye"}
     assert summary["status_texts"][-1] == "renderer answering"
-    assert len(messages) == summary["sent"] + 1
+    assert len(messages) == summary["sent"] + summary["pcm_hellos"] + 1  # the PCM is kept as FLAC, not as lines
+    anchors = [line["pcm"] for line in lines if "pcm" in line]
+    assert anchors and {a["sample_rate"] for a in anchors} == {44100}
+    assert (tmp_path / anchors[0]["file"]).is_file()

@@ -158,6 +158,58 @@ def agreement(live: list[tuple[dict[str, float], np.ndarray]],
     return Agreement(rho, overall, float(np.median(each)) if each else float("nan"), len(live))
 
 
+def export_job(renderer: Any, audio: Path, tempo_map: Any, out: Path) -> Any:
+    """A prepared export of ``audio`` (the whole song, from bar 1) on ``tempo_map``, with ``renderer``."""
+    from renderer.export.job import prepare_export
+    from renderer.export.request import ExportRequest
+
+    request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, size=renderer.size,
+                            preset="neon", audio_from_bar_1=True)
+    return prepare_export(request, renderer=renderer)
+
+
+def compare(streamed: Streamed, job: Any, renderer: Any) -> tuple[dict[str, Agreement], float]:
+    """The preview's inputs against the export's at every sampled instant, and the lag of the preview's PCM
+    frames against the export's on the song timeline.
+
+    Two ways (tests/preview/test_pcm_parity.py says why): *aligned*, every frame the preview analysed,
+    placed by its PCM line of that instant, over the export's window, at an instant moved (by under half a
+    hop) so the window ends half-way between two frames; *live*, the frames the preview had then. The
+    ``/daw/audio`` band frames are scored both ways beside them."""
+    from renderer.preview.live import live_moment
+
+    ahead, window = float(1 / (2 * job.plan.fps)), renderer.preset.window_beats
+    hop = job.features.hop_seconds
+    series: dict[str, list] = {name: [] for name in ("pcm aligned", "pcm live", "bands aligned", "bands live",
+                                                     "export", "export live")}
+    for sample in streamed.samples:
+        snapshot, host = sample.snapshot, sample.host_seconds
+        live = live_moment(snapshot, host, sample.pcm, window_beats=window)
+        if not 1.0 <= live.seconds <= float(job.plan.duration_seconds) - 0.5:
+            continue
+        middle = (np.floor((live.seconds + ahead) / hop) + 0.5) * hop - ahead - live.seconds  # song s = host s here
+        aligned = host + middle
+        moments = {"pcm live": live, "bands live": live_moment(snapshot, host, sample.bands, window_beats=window),
+                   "export live": job.moment(job.plan.tempo_map.seconds_at(live.beat)),
+                   "pcm aligned": live_moment(snapshot, aligned, pcm_as_then(streamed, sample),
+                                              window_beats=window, lookahead_seconds=ahead),
+                   "bands aligned": live_moment(snapshot, aligned, streamed.bands, window_beats=window,
+                                                lookahead_seconds=ahead),
+                   "export": job.moment(job.plan.tempo_map.seconds_at(snapshot.beat_at(aligned)))}
+        for name, moment in moments.items():
+            series[name].append(inputs(renderer, moment))
+    scores = {name: agreement(series[name], series["export live" if "live" in name else "export"])
+              for name in series if not name.startswith("export")}
+    return scores, alignment_lag(streamed, job.features)
+
+
+def report(title: str, scores: dict[str, Agreement], lag: float, streamed: Streamed) -> None:
+    print(f"\n{title}: Spearman rho per source, mel-window correlation")
+    for name, score in scores.items():
+        print(score.line(name))
+    print(f"PCM frames vs the export's on the song timeline: best lag {lag * 1000:+.1f} ms; receiver {streamed.stats.pcm}")
+
+
 def alignment_lag(streamed: Streamed, export_features: Any, search_seconds: float = 0.05) -> float:
     """Seconds by which the preview's PCM frames, put on the song timeline by the last transport snapshot
     (one tempo, no jumps), sit off the export's frames of the same song: the lag that best matches their
@@ -202,3 +254,66 @@ def best_lag(a: np.ndarray, b: np.ndarray, most: int) -> tuple[int, float]:
     scores = correlate(a[:n + 2 * most], core, mode="valid", method="fft")  # index i: a shifted by i - most
     lag = int(np.argmax(scores)) - most
     return lag, float(np.corrcoef(a[most + lag:most + lag + n], core)[0, 1])
+
+
+class LossyRelay:
+    """A UDP relay on loopback between a sender and a preview that loses and reorders ``/daw/pcm``.
+
+    Each ``/daw/pcm`` datagram is dropped with probability ``drop``; of the rest, one in ``1 / reorder``
+    is held back and sent after the next one. Everything else passes unchanged, in order. Seeded, so a
+    run is repeatable given the same datagrams; ``dropped`` and ``reordered`` count what it did.
+    """
+
+    def __init__(self, drop: float = 0.05, reorder: float = 0.01, seed: int = 15) -> None:
+        import random
+
+        self.drop, self.reorder = drop, reorder
+        self._random = random.Random(seed)
+        self.dropped = self.reordered = self.passed = 0
+        self._socket: Any = None
+        self._thread: threading.Thread | None = None
+        self._running = threading.Event()
+
+    def start(self, to: tuple[str, int]) -> tuple[str, int]:
+        import socket
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.settimeout(0.05)
+        self._running.set()
+        self._thread = threading.Thread(target=self._relay, args=(to,), daemon=True)
+        self._thread.start()
+        return self._socket.getsockname()
+
+    def stop(self) -> None:
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join()
+        self._socket.close()
+
+    def _relay(self, to: tuple[str, int]) -> None:
+        held, sender = None, None
+        while self._running.is_set():
+            try:
+                datagram, source = self._socket.recvfrom(65536)
+            except TimeoutError:
+                continue
+            if source == to:  # the preview's answer (an ack to a sender without a reply port) goes back
+                if sender is not None:
+                    self._socket.sendto(datagram, sender)
+                continue
+            sender = source
+            if datagram.startswith(b"/daw/pcm\0"):
+                if self._random.random() < self.drop:
+                    self.dropped += 1
+                    continue
+                if held is None and self._random.random() < self.reorder:
+                    held = datagram
+                    continue
+            self._socket.sendto(datagram, to)
+            self.passed += 1
+            if held is not None and datagram.startswith(b"/daw/pcm\0"):
+                self._socket.sendto(held, to)  # after the block that followed it
+                self.reordered += 1
+                self.passed += 1
+                held = None

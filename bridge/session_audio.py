@@ -44,7 +44,10 @@ ANCHOR_SECONDS = 0.5
 #: The most audio one recording keeps, in seconds (all sessions together).
 MAX_PCM_SECONDS = MAX_AUDIO_SECONDS
 #: Anchors whose song offsets differ by more than this belong to different runs (a seek or loop between).
-RUN_TOLERANCE_SECONDS = 0.02
+#: Each anchor's beat comes from the session's fitted transport clock, which wanders by tens of
+#: milliseconds on a loaded machine; a smaller tolerance splits one take into runs placed a few
+#: milliseconds apart (clicks, doubled transients), while a real jump moves the song by a beat or more.
+RUN_TOLERANCE_SECONDS = 0.1
 _FILE_NAME = re.compile(r"[^/\\]+\.pcm\d+\.flac")
 
 

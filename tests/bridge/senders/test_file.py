@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import soundfile
@@ -25,6 +23,7 @@ from bridge.senders.file import FileSource, combine_frames, transport_at
 from bridge.senders.osc_out import ProtocolSender
 from bridge.senders.runtime import Rates, SenderRuntime
 from bridge.timeline.tempo_map import Marker, Meter, TempoMap, TempoPoint
+from tests.receiving import wait_for
 
 SR = 16000
 
@@ -88,9 +87,7 @@ def test_file_sender_streams_like_a_daw(tone):
         with ProtocolSender(*rx.address, source="file", session_id="F") as osc, FileSource(tone, TEMPO) as song:
             play(song, osc, fake)
             total = osc.sent
-        deadline = time.monotonic() + 5
-        while len(got) < total and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(rx, lambda: len(got) >= total)
     messages = [e.message for e in got]
     assert len(messages) == total and all(e.session_id == "F" for e in got)
     assert isinstance(messages[0], HelloMessage) and messages[0].source == "file"

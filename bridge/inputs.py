@@ -8,11 +8,13 @@ of gigabytes is refused with one line before a byte is read. The caps are per ki
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from bridge.errors import InputError
 
@@ -103,6 +105,23 @@ def json_lines(handle: BinaryIO, where: str | os.PathLike[str]) -> Iterator[tupl
         if not ended and len(line) > MAX_LINE_BYTES:
             raise InputError(where, f"line {number} is longer than {MAX_LINE_BYTES // MiB} MB")
         yield number, line[:-1] if ended else line, ended
+
+
+def parse_json(text: str | bytes) -> Any:
+    """``json.loads``, with nesting too deep for Python's parser a :class:`ValueError` like any other malformed
+    JSON: 200,000 ``[`` are 200 KB, well under every cap, and would otherwise end in a ``RecursionError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, with nesting too deep for it a ``TOMLDecodeError`` like any other malformed TOML."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("nested too deeply to read") from None
 
 
 def _a(kind: str) -> str:

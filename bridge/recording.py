@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.clock import DISCONTINUITY_KINDS, Discontinuity
 from bridge.errors import InputError
-from bridge.inputs import json_lines, open_limited
+from bridge.inputs import json_lines, open_limited, parse_json
 from bridge.receiver import PcmAudio
 from bridge.session_audio import PcmAnchor, PcmWriter
 from bridge.protocol.messages import (
@@ -319,7 +319,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             if torn is not None:
                 raise torn  # a malformed line with more after it: not a crash's torn tail
             try:
-                line = json.loads(raw.decode("utf-8"))
+                line = parse_json(raw.decode("utf-8"))
                 if number == 1:
                     header = _header(line, path)
                 elif not isinstance(line, dict):

@@ -30,7 +30,7 @@ import numpy as np
 from bridge.errors import InputError
 from bridge.features.reduced import estimated_onsets
 from bridge.files import write_atomic
-from bridge.inputs import read_text_limited
+from bridge.inputs import parse_json, read_text_limited
 from renderer.moment import MACRO_COUNT, Moment
 
 #: Audio and transport sources, each 0..1, in the order of a mapping's weight columns.
@@ -252,7 +252,7 @@ class Mapping:
         path, and presets get shared: ``/dev/zero`` or a huge file is refused before it is read)."""
         text = read_text_limited(path, "mapping")
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except ValueError as err:
             raise InputError(path, f"not a mapping: not JSON ({err})") from None
         return cls.from_dict(data, str(path))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.errors import InputError
-from bridge.inputs import read_text_limited
+from bridge.inputs import parse_toml, read_text_limited
 from renderer.backends.registry import BACKENDS, DEFAULT_BACKEND, backend_class
 from renderer.conditioning import Mapping, SectionPrompts
 
@@ -226,7 +226,7 @@ def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
     """Read and validate a preset; every problem is an :class:`InputError` naming the file."""
     path = preset_path(name_or_path)
     try:
-        data = tomllib.loads(read_text_limited(path, "preset"))
+        data = parse_toml(read_text_limited(path, "preset"))
     except tomllib.TOMLDecodeError as err:
         raise InputError(path, f"not valid TOML: {err}") from None
     return parse_preset(data, str(path), path.parent)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bridge.files import atomic_output, write_atomic
+from bridge.inputs import parse_json
 
 if TYPE_CHECKING:
     from renderer.sinks.base import FramePosition, Outputs
@@ -46,8 +47,8 @@ class FrameStore:
         kept = False
         if job_path.exists():
             try:
-                kept = json.loads(job_path.read_text(encoding="utf-8")) == self.job
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                kept = parse_json(job_path.read_text(encoding="utf-8")) == self.job
+            except (OSError, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
                 kept = False
         if not kept and self.root.exists():
             # another job's, or a folder whose job.json a crash (mid-delete) took: its frames are no one's

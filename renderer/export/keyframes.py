@@ -13,7 +13,6 @@ the video, which shows the first exported bar. With bars from 1 the two agree:
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,7 +21,7 @@ from typing import Any
 
 from bridge.errors import InputError
 from bridge.files import recover_set
-from bridge.inputs import read_text_limited
+from bridge.inputs import parse_json, read_text_limited
 from bridge.timeline.tempo_map import TempoMap
 from renderer.export.timing import fps_label, parse_fps
 
@@ -164,8 +163,8 @@ def read_keyframes(path: str | os.PathLike[str]) -> KeyframeSheet:
     else:
         recover_set(path.parent)
     try:
-        data = json.loads(read_text_limited(path, "keyframes"))
-    except json.JSONDecodeError as err:
+        data = parse_json(read_text_limited(path, "keyframes"))
+    except ValueError as err:
         raise InputError(path, f"not readable JSON ({err})") from None
     if not isinstance(data, dict) or data.get("format") != "barlight-keyframes":
         raise InputError(path, "not a Barlight keyframes file (no \"format\": \"barlight-keyframes\")")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import tomllib
 
 import pytest
 
 from bridge.errors import InputError
-from bridge.inputs import MAX_BYTES, MAX_LINE_BYTES, check_regular_file, json_lines, read_limited, read_text_limited
+from bridge.inputs import (MAX_BYTES, MAX_LINE_BYTES, check_regular_file, json_lines, parse_json, parse_toml, read_limited,
+                           read_text_limited)
 
 
 def test_devices_pipes_and_folders_are_refused_before_reading(tmp_path):
@@ -49,3 +51,11 @@ def test_a_torn_last_line_is_reported_unended_and_an_endless_line_is_refused():
     assert list(json_lines(io.BytesIO(b'{"a": 1}\n{"b"'), "x"))[-1] == (2, b'{"b"', False)
     with pytest.raises(InputError, match="line 1 is longer than 1 MB"):
         list(json_lines(io.BytesIO(b"x" * (MAX_LINE_BYTES + 2)), "x"))
+
+
+def test_nesting_too_deep_for_the_parsers_is_malformed_input_not_a_recursion_error():
+    assert parse_json('{"a": [[1]]}') == {"a": [[1]]} and parse_toml("a = [[1]]") == {"a": [[1]]}
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_json("[" * 200_000)
+    with pytest.raises(tomllib.TOMLDecodeError, match="nested too deeply"):
+        parse_toml("a = " + "[" * 200_000)

@@ -59,6 +59,12 @@ def _als(name: str, data: bytes) -> Setup:
     return setup
 
 
+def _text(name: str, text: str) -> Setup:
+    def setup(home: Path) -> None:
+        (home / name).write_text(text, encoding="utf-8")
+    return setup
+
+
 def _whitespace_bomb() -> bytes:
     """600 MB of XML whitespace in 0.6 MB of gzip: unpacked whole it takes gigabytes."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
@@ -180,6 +186,15 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...], Setup]] = [
      _recording("s.jsonl", _string_bpm)),
     ("a recording with a 2 MB line", ("timeline", "long.jsonl"), ("long.jsonl",),
      _recording("long.jsonl", lambda lines: None, b'{"t": 1, "x": "' + b"a" * (2 << 20) + b'"}\n{"end": true}\n')),
+    ("a keyframes file nested 200,000 deep", ("export", "--keyframes", "k.json", "--out", "D"), ("k.json",),
+     _text("k.json", "[" * 200_000)),
+    ("a recording with a line nested 200,000 deep", ("timeline", "deep.jsonl"), ("deep.jsonl",),
+     _recording("deep.jsonl", lambda lines: None, b"[" * 200_000 + b'\n{"end": true}\n')),
+    ("a preset nested 200,000 deep", ("export", "song.wav", "--bpm", "120", "--out", "D", "--preset", "deep.toml"),
+     ("deep.toml",), _text("deep.toml", "a = " + "[" * 200_000)),
+    ("a preset's mapping nested 200,000 deep", ("export", "song.wav", "--bpm", "120", "--out", "D", "--preset",
+                                                "p.toml"), ("deep.json",),
+     lambda home: (_text("deep.json", '{"a": ' + "[" * 200_000)(home), _preset_mapping("deep.json")(home))),
     ("a recording with a line that is not UTF-8", ("timeline", "b.jsonl"), ("b.jsonl",),
      _recording("b.jsonl", lambda lines: None, b'{"t": "\xff\xfe"}\n{"end": true}\n')),
     # -- argument bounds -----------------------------------------------------------------------------

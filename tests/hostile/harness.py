@@ -46,7 +46,8 @@ class Run:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
+    """The child's address-space cap (``preexec_fn``)."""
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
 
 
@@ -59,7 +60,7 @@ def run_cli(*argv: str, cwd: Path, timeout: float = 180.0, env: dict[str, str] |
         started = time.monotonic()
         process = subprocess.Popen([sys.executable, "-m", "barlight", *argv], cwd=cwd, env=environment,
                                    stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-                                   stdout=out, stderr=err, preexec_fn=_limit_memory)
+                                   stdout=out, stderr=err, preexec_fn=limit_memory)
         if stdin is not None:
             process.stdin.write(stdin)
             process.stdin.close()

@@ -18,7 +18,7 @@ import soundfile
 from bridge.files import COMMIT_NAME, STAGE_NAME
 from renderer.export.checkpoint import WORK_DIR_NAME
 from tests.hostile.conftest import TINY_EXPORT, recording_lines, write_jsonl
-from tests.hostile.harness import REPO, assert_sane, assert_unchanged, run_cli, snapshot
+from tests.hostile.harness import REPO, assert_sane, assert_unchanged, limit_memory, run_cli, snapshot
 
 
 def _broken_song(home: Path, *, nan: bool = True, huge: float = 1e30) -> Path:
@@ -96,7 +96,7 @@ def _start(home: Path, *argv: str) -> subprocess.Popen:
     env = {"PYTHONPATH": str(REPO), "BARLIGHT_SESSIONS": str(home / "sessions"), "QT_QPA_PLATFORM": "offscreen",
            "PATH": "/usr/bin:/bin", "HOME": str(home)}
     return subprocess.Popen([sys.executable, "-m", "barlight", *argv], cwd=home, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit_memory)
 
 
 def _free_port() -> int:
@@ -119,6 +119,7 @@ def _send_some(port: int) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_stop_signal_finalises_a_recording_like_ctrl_c(home, signum):
     port = _free_port()
+    before = snapshot(home)
     process = _start(home, "record", "take.jsonl", "--listen", f"127.0.0.1:{port}")
     try:
         _wait_for(lambda: (home / "take.jsonl.part").exists())
@@ -131,10 +132,12 @@ def test_a_stop_signal_finalises_a_recording_like_ctrl_c(home, signum):
     assert "Traceback" not in err and process.returncode == 0, err
     assert (home / "take.jsonl").exists() and not (home / "take.jsonl.part").exists()
     assert json.loads((home / "take.jsonl").read_text().splitlines()[-1])["end"] is True
+    assert_unchanged(before, snapshot(home), allowed_new=("take.jsonl",))
 
 
 def test_a_stop_signal_closes_the_preview_and_keeps_its_recording(home, tiny_model):
     port = _free_port()
+    before = snapshot(home)
     process = _start(home, "preview", "--listen", f"127.0.0.1:{port}", "--model", str(tiny_model),
                      "--size", "32x32", "--screenshots", "shots")
     try:
@@ -147,6 +150,7 @@ def test_a_stop_signal_closes_the_preview_and_keeps_its_recording(home, tiny_mod
         process.kill()
     assert "Traceback" not in err and process.returncode == 0, err
     assert len(list((home / "sessions").glob("*.jsonl"))) == 1 and not list((home / "sessions").glob("*.part"))
+    assert_unchanged(before, snapshot(home), allowed_new=("sessions", "shots"))
 
 
 def test_a_stop_signal_ends_an_export_like_ctrl_c_keeping_the_earlier_set(home, tiny_model):

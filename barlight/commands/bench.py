@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", help="preset name or .toml path (default: the shipped default for embedded, "
                                          "turbo for diffusers)")
     parser.add_argument("--model", help="diffusers model folder or Hub id (default: the preset's)")
-    parser.add_argument("--size", help="frame size WxH (default 256x256; --architecture: 512x512, --tiny 64x64)")
+    parser.add_argument("--size", help="frame size WxH, or several comma-separated (default 256x256,512x512; "
+                                       "--architecture: 512x512, --tiny 64x64)")
     parser.add_argument("--frames", type=int, default=60, help="frames to time (default 60)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed frames first (default 3)")
     parser.add_argument("--device", help="cuda, mps or cpu (default: $BARLIGHT_DEVICE, else the best available)")
@@ -56,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON (fields include fps)")
 
 
-def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> tuple[Any, str]:
+def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int], engine: Any = None) -> tuple[Any, str]:
+    """A Renderer of ``backend`` at ``size`` (reusing ``engine``, the backend loaded for another size)."""
     from renderer.presets import DEFAULT_PRESET, load_preset
     from renderer.renderer import Renderer
 
@@ -64,6 +66,9 @@ def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int]) -> 
     if not (args.preset or backend in defaults):
         raise InputError("--preset", f"no default preset to time backend {backend!r} with; pass --preset")
     preset = load_preset(args.preset or defaults[backend])
+    weights = "random" if backend == "embedded" and args.random_weights else "trained"
+    if engine is not None:
+        return Renderer(engine, preset, size=size), weights
     if backend == "embedded" and args.random_weights:
         from renderer.backends.embedded import EmbeddedBackend
         from renderer.devices import pick_device
@@ -113,22 +118,25 @@ def run(args: argparse.Namespace) -> int:
         return run_architecture(args)
     if args.tiny or args.variants:
         raise InputError("--tiny" if args.tiny else "--variants", "applies with --architecture only")
-    size = parse_size(args.size or "256x256")
+    sizes = [parse_size(text) for text in (args.size or "256x256,512x512").split(",")]
     check_threads(args.threads)
     asked = args.backend or ([load_preset(args.preset).backend] if args.preset else None)  # a broken preset: exit 2
     wanted = asked or list(BACKENDS)
     track = bench_track()
     results, skipped = [], []
     for backend in wanted:
-        try:
-            renderer, weights = _renderer(backend, args, size)
-        except InputError as err:
-            if asked:  # asked for by name or by the preset: the user's error
-                raise
-            skipped.append({"backend": backend, "reason": str(err)})
-            continue
-        apply_cpu_policy(args.threads)  # after loading: it overrides the backend's own default
-        results.append(run_bench(renderer, args.frames, args.warmup, track, weights))
+        engine = None  # one model per backend, timed at every size
+        for size in sizes:
+            try:
+                renderer, weights = _renderer(backend, args, size, engine)
+            except InputError as err:
+                if asked:  # asked for by name or by the preset: the user's error
+                    raise
+                skipped.append({"backend": backend, "reason": str(err)})
+                break
+            engine = renderer.backend
+            apply_cpu_policy(args.threads)  # after loading: it overrides the backend's own default
+            results.append(run_bench(renderer, args.frames, args.warmup, track, weights))
     if args.json:
         out = {"machine": machine(), "results": [r.to_dict() for r in results], "skipped": skipped,
                "fps": results[0].fps if results else None}

@@ -73,6 +73,8 @@ class EmbeddedBackend(Backend):
         cpu = config.device.startswith("cpu")
         apply_cpu_policy(config.threads, SMALL_MODEL_THREADS if cpu else None, "threads")
         self.pipe = pipe.to(config.device)
+        if cpu:
+            self.pipe.enable_cpu_speedups()
         self.steps = config.steps
 
     def to(self, device: str) -> EmbeddedBackend:

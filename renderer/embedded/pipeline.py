@@ -48,6 +48,14 @@ class BarlightPipeline(DiffusionPipeline):
     def __init__(self, unet: UNet2DConditionModel, audio_encoder: AudioEncoder, scheduler: DDIMScheduler) -> None:
         super().__init__()
         self.register_modules(unet=unet, audio_encoder=audio_encoder, scheduler=scheduler)
+        self._traced_unet = None
+
+    def enable_cpu_speedups(self) -> None:
+        """Run the UNet through frozen traces (:mod:`renderer.embedded.speed`): the same frames,
+        faster on a CPU; for inference only (call again after changing the weights)."""
+        from renderer.embedded.speed import TracedUNet
+
+        self._traced_unet = TracedUNet(self.unet)
 
     # ----------------------------------------------------------------- geometry
     @property
@@ -166,7 +174,10 @@ class BarlightPipeline(DiffusionPipeline):
         tokens, pooled = self.audio_encoder(context)
         for t in timesteps:
             model_in = self.scheduler.scale_model_input(sample, t)
-            pred = self.unet(model_in, t, encoder_hidden_states=tokens, class_labels=pooled).sample
+            if self._traced_unet is not None and not torch.is_grad_enabled():
+                pred = self._traced_unet(model_in, t, tokens, pooled)
+            else:
+                pred = self.unet(model_in, t, encoder_hidden_states=tokens, class_labels=pooled).sample
             sample = self.scheduler.step(pred, t, sample).prev_sample
 
         frame = (self.unfold_image(sample).float().clamp(-1, 1) + 1) / 2

@@ -81,3 +81,19 @@ def test_save_and_load_round_trip(pipe: BarlightPipeline, tmp_path) -> None:
 def test_loading_a_non_model_directory_fails_clearly(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="model_index.json"):
         BarlightPipeline.from_pretrained(tmp_path)
+
+
+def test_cpu_speedups_draw_the_same_frames() -> None:
+    plain, fast = tiny_pipeline(seed=3), tiny_pipeline(seed=3)
+    fast.enable_cpu_speedups()
+    ctx = np.random.default_rng(1).random((2, CONTEXT_DIM), dtype=np.float32)
+    noise = torch.randn(plain.noise_shape(2), generator=torch.Generator().manual_seed(0))
+    for steps in (1, 2):
+        a = plain(ctx, noise=noise, num_inference_steps=steps, height=40, width=40).images
+        b = fast(ctx, noise=noise, num_inference_steps=steps, height=40, width=40).images
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    previous = plain(ctx, noise=noise, height=40, width=40).images
+    a = plain(ctx, noise=noise, image=previous, strength=0.5, num_inference_steps=2, height=40, width=40).images
+    b = fast(ctx, noise=noise, image=previous, strength=0.5, num_inference_steps=2, height=40, width=40).images
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert len(fast._traced_unet._traces) == 1  # one grid shape, one trace for every timestep

@@ -49,3 +49,12 @@ def test_bench_architecture_needs_random_weights_and_known_variants(capsys):
     assert "--architecture: times random weights" in capsys.readouterr().err
     assert main(["bench", "--architecture", "sd-turbo", "--random-weights", "--tiny", "--variants", "warp"]) == 2
     assert "unknown variant 'warp'" in capsys.readouterr().err
+
+
+def test_bench_times_every_size_asked_for_with_one_model(capsys):
+    code = main(["bench", "--backend", "embedded", "--random-weights", "--size", "64x64,96x64", "--frames", "2",
+                 "--warmup", "0", "--device", "cpu", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(r["width"], r["height"]) for r in out["results"]] == [(64, 64), (96, 64)]
+    assert all(r["backend"] == "embedded" and r["fps"] > 0 for r in out["results"])

@@ -58,12 +58,13 @@ TARGETS: tuple[str, ...] = (
     "hue",         # hue rotation of the frame, in turns
     "palette",     # how much the preset's palette recolours the frame
     "exposure",    # brightness gain: 0.5 = unchanged, 0 = one stop darker, 1 = one stop brighter
+    "motion",      # size of the preset's beat- or bar-locked warp ([motion]: zoom and twist punches)
 )
 
 #: Bias of each target when a preset's reactivity table does not set one.
 DEFAULT_BIAS: dict[str, float] = {
     "intensity": 0.0, "brightness": 0.5, "strength": 0.35, "walk": 0.0,
-    "kick": 0.0, "flash": 0.0, "hue": 0.0, "palette": 0.5, "exposure": 0.5,
+    "kick": 0.0, "flash": 0.0, "hue": 0.0, "palette": 0.5, "exposure": 0.5, "motion": 0.0,
 }
 
 ENERGY_DB_RANGE = (-60.0, 0.0)

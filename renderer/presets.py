@@ -23,6 +23,7 @@ from bridge.errors import InputError
 from bridge.inputs import parse_toml, read_text_limited
 from renderer.backends.registry import BACKENDS, DEFAULT_BACKEND, backend_class
 from renderer.conditioning import Mapping, SectionPrompts
+from renderer.motion import Motion, parse_motion
 
 if TYPE_CHECKING:
     from renderer.backends.base import BackendConfig
@@ -33,7 +34,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _FLAT_BACKEND_KEYS = ("model", "vae", "scheduler", "lora", "steps", "guidance_scale", "negative_prompt")
 _TOP_KEYS = {
     "name", "description", "backend", "resolution", "seed", "style", "palette", "smoothing_beats",
-    "pulse_beats", "window_beats", "prompts", "reactivity", "mapping", *_FLAT_BACKEND_KEYS,
+    "pulse_beats", "window_beats", "prompts", "reactivity", "mapping", "motion", *_FLAT_BACKEND_KEYS,
 }
 _PROMPT_KEYS = {"calm", "intense", "dark", "bright"}
 
@@ -57,6 +58,7 @@ class Preset:
     prompts: MappingABC[str, SectionPrompts]
     mapping: Mapping
     source: str = "<memory>"
+    motion: Motion = Motion()
 
     def section_key(self, section: str | None) -> str:
         """The prompts key used for ``section``: the exact key, else the last key equal to it ignoring
@@ -142,6 +144,7 @@ def parse_preset(data: MappingABC[str, Any], where: str = "<preset>", base_dir: 
         resolution=(resolution[0], resolution[1]), seed=seed, style=strings["style"],
         palette=tuple(_hex_to_rgb(c) for c in palette_raw), smoothing_beats=smoothing, pulse_beats=pulse,
         window_beats=window, prompts=prompts, mapping=mapping, source=where,
+        motion=parse_motion(data.get("motion"), where),
     )
 
 

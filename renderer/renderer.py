@@ -268,6 +268,7 @@ class Renderer:
                 conditioning=cond, moment=moment, latents=self.latents(cond.walk),
                 init_image=previous if use_img2img else None, strength=strength,
                 seed=cond.walk.kick_seed, width=width, height=height,
+                warp=self.preset.motion.warp_at(moment.beat_phase, moment.bar_phase, targets["motion"]),
             )
             raw = self.backend(request)
             if not _is_tensor(raw):

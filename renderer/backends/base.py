@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import torch
 
     from renderer.conditioning import Conditioning
+    from renderer.motion import Warp
     from renderer.moment import Moment
 
 _KINDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
@@ -86,6 +87,9 @@ class BackendRequest:
     - ``init_image``: previous frame for img2img feedback (HxWx3 float32 0..1) or ``None``.
     - ``strength``: img2img strength 0..1 (ignored without ``init_image``).
     - ``seed``: seed for any other randomness the backend needs.
+    - ``warp``: the frame's motion (:class:`renderer.motion.Warp`): a backend applies it where it is
+      cheapest (the embedded model to its frame before post-processing); ``None`` or an identity warp:
+      no motion.
     """
 
     conditioning: Conditioning
@@ -96,6 +100,7 @@ class BackendRequest:
     seed: int
     width: int
     height: int
+    warp: Warp | None = None
 
 
 class Backend(ABC):

@@ -115,6 +115,8 @@ class EmbeddedBackend(Backend):
             steps = max(steps, min(math.ceil(1.0 / strength - 1e-9), MAX_IMG2IMG_STEPS))
             kwargs = {"image": np.clip(request.init_image, 0.0, 1.0), "strength": strength}
         with torch.inference_mode():
-            out = self.pipe(ctx, num_inference_steps=steps, noise=noise, height=request.height,
-                            width=request.width, output_type="np", **kwargs)
-        return np.asarray(out.images[0], np.float32)
+            frame = self.pipe(ctx, num_inference_steps=steps, noise=noise, height=request.height,
+                              width=request.width, output_type="pt", **kwargs).images
+            if request.warp is not None:
+                frame = request.warp.apply(frame)  # the preset's [motion]: zoom, twist, fold on the beat or bar
+        return frame[0].permute(1, 2, 0).float().cpu().numpy()

@@ -219,11 +219,14 @@ def motion_energy(frames: np.ndarray) -> np.ndarray:
     return ((y[1:] - y[:-1]) ** 2).mean(axis=(1, 2))
 
 
-def autocorr_peak_lag(series: np.ndarray, max_lag: int | None = None) -> int:
-    """Lag (in samples) of the highest autocorrelation after it first drops below zero.
+def autocorr_peak_lag(series: np.ndarray, max_lag: int | None = None, share: float = 0.9) -> int:
+    """The period (in samples) of a series: the first local maximum of its autocorrelation, after it
+    first drops below zero, that reaches ``share`` of the highest one there.
 
-    The series' mean is removed; ``max_lag`` defaults to half the length. Returns 0 if the
-    autocorrelation never drops below zero (no periodicity found).
+    Multiples of a period correlate about as well as the period itself, so the first peak near the
+    top is the period (a beat, not the bar that holds four of them). The series' mean is removed;
+    ``max_lag`` defaults to half the length. Returns 0 if the autocorrelation never drops below zero
+    (no periodicity found).
     """
     x = np.asarray(series, dtype=np.float64)
     x = x - x.mean()
@@ -236,4 +239,7 @@ def autocorr_peak_lag(series: np.ndarray, max_lag: int | None = None) -> int:
     if len(below) == 0:
         return 0
     start = below[0]
-    return int(start + np.argmax(ac[start:]) + 1)
+    tail = ac[start:]
+    peaks = [i for i in range(len(tail)) if (i == 0 or tail[i] >= tail[i - 1]) and
+             (i == len(tail) - 1 or tail[i] >= tail[i + 1]) and tail[i] >= share * tail.max()]
+    return int(start + peaks[0] + 1)

@@ -105,14 +105,15 @@ def _sample(session: Any, out: Streamed, running: threading.Event, every_seconds
         time.sleep(max(0.0, now + every_seconds - time.monotonic()))
 
 
-def pcm_as_then(streamed: Streamed, sample: Sample) -> Any:
-    """Every PCM frame the preview analysed, where the PCM line of ``sample``'s instant put them: what the
-    preview would have held at that instant had every frame already arrived."""
+def pcm_as_then(streamed: Streamed, sample: Sample, shift: float = 0.0) -> Any:
+    """Every PCM frame the preview analysed, where the PCM line of ``sample``'s instant put them (moved
+    ``shift`` seconds later): what the preview would have held at that instant had every frame arrived."""
     import dataclasses
 
     if sample.pcm_zero is None or streamed.pcm is None:
         return None
-    return dataclasses.replace(streamed.pcm, seconds=streamed.pcm.seconds - streamed.pcm_zero + sample.pcm_zero)
+    seconds = streamed.pcm.seconds - streamed.pcm_zero + sample.pcm_zero + shift
+    return dataclasses.replace(streamed.pcm, seconds=seconds)
 
 
 def inputs(renderer: Any, moment: Moment) -> tuple[dict[str, float], np.ndarray]:
@@ -173,10 +174,13 @@ def compare(streamed: Streamed, job: Any, renderer: Any) -> tuple[dict[str, Agre
     frames against the export's on the song timeline.
 
     Two ways (tests/preview/test_pcm_parity.py says why): *aligned*, every frame the preview analysed,
-    placed by its PCM line of that instant, over the export's window, at an instant moved (by under half a
+    placed by its PCM line of that instant and moved by the measured lag (the lag itself is what says
+    whether the frames are on the beat), over the export's window, at an instant moved (by under half a
     hop) so the window ends half-way between two frames; *live*, the frames the preview had then. The
     ``/daw/audio`` band frames are scored both ways beside them."""
     from renderer.preview.live import live_moment
+
+    lag = alignment_lag(streamed, job.features)
 
     ahead, window = float(1 / (2 * job.plan.fps)), renderer.preset.window_beats
     hop = job.features.hop_seconds
@@ -191,7 +195,7 @@ def compare(streamed: Streamed, job: Any, renderer: Any) -> tuple[dict[str, Agre
         aligned = host + middle
         moments = {"pcm live": live, "bands live": live_moment(snapshot, host, sample.bands, window_beats=window),
                    "export live": job.moment(job.plan.tempo_map.seconds_at(live.beat)),
-                   "pcm aligned": live_moment(snapshot, aligned, pcm_as_then(streamed, sample),
+                   "pcm aligned": live_moment(snapshot, aligned, pcm_as_then(streamed, sample, lag),
                                               window_beats=window, lookahead_seconds=ahead),
                    "bands aligned": live_moment(snapshot, aligned, streamed.bands, window_beats=window,
                                                 lookahead_seconds=ahead),
@@ -200,7 +204,7 @@ def compare(streamed: Streamed, job: Any, renderer: Any) -> tuple[dict[str, Agre
             series[name].append(inputs(renderer, moment))
     scores = {name: agreement(series[name], series["export live" if "live" in name else "export"])
               for name in series if not name.startswith("export")}
-    return scores, alignment_lag(streamed, job.features)
+    return scores, lag
 
 
 def report(title: str, scores: dict[str, Agreement], lag: float, streamed: Streamed) -> None:

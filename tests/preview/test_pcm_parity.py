@@ -26,9 +26,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from barlight.cli import main
 from bridge.timeline.sources import load_timeline
+from renderer.export.audio import session_clip
 from tests.preview import parity, pcm_song
 
 RHO_MIN = 0.95
@@ -115,9 +117,22 @@ def test_a_recorded_session_exports_without_a_bounce(streamed, song_files, tiny_
     print(f"\nthe video's sound vs the bounce: correlation {r:.4f} at {lag} samples")
     assert r >= 0.98
 
+    # where the kept mix sits on the song (the session's clock placed it, to about a millisecond): the
+    # placement must be within one hop; the features are then compared with the bounce moved likewise
     recorded = load_timeline(str(streamed.recording))
+    kept = session_clip(streamed.recording, recorded)
+    bounce = parity.mono(song, kept.sample_rate)
+    rate = kept.sample_rate
+    placed, r = parity.best_lag(kept.samples[0][:8 * rate], bounce[:8 * rate], most=1024)
     session_job = parity.export_job(tiny_renderer, streamed.recording, recorded, tmp_path / "a")
-    bounce_job = parity.export_job(tiny_renderer, song, recorded, tmp_path / "b")
+    hop_samples = session_job.features.hop_seconds * kept.sample_rate
+    print(f"the kept mix sits {placed} samples ({placed / kept.sample_rate * 1000:+.1f} ms) off the bounce "
+          f"(correlation {r:.4f})")
+    assert abs(placed) <= hop_samples and r >= 0.98
+    moved = tmp_path / "bounce-moved.wav"
+    soundfile.write(moved, np.concatenate([np.zeros(max(placed, 0), np.float32), bounce[max(-placed, 0):]]),
+                    kept.sample_rate, subtype="FLOAT")
+    bounce_job = parity.export_job(tiny_renderer, moved, recorded, tmp_path / "b")
     frames = range(8, session_job.plan.frame_count - 4)
     ours = [parity.inputs(tiny_renderer, session_job.moment(session_job.plan.song_seconds(k))) for k in frames]
     theirs = [parity.inputs(tiny_renderer, bounce_job.moment(bounce_job.plan.song_seconds(k))) for k in frames]

@@ -118,6 +118,25 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
 
     end = np.clip(index_at(secs) + 1, 0, n)  # exclusive end of the past window
 
+    loudness, brightness, noisiness, density, chroma_mean = _past_qualities(track, end, n, hop)
+
+    s = MEL_DIM
+    out[:, s + 0] = loudness
+    out[:, s + 1] = brightness
+    out[:, s + 2] = noisiness
+    out[:, s + 3] = density
+    out[:, s + 4:s + 16] = chroma_mean
+    out[:, s + 16] = np.sin(2 * np.pi * beat)
+    out[:, s + 17] = np.cos(2 * np.pi * beat)
+    out[:, s + 18] = np.sin(2 * np.pi * bar)
+    out[:, s + 19] = np.cos(2 * np.pi * bar)
+    out = out.astype(np.float32)
+    return out[0] if scalar_input else out
+
+
+def _past_qualities(track: Any, end: np.ndarray, n: int, hop: float) -> tuple[np.ndarray, ...]:
+    """Loudness, brightness, noisiness, onset density (each (m,)) and chroma (m, 12) over the past
+    windows ending (exclusive) at hops ``end``; 0 before the audio."""
     def lo(window_seconds: float) -> np.ndarray:
         return np.clip(end - max(1, int(round(window_seconds / hop))), 0, n)
 
@@ -152,16 +171,4 @@ def audio_context(track: Any, seconds: float | np.ndarray, beat_phase: float | n
     chroma_mean = _window_mean(chroma * power[:, None], lo_chroma, end)
     chroma_mean = chroma_mean / np.maximum(chroma_mean.max(axis=1, keepdims=True), 1e-12)
     chroma_mean = np.where((end > 0)[:, None], chroma_mean, 0.0)
-
-    s = MEL_DIM
-    out[:, s + 0] = loudness
-    out[:, s + 1] = brightness
-    out[:, s + 2] = noisiness
-    out[:, s + 3] = density
-    out[:, s + 4:s + 16] = chroma_mean
-    out[:, s + 16] = np.sin(2 * np.pi * beat)
-    out[:, s + 17] = np.cos(2 * np.pi * beat)
-    out[:, s + 18] = np.sin(2 * np.pi * bar)
-    out[:, s + 19] = np.cos(2 * np.pi * bar)
-    out = out.astype(np.float32)
-    return out[0] if scalar_input else out
+    return loudness, brightness, noisiness, density, chroma_mean

@@ -56,18 +56,28 @@ class SongInfo:
 
 def make_song(seed: int, min_seconds: float = 24.0):
     """A seeded random song -> (mido.MidiFile, SongInfo)."""
-    import mido
-
     rng = np.random.default_rng(seed)
     bpm = float(rng.choice([rng.uniform(60, 100), rng.uniform(100, 140), rng.uniform(140, 175)]))
     numerator, denominator = [(4, 4), (4, 4), (3, 4), (6, 8), (5, 4)][rng.integers(5)]
     bar_beats = numerator * 4.0 / denominator
     key = int(rng.integers(12))
     scale_name = str(rng.choice(list(SCALES)))
-    scale = SCALES[scale_name]
     programs = {"pad": int(rng.choice(PADS)), "lead": int(rng.choice(LEADS)), "bass": int(rng.choice(BASSES))}
-
     seconds_per_beat = 60.0 / bpm
+    sections, total_beats = _draw_sections(rng, bar_beats, seconds_per_beat, min_seconds)
+    events = _Events(key, SCALES[scale_name])
+    for section in sections:
+        _play_section(rng, events, section, bar_beats)
+    midi = _midi_file(events, bpm, numerator, denominator, programs, total_beats)
+    info = SongInfo(seed=seed, bpm=bpm, numerator=numerator, denominator=denominator, key=key, scale=scale_name,
+                    programs=programs, sections=sections, seconds=(total_beats + 1.0) * seconds_per_beat)
+    return midi, info
+
+
+def _draw_sections(rng: np.random.Generator, bar_beats: float, seconds_per_beat: float, min_seconds: float
+                   ) -> tuple[list[dict[str, Any]], float]:
+    """Sections of 2-4 bars, each with its own dynamics, density, register and instruments, until
+    the song lasts ``min_seconds``; returns them and the song's length in beats."""
     sections: list[dict[str, Any]] = []
     total_beats = 0.0
     while total_beats * seconds_per_beat < min_seconds:
@@ -90,55 +100,79 @@ def make_song(seed: int, min_seconds: float = 24.0):
             section.update(pad=False, lead=False, bass=False, drums=False)
         sections.append(section)
         total_beats += bars * bar_beats
+    return sections, total_beats
 
-    events: list[tuple[float, int, Any]] = []  # (beat, order, message)
 
-    def note(beat: float, length: float, channel: int, pitch: int, velocity: int) -> None:
+class _Events:
+    """The song's MIDI messages as (beat, order, message), and its key and scale."""
+
+    def __init__(self, key: int, scale: tuple[int, ...]) -> None:
+        self.key, self.scale = key, scale
+        self.items: list[tuple[float, int, Any]] = []
+
+    def note(self, beat: float, length: float, channel: int, pitch: int, velocity: int) -> None:
+        import mido
+
         pitch = int(np.clip(pitch, 0, 127))
         velocity = int(np.clip(velocity, 1, 127))
-        events.append((beat, 1, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)))
-        events.append((beat + length, 0, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+        self.items.append((beat, 1, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity)))
+        self.items.append((beat + length, 0, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
 
-    def scale_pitch(degree: int, octave_base: int) -> int:
-        return octave_base + key + scale[degree % 7] + 12 * (degree // 7)
+    def pitch(self, degree: int, octave_base: int) -> int:
+        return octave_base + self.key + self.scale[degree % 7] + 12 * (degree // 7)
 
-    for section in sections:
-        start, vel, reg = section["start_beat"], section["velocity"], section["register"]
-        span = section["bars"] * bar_beats
-        if section["lead_program"] is not None:
-            events.append((start, 0, mido.Message("program_change", channel=1, program=section["lead_program"])))
-        for bar in range(section["bars"]):
-            bar_start = start + bar * bar_beats
-            root_degree = (section["degree"] + int(rng.choice([0, 3, 4, 5]))) % 7
-            if section["pad"]:
-                for third in (0, 2, 4):
-                    note(bar_start, bar_beats * 0.98, 0, scale_pitch(root_degree + third, 48 + reg // 2),
-                         vel - 10 + int(rng.integers(-8, 8)))
-            if section["bass"]:
-                for beat in range(int(bar_beats)):
-                    if rng.random() < 0.8:
-                        note(bar_start + beat, 0.45, 2, scale_pitch(root_degree, 36), vel + int(rng.integers(-10, 10)))
-            if section["lead"]:
-                n = max(1, int(round(bar_beats * section["density"])))
-                step = bar_beats / n
-                degree = root_degree + 7
-                for i in range(n):
-                    degree += int(rng.integers(-2, 3))
-                    if rng.random() < 0.85:
-                        note(bar_start + i * step, step * 0.9, 1, scale_pitch(degree, 60 + reg),
-                             vel + int(rng.integers(-15, 10)))
-            if section["drums"]:
-                for beat in range(int(bar_beats)):
-                    b = bar_start + beat
-                    if beat % 2 == 0 or rng.random() < 0.2:
-                        note(b, 0.1, 9, DRUMS["kick"], vel + 10)
-                    if beat % 2 == 1:
-                        note(b, 0.1, 9, DRUMS["snare"] if rng.random() < 0.7 else DRUMS["clap"], vel)
-                    for h in range(section["hats_per_beat"]):
-                        note(b + h / section["hats_per_beat"], 0.05, 9, DRUMS["closed_hat"], vel - 20 + int(rng.integers(-10, 10)))
-                if bar == 0 and rng.random() < 0.5:
-                    note(bar_start, 1.0, 9, DRUMS["crash"], vel)
-    assert span > 0
+
+def _play_section(rng: np.random.Generator, events: _Events, section: dict[str, Any], bar_beats: float) -> None:
+    """A section's pad chords, bass, lead line and drums, bar by bar."""
+    import mido
+
+    start, vel, reg = section["start_beat"], section["velocity"], section["register"]
+    if section["lead_program"] is not None:
+        events.items.append((start, 0, mido.Message("program_change", channel=1, program=section["lead_program"])))
+    for bar in range(section["bars"]):
+        bar_start = start + bar * bar_beats
+        root_degree = (section["degree"] + int(rng.choice([0, 3, 4, 5]))) % 7
+        if section["pad"]:
+            for third in (0, 2, 4):
+                events.note(bar_start, bar_beats * 0.98, 0, events.pitch(root_degree + third, 48 + reg // 2),
+                            vel - 10 + int(rng.integers(-8, 8)))
+        if section["bass"]:
+            for beat in range(int(bar_beats)):
+                if rng.random() < 0.8:
+                    events.note(bar_start + beat, 0.45, 2, events.pitch(root_degree, 36), vel + int(rng.integers(-10, 10)))
+        if section["lead"]:
+            n = max(1, int(round(bar_beats * section["density"])))
+            step = bar_beats / n
+            degree = root_degree + 7
+            for i in range(n):
+                degree += int(rng.integers(-2, 3))
+                if rng.random() < 0.85:
+                    events.note(bar_start + i * step, step * 0.9, 1, events.pitch(degree, 60 + reg),
+                                vel + int(rng.integers(-15, 10)))
+        if section["drums"]:
+            _play_drums(rng, events, section, bar, bar_start, bar_beats)
+
+
+def _play_drums(rng: np.random.Generator, events: _Events, section: dict[str, Any], bar: int, bar_start: float,
+                bar_beats: float) -> None:
+    vel = section["velocity"]
+    for beat in range(int(bar_beats)):
+        b = bar_start + beat
+        if beat % 2 == 0 or rng.random() < 0.2:
+            events.note(b, 0.1, 9, DRUMS["kick"], vel + 10)
+        if beat % 2 == 1:
+            events.note(b, 0.1, 9, DRUMS["snare"] if rng.random() < 0.7 else DRUMS["clap"], vel)
+        for h in range(section["hats_per_beat"]):
+            events.note(b + h / section["hats_per_beat"], 0.05, 9, DRUMS["closed_hat"],
+                        vel - 20 + int(rng.integers(-10, 10)))
+    if bar == 0 and rng.random() < 0.5:
+        events.note(bar_start, 1.0, 9, DRUMS["crash"], vel)
+
+
+def _midi_file(events: _Events, bpm: float, numerator: int, denominator: int, programs: dict[str, int],
+               total_beats: float):
+    """One-track MIDI file: tempo, meter, programs, then the events in time order."""
+    import mido
 
     midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
     track = mido.MidiTrack()
@@ -147,16 +181,14 @@ def make_song(seed: int, min_seconds: float = 24.0):
     track.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator, time=0))
     for channel, role in ((0, "pad"), (1, "lead"), (2, "bass")):
         track.append(mido.Message("program_change", channel=channel, program=programs[role], time=0))
-    events.append((total_beats + 1.0, 2, mido.Message("note_off", channel=0, note=0, velocity=0)))
-    events.sort(key=lambda e: (e[0], e[1]))
+    items = events.items + [(total_beats + 1.0, 2, mido.Message("note_off", channel=0, note=0, velocity=0))]
+    items.sort(key=lambda e: (e[0], e[1]))
     last_tick = 0
-    for beat, _, message in events:
+    for beat, _, message in items:
         tick = int(round(beat * TICKS_PER_BEAT))
         track.append(message.copy(time=tick - last_tick))
         last_tick = tick
-    info = SongInfo(seed=seed, bpm=bpm, numerator=numerator, denominator=denominator, key=key, scale=scale_name,
-                    programs=programs, sections=sections, seconds=(total_beats + 1.0) * seconds_per_beat)
-    return midi, info
+    return midi
 
 
 def render_song(midi_path: Path, wav_path: Path, seed: int) -> None:

@@ -146,6 +146,27 @@ def ema_pipeline(pipe, ema: dict[str, Any]):
     return out
 
 
+def _ema_update(ema: dict[str, dict[str, torch.Tensor]], pipe, decay: float) -> None:
+    """Move the EMA copies of the UNet and audio encoder towards their current weights."""
+    with torch.no_grad():
+        for name, module in (("unet", pipe.unet), ("audio_encoder", pipe.audio_encoder)):
+            for key, value in module.state_dict().items():
+                shadow = ema[name][key]
+                if value.dtype.is_floating_point:
+                    shadow.mul_(decay).add_(value.detach(), alpha=1 - decay)
+                else:
+                    shadow.copy_(value)
+
+
+def _write_log(out_dir: Path, config: TrainConfig, state: TrainState) -> None:
+    (out_dir / "train_log.json").write_text(json.dumps({
+        "config": config.to_dict(), "steps": state.step, "train_seconds": state.seconds,
+        "loss_first_100": float(np.mean(state.losses[:100])) if state.losses else None,
+        "loss_last_100": float(np.mean(state.losses[-100:])) if state.losses else None,
+        "torch_threads": torch.get_num_threads(),
+    }, indent=1) + "\n")
+
+
 def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, resume: bool = False,
           user: Dataset | None = None, progress: bool = True,
           log: Callable[[str], None] = print, stop_at: int | None = None):
@@ -196,15 +217,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
-        with torch.no_grad():
-            decay = min(config.ema_decay, (1 + state.step) / (10 + state.step))
-            for name, module in (("unet", pipe.unet), ("audio_encoder", pipe.audio_encoder)):
-                for key, value in module.state_dict().items():
-                    shadow = ema[name][key]
-                    if value.dtype.is_floating_point:
-                        shadow.mul_(decay).add_(value.detach(), alpha=1 - decay)
-                    else:
-                        shadow.copy_(value)
+        _ema_update(ema, pipe, min(config.ema_decay, (1 + state.step) / (10 + state.step)))
         value = loss.item()
         running = value if running is None else 0.98 * running + 0.02 * value
         state.step += 1
@@ -217,12 +230,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
             _save_checkpoint(ckpt_path, pipe, ema, optimizer, state, config)
     if bar is not None:
         bar.close()
-    (out_dir / "train_log.json").write_text(json.dumps({
-        "config": config.to_dict(), "steps": state.step, "train_seconds": state.seconds,
-        "loss_first_100": float(np.mean(state.losses[:100])) if state.losses else None,
-        "loss_last_100": float(np.mean(state.losses[-100:])) if state.losses else None,
-        "torch_threads": torch.get_num_threads(),
-    }, indent=1) + "\n")
+    _write_log(out_dir, config, state)
     pipe.unet.eval()
     pipe.audio_encoder.eval()
     return ema_pipeline(pipe, ema), state

@@ -1,16 +1,13 @@
-"""The embedded backend on the weights shipped in renderer/embedded/weights/ (skipped, with the
-reason, only while no trained model has been exported to the package yet)."""
+"""The embedded backend on the weights shipped in renderer/embedded/weights/ (they ship with the
+package, so these tests always run)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from renderer.embedded.config import WEIGHTS_DIR
 from renderer.moment import moment_at
 
-pytestmark = pytest.mark.skipif(not (WEIGHTS_DIR / "model_index.json").is_file(),
-                                reason="no trained embedded weights in renderer/embedded/weights/ yet")
 
 
 @pytest.fixture(scope="module")

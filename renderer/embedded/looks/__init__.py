@@ -19,7 +19,7 @@ import torch
 
 from renderer.embedded.looks import aurora, cells, chrome, contours, crystal, flow, ink, mandala, stars, tunnel
 from renderer.embedded.looks.colour import colourize
-from renderer.embedded.looks.palettes import PALETTE_NAMES, PALETTES, palette_by_word, palette_tensor
+from renderer.embedded.looks.palettes import PALETTE_NAMES, PALETTES, by_word, palette_by_word, palette_tensor
 from renderer.embedded.looks.scene import (Look, Scene, Structure, coords_grid, frame_window, make_scene, punch,
                                            scene_from_context, square_crop_window)
 
@@ -31,11 +31,7 @@ NOISE_CHANNELS = 8  # composition noise channels every look may read
 
 def look_by_word(word: str) -> Look:
     """The look that ``word`` (a name or synonym, any case) names; ValueError naming the vocabulary."""
-    w = word.strip().lower()
-    for look in LOOKS:
-        if w in look.words:
-            return look
-    raise ValueError(f"unknown look {word!r}; looks: {', '.join(LOOK_NAMES)}")
+    return by_word(LOOKS, word, "look")
 
 
 def _look(look: str | Look) -> Look:

@@ -9,9 +9,13 @@ loudness, not from the palette.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
+
+T = TypeVar("T")
 
 STOPS = 8
 
@@ -47,13 +51,19 @@ PALETTES: tuple[Palette, ...] = (
 PALETTE_NAMES: tuple[str, ...] = tuple(p.name for p in PALETTES)
 
 
+def by_word(entries: Sequence[T], word: str, kind: str) -> T:
+    """The entry (a look or palette: ``.name``, ``.words``) that ``word`` names, as a name or synonym
+    in any case; ValueError naming the ``kind``'s vocabulary."""
+    w = word.strip().lower()
+    for entry in entries:
+        if w in entry.words:
+            return entry
+    raise ValueError(f"unknown {kind} {word!r}; {kind}s: {', '.join(e.name for e in entries)}")
+
+
 def palette_by_word(word: str) -> Palette:
     """The palette that ``word`` (a name or synonym, any case) names; ValueError naming the vocabulary."""
-    w = word.strip().lower()
-    for p in PALETTES:
-        if w in p.words:
-            return p
-    raise ValueError(f"unknown palette {word!r}; palettes: {', '.join(PALETTE_NAMES)}")
+    return by_word(PALETTES, word, "palette")
 
 
 def _hex(colour: str) -> tuple[float, float, float]:

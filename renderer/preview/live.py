@@ -43,6 +43,13 @@ KEEP_SECONDS = 8.0
 PCM_FRESH_SECONDS = 1.0
 #: Which frames :meth:`LiveFeatures.track` gives: the fresh PCM ones, else the bands (``auto``), or one kind.
 SOURCES = ("auto", "pcm", "bands")
+#: The receiver's events :meth:`LiveFeatures.receive` keeps: these messages, and released ``/daw/pcm`` blocks.
+RECEIVED_KINDS = (AudioMessage, MacrosMessage, PcmAudio)
+
+
+def kept(event: Any) -> bool:
+    """Whether :meth:`LiveFeatures.receive` keeps this receiver event (what a render process is forwarded)."""
+    return isinstance(event, PcmAudio) or isinstance(getattr(event, "message", None), RECEIVED_KINDS)
 
 
 class _PcmFrames:
@@ -103,9 +110,15 @@ class LiveFeatures:
         self._thread: threading.Thread | None = None
 
     def attach(self, receiver: Receiver) -> LiveFeatures:
-        self._thread = threading.Thread(target=self._analyse, name="barlight-live-features", daemon=True)
-        self._thread.start()
-        self._unsubscribe = receiver.subscribe(self._on_received, kinds=(AudioMessage, MacrosMessage, PcmAudio))
+        self.start()
+        self._unsubscribe = receiver.subscribe(self.receive, kinds=RECEIVED_KINDS)
+        return self
+
+    def start(self) -> LiveFeatures:
+        """Start the PCM analysis thread (:meth:`attach` does; a render process fed by :meth:`receive` calls it)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._analyse, name="barlight-live-features", daemon=True)
+            self._thread.start()
         return self
 
     def close(self) -> None:
@@ -123,7 +136,9 @@ class LiveFeatures:
         self._inbox.put(done)  # type: ignore[arg-type]
         return done.wait(timeout)
 
-    def _on_received(self, event: Any) -> None:
+    def receive(self, event: Any) -> None:
+        """Keep a released ``/daw/pcm`` block (analysed on the thread :meth:`start` started), or a
+        :class:`~bridge.receiver.Received` ``/daw/audio`` or ``/daw/macros`` (others are ignored)."""
         if isinstance(event, PcmAudio):
             self._inbox.put(event)
             return
@@ -183,7 +198,8 @@ class LiveFeatures:
 
     def track(self, session_id: str | None, until_seconds: float | None = None,
               since_seconds: float | None = None, source: str = "auto") -> FeatureTrack | None:
-        """The session's kept frames in ``[since_seconds, until_seconds]`` (host) as a track, None without any.
+        """The session's kept frames in ``[since_seconds, until_seconds]`` (host) as a track, None without any (and
+        None with a single band frame: one frame has no hop, so the first frames of a song go without audio).
 
         ``source``: ``auto`` gives the PCM frames while the newest is under :data:`PCM_FRESH_SECONDS`
         older than ``until_seconds`` (or than the newest band frame), else the band frames; ``pcm`` and
@@ -206,7 +222,21 @@ class LiveFeatures:
                 return pcm if len(pcm) else None
         if source == "pcm":
             return None
-        return FeatureTrack.from_frames(frames) if frames else None
+        return FeatureTrack.from_frames(frames) if len(frames) >= 2 else None
+
+    def export(self) -> dict[str | None, tuple[tuple[FeatureFrame, ...], tuple[float, ...] | None]]:
+        """Every session's kept band frames and macros, for another LiveFeatures (a render process) to
+        :meth:`restore`. PCM frames are not carried: the other one analyses the blocks it is forwarded from
+        then on, and uses the band frames until its PCM frames are fresh."""
+        with self._lock:
+            sessions = set(self._frames) | set(self._macros)
+            return {s: (tuple(self._frames.get(s, ())), self._macros.get(s)) for s in sessions}
+
+    def restore(self, exported: dict[str | None, tuple[tuple[FeatureFrame, ...], tuple[float, ...] | None]]) -> None:
+        """Take what :meth:`export` gave, replacing the band frames and macros kept."""
+        with self._lock:
+            self._frames = {s: deque(frames) for s, (frames, _) in exported.items() if frames}
+            self._macros = {s: macros for s, (_, macros) in exported.items() if macros is not None}
 
     def latest(self, session_id: str | None) -> FeatureFrame | None:
         with self._lock:

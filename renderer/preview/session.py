@@ -1,9 +1,16 @@
-"""A running preview without its window: receiver, recording, live features, render worker, frame buffer.
+"""A running preview without its window: receiver, recording, live features, render engine, frame buffer.
 
 :class:`PreviewSession` wires the parts together and answers the window's few questions at
 each display tick (:meth:`PreviewSession.tick`: which frame to show, what state to say) and
 its commands (preset, latency offset, freeze, screenshot). It holds no Qt object, so the
-CLI, the tests and ``bench/bench_preview.py`` drive the same code the window does.
+CLI, the headless preview, the tests and ``bench/bench_preview.py`` drive the same code the
+window does.
+
+The render engine depends on what the session is given: a
+:class:`~renderer.preview.child.RendererSpec` renders in a process of its own
+(:class:`~renderer.preview.process.RenderProcess`, what ``barlight preview`` does), a
+:class:`~renderer.renderer.Renderer` object on a thread
+(:class:`~renderer.preview.worker.RenderWorker`). Both answer the same few calls.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from bridge.clock import TransportSnapshot
 from bridge.files import atomic_output
 from bridge.protocol.spec import DEFAULT_HOST, DEFAULT_PORT
 from bridge.receiver import Receiver
+from renderer.preview.child import RendererSpec
 from renderer.preview.hud import Hud, PreviewStats, build_hud
 from renderer.preview.live import LiveFeatures
 from renderer.preview.schedule import DisplayClock, FrameBuffer, PreviewFrame, RenderTarget
@@ -54,6 +62,7 @@ class PreviewOptions:
     refresh_hz: float = 60.0
     display_latency_seconds: float = 0.0  #: the window's, from a tick to light on the screen (compositor, projector)
     max_fps: float | None = None  #: cap on renders per second (None: one per tick at most)
+    standby: bool = True  #: a render process keeps a warm standby (instant restarts; the model's memory twice)
 
 
 @dataclass(frozen=True)
@@ -85,11 +94,13 @@ class PreviewSession:
 
     Each frame due goes to the frame sinks in :attr:`outputs` (the window adds its own; ``sinks``
     adds more), each in step with its display latency; frames are rendered for the slowest.
+    ``renderer`` is a RendererSpec (rendered in a child process) or a Renderer (on a thread).
     Thread-safety: call everything from one thread (the GUI's); the receiver, recorder and
-    worker run their own threads. Realtime-safety: :meth:`tick` takes microseconds (no rendering).
+    render engine run their own threads or processes. Realtime-safety: :meth:`tick` takes
+    microseconds (no rendering; a render process's frames are copied out of shared memory).
     """
 
-    def __init__(self, renderer: Renderer, options: PreviewOptions = PreviewOptions(),
+    def __init__(self, renderer: Renderer | RendererSpec, options: PreviewOptions = PreviewOptions(),
                  now: Callable[[], float] = time.monotonic, sinks: Iterable[FrameSink] = ()) -> None:
         self.options = options
         self.now = now
@@ -100,8 +111,14 @@ class PreviewSession:
         self.buffer = FrameBuffer()
         self.period_seconds = max(1, round(1000.0 / options.refresh_hz)) / 1000.0  # the window timer's whole ms
         self.display = DisplayClock(self.period_seconds, now(), self.display_latency_seconds)
-        self.worker = RenderWorker(renderer, self.receiver.snapshot, self.features, self.buffer,
-                                   lambda: self.display, max_fps=options.max_fps, now=now)
+        if isinstance(renderer, RendererSpec):
+            from renderer.preview.process import RenderProcess
+
+            self.engine: RenderWorker | RenderProcess = RenderProcess(
+                renderer, self.receiver, self.features, self.buffer, options.max_fps, options.standby, now=now)
+        else:
+            self.engine = RenderWorker(renderer, self.receiver.snapshot, self.features, self.buffer,
+                                       lambda: self.display, max_fps=options.max_fps, now=now)
         self.recorder: Recorder | None = None
         self.recording_path: Path | None = None
         self.current: PreviewFrame | None = None
@@ -129,13 +146,22 @@ class PreviewSession:
                 self.receiver.stop()
                 raise
         gc.freeze()  # the model's objects live as long as the preview: no collection pauses walking them
-        self.worker.start()
+        try:
+            self.engine.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def wait_ready(self, timeout_seconds: float | None = None) -> None:
+        """Wait until the renderer is loaded and rendering (a render process loads on its own); the error
+        that kept it from loading, if any."""
+        self.engine.wait_ready(timeout_seconds)
 
     def stop(self) -> Path | None:
         """Stop everything (the sinks' streams end); returns the recording's path (None when nothing was
         recorded: the empty file is removed)."""
-        self.worker.stop()
+        self.engine.stop()
         self.receiver.stop()
         self.features.close()
         self.outputs.close()
@@ -155,8 +181,9 @@ class PreviewSession:
         return self.receiver.host, self.receiver.port
 
     @property
-    def renderer(self) -> Renderer:
-        return self.worker.renderer
+    def preset_name(self) -> str:
+        """The name of the preset the next frames are rendered with."""
+        return self.engine.preset_name
 
     @property
     def display_latency_seconds(self) -> float:
@@ -177,7 +204,8 @@ class PreviewSession:
         stats = self.receiver.stats()
         self.status = preview_status(snapshot, stats.sessions, now, self.listen, stats.refused)
         hold = self.frozen or self.status.state == LOST
-        self.worker.frozen = hold
+        self.engine.frozen = hold
+        self.engine.poll(now, self.display)
         frame = None if hold else self.buffer.take(now, self.period_seconds, snapshot)
         if frame is not None:
             self.current = frame
@@ -194,7 +222,7 @@ class PreviewSession:
         recent = [t for t in self._shown_times if now - t <= 1.0]
         fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
         buffer = self.buffer.stats
-        return PreviewStats(fps, self.worker.meter.last_seconds, self.worker.meter.estimate_seconds(),
+        return PreviewStats(fps, self.engine.render_last_seconds, self.engine.render_estimate_seconds,
                             buffer.late, buffer.stale, max(self.tick_gaps, default=0.0))
 
     def hud(self, now_seconds: float | None = None, note: str = "") -> Hud:
@@ -204,10 +232,11 @@ class PreviewSession:
         recording = None
         if self.recorder is not None:
             recording = os.fspath(self.recorder.path)
-        error = f"render error: {self.worker.error}" if self.worker.error else ""
+        error = f"render error: {self.engine.error}" if self.engine.error else ""
+        said = " · ".join(text for text in (error, self.engine.note(now), note) if text)
         return build_hud(snapshot, now, self.status, self.current, self.stats(now),
                          latest.bands if latest is not None else None, self.features.macros(snapshot.session_id),
-                         self.renderer.preset.name, self.latency_ms, recording, error or note)
+                         self.preset_name, self.latency_ms, recording, said)
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -221,8 +250,7 @@ class PreviewSession:
 
     def set_preset(self, name_or_path: str | os.PathLike[str]) -> str:
         """Switch presets (same backend, weights loaded once); InputError if the preset is bad."""
-        self.worker.renderer = self.renderer.with_preset(name_or_path)
-        return self.renderer.preset.name
+        return self.engine.set_preset(name_or_path)
 
     def screenshot(self) -> Path | None:
         """Save the frame on screen as a PNG in the screenshots folder (atomically); None before any frame."""

@@ -243,7 +243,7 @@ class PreviewWindow(QWidget):
         from renderer.presets import preset_path
 
         self._watch(preset_path(name))
-        self.say(f"preset {self.session.renderer.preset.name}")
+        self.say(f"preset {self.session.preset_name}")
 
     def _watch(self, path: Path | None) -> None:
         if self.watcher.files():

@@ -12,6 +12,7 @@ is rendered a few times a second only. The GUI thread never waits for it.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -46,7 +47,8 @@ class RenderWorker:
 
     def __init__(self, renderer: Renderer, snapshot: Callable[[], TransportSnapshot], features: LiveFeatures,
                  buffer: FrameBuffer, display: Callable[[], DisplayClock], max_fps: float | None = None,
-                 now: Callable[[], float] = time.monotonic) -> None:
+                 now: Callable[[], float] = time.monotonic,
+                 on_pass: Callable[[RenderWorker, float], None] | None = None) -> None:
         self.renderer = renderer
         self.buffer = buffer
         self.meter = LatencyMeter()
@@ -54,13 +56,15 @@ class RenderWorker:
         self.frozen = False
         self.rendered = 0
         self.error: str | None = None
+        self.on_pass = on_pass  #: called at every pass of the loop with the time: the render process's heartbeat
         self._snapshot, self._features, self._display, self._now = snapshot, features, display, now
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> RenderWorker:
+        """Warm up and render on a thread of its own."""
         self._running.set()
-        self._thread = threading.Thread(target=self._run, name="barlight-preview-render", daemon=True)
+        self._thread = threading.Thread(target=self._warm_up_and_run, name="barlight-preview-render", daemon=True)
         self._thread.start()
         return self
 
@@ -74,20 +78,56 @@ class RenderWorker:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    # -- what the preview session asks any render engine (this one or renderer.preview.process's) ---
+
+    def wait_ready(self, timeout_seconds: float | None = None) -> None:
+        """Nothing to wait for: the Renderer was loaded by whoever built it."""
+
+    def poll(self, now_seconds: float, display: DisplayClock) -> None:
+        """Nothing to collect: frames reach the buffer from the thread directly."""
+
+    @property
+    def preset_name(self) -> str:
+        return self.renderer.preset.name
+
+    def set_preset(self, name_or_path: str | os.PathLike[str]) -> str:
+        """Render the next frames with this preset (same backend); InputError if it is bad."""
+        self.renderer = self.renderer.with_preset(name_or_path)
+        return self.renderer.preset.name
+
+    @property
+    def render_last_seconds(self) -> float | None:
+        return self.meter.last_seconds
+
+    @property
+    def render_estimate_seconds(self) -> float:
+        return self.meter.estimate_seconds()
+
+    def note(self, now_seconds: float) -> str:
+        """What happened to the renderer lately, for the HUD ("" here: a thread does not restart)."""
+        return ""
+
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(min(seconds, 0.05))
 
-    def _run(self) -> None:
+    def _warm_up_and_run(self) -> None:
+        self.warm_up(self.renderer)
+        self.run()
+
+    def run(self) -> None:
+        """Render until :meth:`stop` (in a render process: until it ends). Call :meth:`warm_up` first."""
+        self._running.set()
         state: RenderState | None = None
         epoch: tuple[str | None, int] | None = None
         previous: RenderTarget | None = None
         idle_key: tuple | None = None
         idle_at = -math.inf
         renderer = self.renderer
-        self._warm_up(renderer)
         while self._running.is_set():
             snapshot, now, display = self._snapshot(), self._now(), self._display()
+            if self.on_pass is not None:
+                self.on_pass(self, now)
             if self.frozen or not snapshot.valid:
                 self._sleep(0.02)
                 continue
@@ -130,7 +170,7 @@ class RenderWorker:
             self.buffer.put(frame[0])
             self.rendered += 1
 
-    def _warm_up(self, renderer: Renderer) -> None:
+    def warm_up(self, renderer: Renderer) -> None:
         """Throwaway renders, plain then with feedback: first calls pay for lazy setup, which must not count
         as render latency."""
         try:

@@ -4,15 +4,20 @@
   ``close``, ``abort``, ``latency_seconds``) and :class:`Outputs`, which feeds several sinks as one.
 - :mod:`renderer.sinks.window` — the preview window's picture (imports Qt).
 - :mod:`renderer.sinks.video_file` — :class:`VideoWriter`: an .mp4 or .mov with the song's audio.
+- :mod:`renderer.sinks.ndi`, :mod:`renderer.sinks.syphon`, :mod:`renderer.sinks.spout` — video
+  outputs to VJ software (``--video-out``), each over its optional library.
 
 Adding a sink is one file here plus one row in :data:`SINKS`; :func:`open_sink` builds a sink
-by name. Nothing is imported before a sink is asked for.
+by name, :func:`open_video_out` one of the video outputs from a ``--video-out`` value. Nothing
+is imported before a sink is asked for.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from bridge.errors import InputError
 from bridge.registry import load_entry
 
 if TYPE_CHECKING:
@@ -22,6 +27,9 @@ if TYPE_CHECKING:
 SINKS: dict[str, str] = {
     "window": "renderer.sinks.window:WindowSink",
     "video": "renderer.sinks.video_file:VideoWriter",
+    "ndi": "renderer.sinks.ndi:NdiSink",
+    "syphon": "renderer.sinks.syphon:SyphonSink",
+    "spout": "renderer.sinks.spout:SpoutSink",
 }
 
 
@@ -37,3 +45,23 @@ def open_sink(spec: str, where: str = "sink", **settings: Any) -> FrameSink:
     if colon:
         settings["target"] = target
     return sink_class(name, where)(**settings)
+
+
+def video_outs() -> tuple[str, ...]:
+    """The registered sinks a ``--video-out`` can open (imports every sink module: for error messages)."""
+    names = []
+    for name in SINKS:
+        try:
+            if sink_class(name).video_out:
+                names.append(name)
+        except ImportError:  # a sink whose own library is missing here (Qt for the window) is no video output
+            continue
+    return tuple(names)
+
+
+def open_video_out(spec: str, fps: float | Fraction, where: str = "--video-out") -> FrameSink:
+    """The video output ``spec`` names (``ndi``, ``ndi:Stage left``, ...), sending at ``fps`` frames per second."""
+    name = spec.partition(":")[0]
+    if not sink_class(name, where).video_out:
+        raise InputError(where, f"{name!r} is not a video output (available: {', '.join(video_outs())})")
+    return open_sink(spec, where, fps=fps)

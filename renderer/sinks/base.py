@@ -11,6 +11,7 @@ one's, so every display shows the frame at the same instant.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 from abc import ABC, abstractmethod
 from collections import deque
@@ -20,7 +21,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from bridge.errors import BarlightError
+
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from renderer.moment import Moment
 
 
@@ -56,6 +61,8 @@ class FrameSink(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: A video output ``--video-out NAME[:TARGET]`` opens: it takes ``target`` (the name it announces) and ``fps``.
+    video_out: ClassVar[bool] = False
 
     def __init__(self, latency_seconds: float = 0.0) -> None:
         if not math.isfinite(latency_seconds):
@@ -81,6 +88,24 @@ class FrameSink(ABC):
             self.close()
         else:
             self.abort()
+
+
+def load_library(module: str, hint: str) -> ModuleType:
+    """The optional library ``module`` a sink drives, imported now; a one-line BarlightError ``hint`` (what to
+    install) without it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise BarlightError(hint) from None
+
+
+def rgbx(frame: np.ndarray) -> np.ndarray:
+    """An HxWx3 RGB frame as a new HxWx4 array with an opaque fourth byte (what texture and network formats take)."""
+    height, width = frame.shape[:2]
+    out = np.empty((height, width, 4), np.uint8)
+    out[..., :3] = frame
+    out[..., 3] = 255
+    return out
 
 
 class Outputs:

@@ -43,6 +43,26 @@ def tiny_renderer():
     return Renderer.from_preset("neon", backend=EmbeddedBackend(random_init="tiny", steps=1), size=(32, 32))
 
 
+def write_tiny_preset(path, size: int = 32):
+    """The shipped neon preset on the embedded model's tiny architecture (seeded random weights, one step) at
+    ``size`` x ``size``: what a render process builds from a RendererSpec naming this file."""
+    from renderer.presets import preset_path
+
+    text = preset_path("neon").read_text()
+    text = text.replace("resolution = [256, 256]", f"resolution = [{size}, {size}]")
+    text = text.replace('name = "embedded"', 'name = "embedded"\nrandom_init = "tiny"\nsteps = 1')
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_spec(tmp_path_factory):
+    """A RendererSpec of the tiny preset: a preview given it renders in a process of its own."""
+    from renderer.preview.child import RendererSpec
+
+    return RendererSpec(str(write_tiny_preset(tmp_path_factory.mktemp("preset") / "tiny.toml")))
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))

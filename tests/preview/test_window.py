@@ -138,7 +138,7 @@ def test_states_stopped_lost_back_and_the_gui_thread_never_stalls(preview, qtbot
     assert len(back) >= 3 and all(s.target.playing for s in back[1:])
 
 
-def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path):
+def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path, tiny_renderer):
     preset_file = tmp_path / "mine.toml"
     preset_file.write_text(preset_path("neon").read_text())
     session, window, _ = preview(preset_file=preset_file)
@@ -146,15 +146,15 @@ def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(session.shown) >= 3, timeout=10000)
 
     preset_file.write_text(preset_path("neon").read_text().replace('name = "Neon"', 'name = "Neon Edit"'))
-    qtbot.waitUntil(lambda: session.renderer.preset.name == "Neon Edit", timeout=5000)
+    qtbot.waitUntil(lambda: session.preset_name == "Neon Edit", timeout=5000)
     qtbot.waitUntil(lambda: session.current is not None and session.current.preset == "Neon Edit", timeout=5000)
     assert "reloaded preset Neon Edit" in window.note
     preset_file.write_text("name = [broken")
     qtbot.waitUntil(lambda: "not reloaded" in window.note, timeout=5000)
-    assert session.renderer.preset.name == "Neon Edit" and str(preset_file) in window.note
+    assert session.preset_name == "Neon Edit" and str(preset_file) in window.note
 
     window.presets.setCurrentText("ink")
-    assert session.renderer.preset.name.lower() == "ink" and session.renderer.backend is not None
+    assert session.preset_name.lower() == "ink" and session.engine.renderer.backend is tiny_renderer.backend  # weights loaded once
 
     window.latency.setValue(40)
     assert session.receiver.latency_seconds == pytest.approx(0.04)

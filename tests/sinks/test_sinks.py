@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bridge.errors import InputError
-from renderer.sinks import SINKS, open_sink
+from renderer.sinks import SINKS, open_sink, open_video_out, video_outs
 from renderer.sinks.base import FramePosition, Outputs
 from tests.sinks.probe import ROW, ProbeSink
 
@@ -25,8 +25,17 @@ def test_a_sink_is_one_registry_row_away(monkeypatch):
     sink = open_sink("probe:Stage left", latency_seconds=0.02)
     assert isinstance(sink, ProbeSink) and sink.target == "Stage left" and sink.latency_seconds == 0.02
     assert open_sink("probe").target is None
-    with pytest.raises(InputError, match=r"--video-out: unknown sink 'nid' \(available: window, video, probe\)"):
+    with pytest.raises(InputError, match=r"--video-out: unknown sink 'nid' \(available: window, video, ndi, syphon, "
+                                         r"spout, probe\)"):
         open_sink("nid:Stage", where="--video-out")
+
+
+def test_a_video_out_is_a_sink_that_announces_itself_the_others_are_refused():
+    assert video_outs() == ("ndi", "syphon", "spout")
+    for spec in ("video", "window:x"):
+        with pytest.raises(InputError, match=r"--video-out: '(video|window)' is not a video output \(available: "
+                                             r"ndi, syphon, spout\)"):
+            open_video_out(spec, fps=30)
 
 
 def test_offline_every_sink_gets_every_frame_in_order_with_its_position():

@@ -121,8 +121,11 @@ class Inbox:
 def serve(spec: RendererSpec, ring_name: str, size: tuple[int, int], conn: Connection,
           max_fps: float | None = None) -> None:
     """The render process's main: build, warm up, say ready, wait for go, render until told to stop."""
+    import signal
+
     from renderer.devices import wait_passively
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the preview decides
     wait_passively()  # before torch is imported
     from bridge.errors import InputError
     from renderer.preview.ring import FrameRing

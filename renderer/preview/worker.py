@@ -15,6 +15,7 @@ import math
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,13 @@ if TYPE_CHECKING:
 
 #: Renders per second of a stopped transport (it idles gently).
 IDLE_FPS = 4.0
+
+
+def error_line(err: BaseException) -> str:
+    """``Type: message (file.py:line)``, the line where it was raised: what the HUD shows of a render error."""
+    where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ is not None else None
+    place = f" ({os.path.basename(where.filename)}:{where.lineno})" if where is not None else ""
+    return f"{type(err).__name__}: {err}{place}"
 
 
 def bar_beat_label(snapshot: TransportSnapshot, beat: float) -> str:
@@ -161,7 +169,7 @@ class RenderWorker:
             try:
                 frame = self._render(renderer, snapshot, target, state)
             except Exception as err:  # show it on the HUD, keep trying
-                self.error = f"{type(err).__name__}: {err}"
+                self.error = error_line(err)
                 self._sleep(0.5)
                 continue
             self.error = None
@@ -177,7 +185,7 @@ class RenderWorker:
             first = renderer.render(live_moment(TransportSnapshot(), self._now()))
             renderer.render(live_moment(TransportSnapshot(anchor_beat=0.01), self._now()), first.state)
         except Exception as err:
-            self.error = f"{type(err).__name__}: {err}"
+            self.error = error_line(err)
 
     def _render(self, renderer: Renderer, snapshot: TransportSnapshot, target: RenderTarget,
                 state: RenderState | None) -> tuple[PreviewFrame, RenderState]:

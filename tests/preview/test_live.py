@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import pytest
 
 from bridge.clock import TransportSnapshot
 from bridge.features import FeatureFrame, FeatureTrack
-from bridge.protocol.messages import AudioMessage
+from bridge.protocol.messages import AudioMessage, MacrosMessage
 from bridge.receiver import Receiver
 from bridge.senders.osc_out import ProtocolSender
 from bridge.timeline.tempo_map import Marker
@@ -96,6 +97,7 @@ def test_pcm_gives_the_export_extractors_frames_at_the_host_time_of_their_sample
     features = LiveFeatures(keep_seconds=5.0).attach(receiver)
     source = ("127.0.0.1", 5000)
     receiver.handle_datagram(encode(AudioMessage(0.1, 0.2, (0.05,) * 8)), source, 100.0)
+    receiver.handle_datagram(encode(AudioMessage(0.1, 0.2, (0.05,) * 8)), source, 100.02)  # two: a band track's hop
     for message in pcm_messages(0, rate, audio, block_samples=512):
         end = message.first_sample + len(message.samples) // 2
         receiver.handle_datagram(encode(message), source, 100.0 + end / rate + 0.003)
@@ -107,7 +109,7 @@ def test_pcm_gives_the_export_extractors_frames_at_the_host_time_of_their_sample
     assert np.allclose(pcm.mel, whole.mel[:len(pcm)], atol=1e-3)
     assert len(features.track("127.0.0.1:5000", 101.0, 100.5)) == pytest.approx(0.5 / whole.hop_seconds, abs=1)
     bands = features.track("127.0.0.1:5000", until_seconds=102.0, source="bands")
-    assert bands.mel is None and len(bands) == 1
+    assert bands.mel is None and len(bands) == 2
     # no PCM for more than a second: the band readings carry the preview again
     receiver.handle_datagram(encode(AudioMessage(0.3, 0.4, (0.1,) * 8)), source, 104.0)
     assert features.track("127.0.0.1:5000", until_seconds=104.0).mel is None
@@ -131,3 +133,22 @@ def test_pcm_frames_move_with_the_receivers_refined_line():
     track = features.track("s", source="pcm")
     assert np.allclose(np.diff(track.seconds), track.hop_seconds, atol=1e-6)  # no jump where the estimate changed
     assert track.seconds[0] == pytest.approx(200.0, abs=1e-6)
+
+
+def test_a_single_audio_frame_is_no_track_yet_it_has_no_hop():
+    features = LiveFeatures()
+    features.add("s", 10.0, AudioMessage(0.1, 0.1, (0.0,) * 8))
+    assert features.track("s") is None  # the embedded model's audio context divides by the hop
+    features.add("s", 10.02, AudioMessage(0.1, 0.1, (0.0,) * 8))
+    assert features.track("s").hop_seconds == pytest.approx(0.02)
+
+
+def test_live_features_cross_to_another_process_as_an_export():
+    features = LiveFeatures()
+    for i in range(4):
+        features.add("s", 10.0 + 0.02 * i, AudioMessage(0.1 * i, 0.1, (0.0,) * 8))
+    features.receive(type("Event", (), {"message": MacrosMessage((0.5, 0.0, 1.0, 0.25)), "session_id": "t"})())
+    copy = LiveFeatures()
+    copy.restore(pickle.loads(pickle.dumps(features.export())))
+    assert list(copy.track("s").rms) == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert copy.macros("t") == (0.5, 0.0, 1.0, 0.25) and copy.track("t") is None

@@ -8,7 +8,7 @@ bring the NDI runtime (libndi); the runtime is not open source but comes under t
 - frame rate ``fps`` (the preview's refresh rate, an export's frame rate) as NDI's N/D;
 - timecode: the song time the frame shows, in NDI's 100 ns units;
 - metadata: ``<barlight bar="3" beat="2.5" song_beat="10.5" bpm="120" meter="4/4" section="drop"
-  seconds="5.25"/>``, bar and beat counted as the DAW counts them (bar 1 beat 1 is the first
+  seconds="5.25"/>`` (beats to 4 decimals, seconds to 6), bar and beat counted as the DAW counts them (bar 1 beat 1 is the first
   downbeat; beat 2.5 is halfway through the second beat), ``song_beat`` in quarter notes from
   the song's start; ``section`` is left out outside any.
 
@@ -36,13 +36,19 @@ TIMECODE_PER_SECOND = 10_000_000
 
 def position_xml(position: FramePosition) -> str:
     """The per-frame metadata a receiver reads to follow the music. Pure."""
-    fields = {"bar": position.bar, "beat": f"{1.0 + position.beat_in_bar:.6g}", "song_beat": f"{position.beat:.6g}",
-              "bpm": f"{position.bpm:.6g}", "meter": f"{position.numerator}/{position.denominator}"}
+    fields = {"bar": position.bar, "beat": _decimal(1.0 + position.beat_in_bar, 4),
+              "song_beat": _decimal(position.beat, 4), "bpm": _decimal(position.bpm, 3),
+              "meter": f"{position.numerator}/{position.denominator}"}
     if position.section is not None:
         fields["section"] = position.section
-    fields["seconds"] = f"{position.seconds:.6f}"
+    fields["seconds"] = _decimal(position.seconds, 6)
     attributes = " ".join(f'{key}="{escape(str(value), {chr(34): "&quot;"})}"' for key, value in fields.items())
     return f"<barlight {attributes}/>"
+
+
+def _decimal(value: float, places: int) -> str:
+    """``value`` with at most ``places`` decimals, without trailing zeros (``2.5``, ``120``)."""
+    return f"{value:.{places}f}".rstrip("0").rstrip(".")
 
 
 def frame_rate(fps: float | Fraction) -> tuple[int, int]:

@@ -49,10 +49,12 @@ def open_sink(spec: str, where: str = "sink", **settings: Any) -> FrameSink:
 
 def video_outs() -> tuple[str, ...]:
     """The registered sinks a ``--video-out`` can open (imports every sink module: for error messages)."""
+    from renderer.sinks.base import VideoOut
+
     names = []
     for name in SINKS:
         try:
-            if sink_class(name).video_out:
+            if issubclass(sink_class(name), VideoOut):
                 names.append(name)
         except ImportError:  # a sink whose own library is missing here (Qt for the window) is no video output
             continue
@@ -60,8 +62,11 @@ def video_outs() -> tuple[str, ...]:
 
 
 def open_video_out(spec: str, fps: float | Fraction, where: str = "--video-out") -> FrameSink:
-    """The video output ``spec`` names (``ndi``, ``ndi:Stage left``, ...), sending at ``fps`` frames per second."""
+    """The :class:`~renderer.sinks.base.VideoOut` ``spec`` names (``ndi``, ``ndi:Stage left``, ...), sending at
+    ``fps`` frames per second."""
+    from renderer.sinks.base import VideoOut
+
     name = spec.partition(":")[0]
-    if not sink_class(name, where).video_out:
+    if not issubclass(sink_class(name, where), VideoOut):
         raise InputError(where, f"{name!r} is not a video output (available: {', '.join(video_outs())})")
     return open_sink(spec, where, fps=fps)

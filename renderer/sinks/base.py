@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from renderer.moment import Moment
+
+
+#: The name a video output announces (receivers list it) unless given one.
+DEFAULT_OUTPUT_NAME = "Barlight"
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,6 @@ class FrameSink(ABC):
     """
 
     name: ClassVar[str] = ""
-    #: A video output ``--video-out NAME[:TARGET]`` opens: it takes ``target`` (the name it announces) and ``fps``.
-    video_out: ClassVar[bool] = False
 
     def __init__(self, latency_seconds: float = 0.0) -> None:
         if not math.isfinite(latency_seconds):
@@ -88,6 +92,35 @@ class FrameSink(ABC):
             self.close()
         else:
             self.abort()
+
+
+class VideoOut(FrameSink):
+    """A video output to VJ software, what ``--video-out NAME[:TARGET]`` opens: announced as ``target`` (default
+    "Barlight"), sent ``fps`` frames per second (the frame rate it announces, where it has one).
+
+    A subclass names its :attr:`library` and the :attr:`platform` it runs on, and announces itself in
+    :meth:`open`, which gets the library's module; elsewhere, or without the library, it is a one-line error.
+    """
+
+    #: (module, PyPI package, Barlight extra) of the library the output drives.
+    library: ClassVar[tuple[str, str, str]]
+    #: (``sys.platform``, its name) the output runs on; None: any.
+    platform: ClassVar[tuple[str, str] | None] = None
+
+    def __init__(self, target: str | None = None, fps: float | Fraction = 60, latency_seconds: float = 0.0) -> None:
+        super().__init__(latency_seconds)
+        label = self.name.capitalize() if self.name != "ndi" else "NDI"
+        if self.platform is not None and sys.platform != self.platform[0]:
+            raise BarlightError(f"{label} output runs on {self.platform[1]} only (ndi runs anywhere)")
+        module, package, extra = self.library
+        self.target = target or DEFAULT_OUTPUT_NAME
+        self.fps = fps
+        self.sent = 0  #: frames handed over
+        self.open(load_library(module, f"{label} output needs the {package} package: pip install 'barlight[{extra}]'"))
+
+    @abstractmethod
+    def open(self, library: ModuleType) -> None:
+        """Announce the output as :attr:`target` with ``library`` (a one-line BarlightError when it cannot)."""
 
 
 def load_library(module: str, hint: str) -> ModuleType:

@@ -19,17 +19,15 @@ once); the frame sent last stays referenced until the next one, as the SDK requi
 from __future__ import annotations
 
 from fractions import Fraction
+from types import ModuleType
 from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
 
 from bridge.errors import BarlightError
-from renderer.sinks.base import FramePosition, FrameSink, load_library, rgbx
+from renderer.sinks.base import FramePosition, VideoOut, rgbx
 
-#: The source name receivers see (as ``HOST (Barlight)``) without ``ndi:NAME``.
-DEFAULT_NAME = "Barlight"
-INSTALL_HINT = "NDI output needs the ndi-python package: pip install 'barlight[ndi]'"
 #: NDI timecode units per second (100 ns).
 TIMECODE_PER_SECOND = 10_000_000
 
@@ -60,32 +58,27 @@ def frame_rate(fps: float | Fraction) -> tuple[int, int]:
     return rate.numerator, rate.denominator
 
 
-class NdiSink(FrameSink):
-    """Announces an NDI source named ``target`` (default "Barlight") and sends every frame to its receivers.
+class NdiSink(VideoOut):
+    """Announces an NDI source (receivers list it as ``HOST (TARGET)``) and sends every frame to its receivers.
 
     Not thread-safe: one thread sends. Realtime-safe enough for a display tick: one RGB -> RGBX copy, then
     NDI's asynchronous send.
     """
 
     name = "ndi"
-    video_out = True
+    library = ("NDIlib", "ndi-python", "ndi")
 
-    def __init__(self, target: str | None = None, fps: float | Fraction = 60, latency_seconds: float = 0.0,
-                 library: Any = None) -> None:
-        super().__init__(latency_seconds)
-        ndi = library if library is not None else load_library("NDIlib", INSTALL_HINT)
+    def open(self, ndi: ModuleType) -> None:
         if not ndi.initialize():
             raise BarlightError("NDI output: the NDI runtime does not run on this CPU")
         settings = ndi.SendCreate()
-        settings.ndi_name = target or DEFAULT_NAME
+        settings.ndi_name = self.target
         settings.clock_video = False  # the preview paces the frames; NDI must not hold them back
         sender = ndi.send_create(settings)
         if sender is None:
-            raise BarlightError(f"NDI output: could not create the source {settings.ndi_name!r}")
+            raise BarlightError(f"NDI output: could not create the source {self.target!r}")
         self._ndi, self._sender = ndi, sender
-        self.source_name = settings.ndi_name
-        self.rate = frame_rate(fps)
-        self.sent = 0
+        self.rate = frame_rate(self.fps)
         self._last: tuple[np.ndarray, Any] | None = None
 
     def send(self, frame: np.ndarray, position: FramePosition) -> None:

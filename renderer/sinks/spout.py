@@ -1,46 +1,34 @@
 """Spout output (Windows): every frame shared with Spout receivers (Resolume, TouchDesigner, OBS with its plugin).
 
-A thin adapter over ``SpoutGL`` (``pip install 'barlight[spout]'``): a ``SpoutSender`` named
-``target`` (default "Barlight") with an OpenGL context of its own (``createOpenGL``), each frame
-handed over as RGB bytes (``sendImage``) and announced (``setFrameSync``). Tested against a fake of
-those library calls only (tests/sinks/test_syphon_spout.py): untested on a real Windows machine.
+A thin adapter over ``SpoutGL`` (``pip install 'barlight[spout]'``): a ``SpoutSender`` named after
+the output, with an OpenGL context of its own (``createOpenGL``), each frame handed over as RGB
+bytes (``sendImage``) and announced (``setFrameSync``). Spout has no frame rate: receivers take
+each frame. Tested against a fake of those library calls only (tests/sinks/test_syphon_spout.py):
+untested on a real Windows machine.
 """
 
 from __future__ import annotations
 
-import sys
-from fractions import Fraction
+from types import ModuleType
 
 import numpy as np
 
 from bridge.errors import BarlightError
-from renderer.sinks.base import FramePosition, FrameSink, load_library
+from renderer.sinks.base import FramePosition, VideoOut
 
-#: The sender name receivers list without ``spout:NAME``.
-DEFAULT_NAME = "Barlight"
-INSTALL_HINT = "Spout output needs the SpoutGL package (Windows): pip install 'barlight[spout]'"
-
-
-class SpoutSink(FrameSink):
-    """Sends every frame as a Spout sender. Not thread-safe: one thread sends (the one that made it: OpenGL).
-
-    ``fps`` is accepted like every video output's; Spout has no frame rate (receivers take each frame)."""
+class SpoutSink(VideoOut):
+    """Sends every frame as a Spout sender. Not thread-safe: one thread sends (the one that made it: OpenGL)."""
 
     name = "spout"
-    video_out = True
+    library = ("SpoutGL", "SpoutGL", "spout")
+    platform = ("win32", "Windows")
 
-    def __init__(self, target: str | None = None, fps: float | Fraction = 60, latency_seconds: float = 0.0) -> None:
-        super().__init__(latency_seconds)
-        if sys.platform != "win32":
-            raise BarlightError("Spout output runs on Windows only (on macOS use syphon, anywhere ndi)")
-        spout = load_library("SpoutGL", INSTALL_HINT)
-        self._rgb = spout.enums.GL_RGB
-        self.sender_name = target or DEFAULT_NAME
-        self._sender = spout.SpoutSender()
+    def open(self, library: ModuleType) -> None:
+        self._rgb = library.enums.GL_RGB
+        self._sender = library.SpoutSender()
         if not self._sender.createOpenGL():
             raise BarlightError("Spout output: could not create an OpenGL context")
-        self._sender.setSenderName(self.sender_name)
-        self.sent = 0
+        self._sender.setSenderName(self.target)
         self.failed = 0  #: frames Spout refused (counted, not raised: the show goes on for the other outputs)
 
     def send(self, frame: np.ndarray, position: FramePosition) -> None:
@@ -48,7 +36,7 @@ class SpoutSink(FrameSink):
         if not self._sender.sendImage(np.ascontiguousarray(frame), width, height, self._rgb, False, 0):
             self.failed += 1
             return
-        self._sender.setFrameSync(self.sender_name)
+        self._sender.setFrameSync(self.target)
         self.sent += 1
 
     def close(self) -> None:

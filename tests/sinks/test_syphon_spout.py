@@ -117,7 +117,7 @@ def test_syphon_publishes_each_frame_as_an_rgba_texture_of_its_size(monkeypatch)
     for (_, _, pixels), frame in zip(published, sent):
         assert np.array_equal(pixels[..., :3], frame) and (pixels[..., 3] == 255).all()
     assert fake.calls[-1] == ("stop",)
-    assert open_video_out("syphon", fps=30).server_name == "Barlight"
+    assert open_video_out("syphon", fps=30).target == "Barlight"
 
 
 def test_spout_sends_each_frame_as_rgb_and_announces_it(monkeypatch):
@@ -147,7 +147,7 @@ def test_a_frame_spout_refuses_is_counted_not_raised(monkeypatch):
 
 
 @pytest.mark.parametrize("name, platform, modules, message", [
-    ("syphon", "linux", {}, "Syphon output runs on macOS only"),
+    ("syphon", "linux", {}, r"Syphon output runs on macOS 11\+ only"),
     ("spout", "darwin", {}, "Spout output runs on Windows only"),
     ("syphon", "darwin", {"syphon": None}, r"pip install 'barlight\[syphon\]'"),
     ("spout", "win32", {"SpoutGL": None}, r"pip install 'barlight\[spout\]'"),

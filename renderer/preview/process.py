@@ -265,10 +265,13 @@ class RenderProcess:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        """End every child (each is asked, then killed if it does not go) and free their memory."""
+        """End every child (each is asked, then killed if it does not go) and free their memory. A tick after
+        this shows nothing new (the window may tick once more before it closes)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._active is not None:
+            self._rendered_before += self._active.ring.rendered
         children = [c for c in (self._active, self._standby, *self._dying) if c is not None]
         self._active, self._standby, self._dying = None, None, []
         for child in children:
@@ -292,6 +295,8 @@ class RenderProcess:
 
     def poll(self, now_seconds: float, display: DisplayClock) -> None:
         """A display tick: publish the display clock, take the new frames, replace a dead or hung child."""
+        if self._active is None:  # stopped
+            return
         self._forward_snapshot()
         for child in (self._active, self._standby):
             if child is not None:
@@ -362,16 +367,23 @@ class RenderProcess:
 
     def _on_event(self, event: Any) -> None:
         """On the receiver thread: forward live features, and the snapshot when it changed."""
+        active = self._active
+        if active is None:  # stopped
+            return
         if kept(event):
-            self._active.outbox.put((RECEIVED, event))
+            active.outbox.put((RECEIVED, event))
         self._forward_snapshot()
 
     def _forward_snapshot(self) -> None:
         with self._sending:
-            snapshot = self.receiver.snapshot()
-            if snapshot is not self._sent:
+            snapshot, active = self.receiver.snapshot(), self._active
+            if snapshot is not self._sent and active is not None:
                 self._sent = snapshot
-                self._active.outbox.put_snapshot(snapshot)
+                active.outbox.put_snapshot(snapshot)
+
+    def _tell_active(self, message: tuple[Any, ...]) -> None:
+        if self._active is not None:
+            self._active.outbox.put(message)
 
     @property
     def frozen(self) -> bool:
@@ -381,7 +393,7 @@ class RenderProcess:
     def frozen(self, value: bool) -> None:
         if bool(value) != self._frozen:
             self._frozen = bool(value)
-            self._active.outbox.put((FREEZE, self._frozen))
+            self._tell_active((FREEZE, self._frozen))
 
     @property
     def preset_name(self) -> str:
@@ -393,26 +405,31 @@ class RenderProcess:
 
         self._preset = load_preset(name_or_path)
         self._preset_source = os.fspath(name_or_path)
-        self._active.outbox.put((PRESET, self._preset_source))
+        self._tell_active((PRESET, self._preset_source))
         return self._preset.name
 
     # -- what the HUD shows ------------------------------------------------------------------
 
     @property
     def rendered(self) -> int:
-        return self._rendered_before + self._active.ring.rendered
+        active = self._active
+        return self._rendered_before + (active.ring.rendered if active is not None else 0)
 
     @property
     def render_last_seconds(self) -> float | None:
-        return self._active.ring.render_last_seconds
+        active = self._active
+        return active.ring.render_last_seconds if active is not None else None
 
     @property
     def render_estimate_seconds(self) -> float:
-        return self._active.ring.render_estimate_seconds
+        active = self._active
+        return active.ring.render_estimate_seconds if active is not None else 0.0
 
     @property
     def error(self) -> str | None:
         active = self._active
+        if active is None:
+            return None
         if active.state == FAILED_TO_LOAD:
             return f"the renderer did not load: {': '.join(active.failure)}"
         return active.error

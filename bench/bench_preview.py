@@ -1,15 +1,21 @@
-"""Preview sync: the beat each shown frame was rendered for against the beat audible when it was shown.
+"""Preview sync under load: the beat each shown frame was rendered for against the beat truly audible when shown.
 
-    python bench/bench_preview.py [--seconds 60] [--size 32x32] [--refresh 60] [--jitter-ms 2] [--json OUT]
+    python bench/bench_preview.py [--seconds 60] [--preset neon] [--size 256x256] [--busy 4]
+                                  [--modes process,thread] [--refresh 60] [--jitter-ms 2] [--json OUT]
 
-A separate process (``bridge.senders.scripted``, its ``cycle_script``) plays a DAW over loopback UDP: 120 BPM, a jump
-to 150 BPM, loop wraps at beat 8 -> 4, a stop and a start, and a seek back to bar 1 every 6.5 s,
-each /daw/transport stamped with the true beat +- jitter (loop wraps compare loop phases). The real preview (receiver, render
-worker, frame buffer, the PySide6 window offscreen with its display timer) renders the embedded
-model's tiny architecture ahead of the clock. For every frame put on screen while playing:
+The real preview renders the preset's model through the Renderer (the shipped embedded model at
+256x256 by default: whatever weights ship, no model internals here) while ``--busy`` busy-loop
+processes this bench starts keep every core busy. Each of ``--modes`` runs one session in turn,
+under the same load: ``process`` (the renderer in its own process, frames through shared memory,
+a warm standby loaded first: what ``barlight preview`` runs) and ``thread`` (the renderer on a
+thread of the GUI process, as before). A separate process (``bridge.senders.scripted``) plays a
+DAW over loopback UDP: 120 BPM, a jump to 150 BPM, loop wraps at beat 8 -> 4, a stop and a start,
+and a seek back to bar 1 every 6.5 s, each /daw/transport stamped with the true beat +- jitter.
+The window (offscreen) shows the frames on its display timer. For every frame shown while playing:
 
 - **vs truth**: (frame's beat - the sender's true beat at the tick it was shown), in ms at the tempo;
-- **vs clock**: (frame's beat - the receiver clock's beat for that tick, read at the tick), in ms.
+- **vs clock**: (frame's beat - the receiver clock's beat for that tick, read at the tick), in ms;
+- **display gaps**: the time between two ticks of the window's timer.
 
 "steady" leaves out frames shown in the 150 ms after a jump the sender could not announce ahead
 (tempo change, stop, start, seek; loop wraps are predicted by the clock and stay in).
@@ -33,6 +39,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 UNANNOUNCED = (0.0, 1.5, 4.3, 5.0)  #: seconds into a scripted cycle: seek to 0, tempo, stop, start
 AFTER_JUMP_SECONDS = 0.15
+#: Longest a model may take to load in a process of its own on a loaded machine, seconds.
+LOAD_SECONDS = 600.0
 
 
 def beat_difference(rendered: float, audible: float) -> float:
@@ -56,27 +64,72 @@ def stats(values: list[float]) -> dict[str, float]:
             "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max()), "mean_signed_ms": float(np.mean(values))}
 
 
-def run_preview(args: argparse.Namespace) -> tuple[object, dict, float]:
-    """Play the scripted DAW in a separate process into the real preview (window offscreen) until it ends:
-    the stopped session, the sender's log and the wall seconds it took."""
-    import torch
+def start_busy(count: int) -> list[subprocess.Popen]:
+    """``count`` processes that spin forever (the load the preview must stand)."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def sync_errors(session, log: dict, seconds: float) -> dict[str, list[float]]:
+    """Each playing frame's error against the scripted DAW's truth (all, steady) and against the clock, in ms."""
+    from bridge.senders import scripted
+
+    script = scripted.cycle_script(seconds)
+    jumps = [c * scripted.CYCLE_SECONDS + d for c in range(int(seconds / scripted.CYCLE_SECONDS) + 2)
+             for d in UNANNOUNCED]
+    errors: dict[str, list[float]] = {"vs_truth_steady": [], "vs_truth_all": [], "vs_clock": []}
+    for shown in session.shown:
+        song_seconds = shown.tick_seconds + session.display_latency_seconds - log["t0"]
+        truth = script.true_state(song_seconds)
+        if not shown.target.playing or not truth.playing or song_seconds > seconds:
+            continue
+        ms_per_beat = 60_000.0 / truth.bpm
+        error = beat_difference(shown.target.beat, truth.beat) * ms_per_beat
+        errors["vs_truth_all"].append(error)
+        errors["vs_clock"].append(beat_difference(shown.target.beat, shown.audible_beat) * ms_per_beat)
+        if not any(0.0 <= song_seconds - j < AFTER_JUMP_SECONDS for j in jumps):
+            errors["vs_truth_steady"].append(error)
+    return errors
+
+
+def run_session(mode: str, args: argparse.Namespace) -> dict:
+    """One preview session in ``mode`` (process or thread) driven by the scripted DAW; its numbers."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from renderer.backends.embedded import EmbeddedBackend
+    from renderer.preview.child import RendererSpec
     from renderer.preview.session import PreviewOptions, PreviewSession
     from renderer.preview.window import PreviewWindow
-    from renderer.renderer import Renderer
 
-    torch.set_num_threads(1)
     width, height = (int(v) for v in args.size.split("x"))
-    renderer = Renderer.from_preset("neon", backend=EmbeddedBackend(random_init="tiny", steps=1), size=(width, height))
+    spec = RendererSpec(args.preset, size=(width, height))
     app = QApplication.instance() or QApplication(["bench_preview"])
-    session = PreviewSession(renderer, PreviewOptions(listen=("127.0.0.1", 0), record=False,
-                                                      refresh_hz=args.refresh)).start()
-    window = PreviewWindow(session, ["neon"], "neon")
+    session = PreviewSession(spec if mode == "process" else spec.build(),
+                             PreviewOptions(listen=("127.0.0.1", 0), record=False, refresh_hz=args.refresh)).start()
+    window = PreviewWindow(session, [args.preset], args.preset)
     window.show()
     window.start()
+    loads: list[float] = []
+    sampler = QTimer(interval=1000)
+    sampler.timeout.connect(lambda: loads.append(os.getloadavg()[0]))
+    try:
+        session.wait_ready(LOAD_SECONDS)
+        deadline = time.monotonic() + LOAD_SECONDS
+        while mode == "process" and not session.engine.standby_ready and time.monotonic() < deadline:
+            app.processEvents()  # the standby loads before the clock starts: its load is not measured
+            time.sleep(0.01)
+        sampler.start()
+        log, wall = play_script(app, session, args)
+        estimate_seconds = session.engine.render_estimate_seconds  # the engine's own, while it runs
+    finally:
+        window.close()
+        session.stop()
+    return measure(mode, session, log, wall, loads, estimate_seconds, args)
+
+
+def play_script(app, session, args: argparse.Namespace) -> tuple[dict, float]:
+    """The scripted DAW in its own process until it ends, the window ticking; its send log and the wall time."""
+    from PySide6.QtCore import QTimer
+
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "sends.json"
         sender = subprocess.Popen([sys.executable, "-m", "bridge.senders.scripted", "--to",
@@ -86,77 +139,67 @@ def run_preview(args: argparse.Namespace) -> tuple[object, dict, float]:
         poll.timeout.connect(lambda: sender.poll() is not None and app.quit())
         poll.start()
         started = time.monotonic()
+        session.tick_gaps.clear()
         app.exec()
-        window.close()
-        session.stop()
-        log = json.loads(log_path.read_text())
-    return session, log, time.monotonic() - started
+        poll.stop()
+        return json.loads(log_path.read_text()), time.monotonic() - started
 
 
-def sync_errors(session, t0: float, seconds: float) -> tuple[list[float], list[float], list[float]]:
-    """Per frame shown while playing, in ms: vs truth (all, steady) and vs the receiver's clock."""
-    from bridge.senders import scripted
-
-    script = scripted.cycle_script(seconds)
-    jumps = [c * scripted.CYCLE_SECONDS + d for c in range(int(seconds / scripted.CYCLE_SECONDS) + 2)
-             for d in UNANNOUNCED]
-    truth_all, truth_steady, clock_all = [], [], []
-    for shown in session.shown:
-        if not shown.target.playing:
-            continue
-        shown_at = shown.tick_seconds + session.display_latency_seconds
-        song_seconds = shown_at - t0
-        truth = script.true_state(song_seconds)
-        if not truth.playing or song_seconds > seconds:
-            continue
-        ms_per_beat = 60_000.0 / truth.bpm
-        error = beat_difference(shown.target.beat, truth.beat) * ms_per_beat
-        truth_all.append(error)
-        clock_all.append(beat_difference(shown.target.beat, shown.audible_beat) * ms_per_beat)
-        if not any(0.0 <= song_seconds - j < AFTER_JUMP_SECONDS for j in jumps):
-            truth_steady.append(error)
-    return truth_all, truth_steady, clock_all
+def measure(mode: str, session, log: dict, wall: float, loads: list[float], estimate_seconds: float,
+            args: argparse.Namespace) -> dict:
+    buffer = session.buffer.stats
+    gaps = np.asarray(session.tick_gaps) * 1000
+    result = {"mode": mode, "shown": buffer.shown, "rendered": session.engine.rendered, "late": buffer.late,
+              "stale": buffer.stale, "shown_fps": buffer.shown / wall,
+              "render_ms_estimate": estimate_seconds * 1000,
+              "load_min": min(loads, default=os.getloadavg()[0]), "load_mean": float(np.mean(loads or [0.0])),
+              "tick_gap_p99_ms": float(np.percentile(gaps, 99)) if len(gaps) else 0.0,
+              "tick_gap_max_ms": float(gaps.max()) if len(gaps) else 0.0}
+    result.update({name: stats(values) for name, values in sync_errors(session, log, args.seconds).items()})
+    return result
 
 
-def print_result(result: dict) -> None:
-    print(f"{result['seconds']:.0f} s session, {result['size']} tiny embedded, {result['refresh_hz']:g} Hz, "
-          f"{result['machine']}")
-    print(f"shown {result['shown']} frames ({result['shown_fps']:.1f}/s) of {result['rendered']} rendered; "
-          f"dropped {result['late']} late, {result['stale']} stale; render latency planned "
-          f"{result['render_ms_estimate']:.0f} ms")
+def report(result: dict) -> None:
+    print(f"[{result['mode']}] shown {result['shown']} frames ({result['shown_fps']:.1f}/s) of {result['rendered']}"
+          f" rendered; dropped {result['late']} late, {result['stale']} stale; render latency planned "
+          f"{result['render_ms_estimate']:.0f} ms; load average {result['load_min']:.1f} (min), "
+          f"{result['load_mean']:.1f} (mean)")
     for name in ("vs_truth_steady", "vs_truth_all", "vs_clock"):
         s = result[name]
         if s["frames"]:
             print(f"  {name:16} {s['frames']:5d} frames  median {s['median_ms']:6.2f} ms  p90 {s['p90_ms']:6.2f}  "
                   f"p99 {s['p99_ms']:7.2f}  max {s['max_ms']:7.1f}  mean signed {s['mean_signed_ms']:+.2f}")
-    print(f"  GUI tick gaps: p99 {result['tick_gap_p99_ms']:.1f} ms, max {result['tick_gap_max_ms']:.1f} ms")
+    print(f"  display gaps: p99 {result['tick_gap_p99_ms']:.1f} ms, max {result['tick_gap_max_ms']:.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of the simulated session (default 60)")
-    parser.add_argument("--size", default="32x32", help="render size (default 32x32: the tiny model on a CPU)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each session (default 60)")
+    parser.add_argument("--preset", default="neon", help="preset name or .toml path (default neon)")
+    parser.add_argument("--size", default="256x256", help="render size (default 256x256)")
+    parser.add_argument("--busy", type=int, default=4, help="busy-loop processes keeping the cores busy (default 4)")
+    parser.add_argument("--modes", default="process,thread", help="where the renderer runs, in order")
     parser.add_argument("--refresh", type=float, default=60.0, help="display refresh, Hz (default 60)")
     parser.add_argument("--jitter-ms", type=float, default=2.0, help="sender stamp/send jitter, +- ms (default 2)")
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    session, log, wall = run_preview(args)
-    truth_all, truth_steady, clock_all = sync_errors(session, log["t0"], args.seconds)
-    buffer = session.buffer.stats
-    result = {
-        "seconds": args.seconds, "size": args.size, "refresh_hz": args.refresh, "jitter_ms": args.jitter_ms,
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
-        "shown": buffer.shown, "rendered": session.worker.rendered, "late": buffer.late, "stale": buffer.stale,
-        "shown_fps": buffer.shown / wall,
-        "render_ms_estimate": session.worker.meter.estimate_seconds() * 1000,
-        "vs_truth_steady": stats(truth_steady), "vs_truth_all": stats(truth_all), "vs_clock": stats(clock_all),
-        "tick_gap_max_ms": max(session.tick_gaps, default=0.0) * 1000,
-        "tick_gap_p99_ms": float(np.percentile(session.tick_gaps, 99) * 1000) if session.tick_gaps else 0.0,
-    }
-    print_result(result)
+    from renderer.devices import wait_passively
+
+    wait_passively()
+    print(f"{args.seconds:.0f} s sessions, preset {args.preset} at {args.size}, {args.refresh:g} Hz, "
+          f"{platform.machine()} {os.cpu_count()} cores, {args.busy} busy-loop processes")
+    busy = start_busy(args.busy)
+    try:
+        results = []
+        for mode in args.modes.split(","):
+            results.append(run_session(mode, args))
+            report(results[-1])
+    finally:
+        for process in busy:
+            process.kill()
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=1))
     return 0
 
 

@@ -96,7 +96,8 @@ def test_a_killed_or_hung_renderer_is_replaced_within_2_s_and_the_recording_lose
 
     sent = int(re.search(r"sent (\d+) messages", summary)[1])
     recording = read_recording(path)
-    assert recording.complete and len(recording.of_session()) == sent  # every message the sender sent
+    # every message the sender counted (one sent just as SIGTERM arrived may have gone out uncounted)
+    assert recording.complete and sent <= len(recording.of_session()) <= sent + 1
     code = main(["export", str(song), "--session", str(path), "--out", str(tmp_path / "out"), "--preset",
                  tiny_spec.preset, "--fps", "10", "--size", "64x64", "--bars", "1:2", "--quiet"])
     assert code == 0 and (tmp_path / "out" / "song.mp4").stat().st_size > 0

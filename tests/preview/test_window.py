@@ -1,6 +1,7 @@
 """The window offscreen, driven by a simulated DAW over loopback: frames in order with the clock's beat
 labels, states a user understands, a recording, hot reload and the controls, and a GUI thread that
-never stalls. The renderer is the embedded model's tiny architecture at 32x32 (see conftest)."""
+never stalls. The renderer is the embedded model's tiny architecture at 32x32 in a process of its
+own, as `barlight preview` runs it (a RendererSpec of the tiny preset, see conftest)."""
 
 from __future__ import annotations
 
@@ -22,21 +23,24 @@ from renderer.preview.window import PreviewWindow
 #: The GUI thread's CPU work per tick or paint, and its pause between two ticks (95th percentile), at most, seconds.
 MAX_STALL_SECONDS = 0.05
 #: The longest single pause between two ticks tolerated on a starved machine, seconds: on the shared 2-core box
-#: at load 6-10 the GIL holder gets descheduled now and then (docs/preview.md, "Known limits"); rendering on
-#: the GUI thread would fail the 95th percentile above at every tick.
+#: at load 6-10 the process gets descheduled now and then (docs/preview.md, "Known limits"); rendering on
+#: a thread of the GUI process failed the 95th percentile above at load 9-11 (its render thread holds the GIL).
 MAX_STARVED_GAP_SECONDS = 0.5
+#: Loading the tiny model in a fresh process on the shared 2-core machine, at worst, seconds.
+LOAD_SECONDS = 180.0
 
 
 @pytest.fixture
-def preview(qtbot, tiny_renderer, tmp_path, monkeypatch):
-    """A started session and its window (listening on a free port, recording into tmp_path/sessions)."""
+def preview(qtbot, tiny_spec, tmp_path, monkeypatch):
+    """A started session and its window (listening on a free port, recording into tmp_path/sessions), its render
+    process loaded."""
     monkeypatch.setenv("BARLIGHT_SESSIONS", str(tmp_path / "sessions"))
     opened = []
 
     def open_preview(preset_file: Path | None = None, **options):
-        session = PreviewSession(tiny_renderer, PreviewOptions(listen=("127.0.0.1", 0),
-                                                               screenshots_folder=tmp_path / "shots", **options))
-        session.start()
+        session = PreviewSession(tiny_spec, PreviewOptions(listen=("127.0.0.1", 0), standby=False,
+                                                           screenshots_folder=tmp_path / "shots", **options))
+        session.start().wait_ready(LOAD_SECONDS)
         window = PreviewWindow(session, ["neon", "ink"], "neon", preset_file)
         qtbot.addWidget(window)
         window.show()
@@ -138,7 +142,7 @@ def test_states_stopped_lost_back_and_the_gui_thread_never_stalls(preview, qtbot
     assert len(back) >= 3 and all(s.target.playing for s in back[1:])
 
 
-def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path, tiny_renderer):
+def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path):
     preset_file = tmp_path / "mine.toml"
     preset_file.write_text(preset_path("neon").read_text())
     session, window, _ = preview(preset_file=preset_file)
@@ -154,7 +158,8 @@ def test_hot_reload_presets_and_controls(preview, qtbot, tmp_path, tiny_renderer
     assert session.preset_name == "Neon Edit" and str(preset_file) in window.note
 
     window.presets.setCurrentText("ink")
-    assert session.preset_name.lower() == "ink" and session.engine.renderer.backend is tiny_renderer.backend  # weights loaded once
+    assert session.preset_name.lower() == "ink"
+    qtbot.waitUntil(lambda: session.current.preset.lower() == "ink", timeout=5000)  # same render process
 
     window.latency.setValue(40)
     assert session.receiver.latency_seconds == pytest.approx(0.04)

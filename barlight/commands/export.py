@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-work", action="store_true", help="keep DIR/.barlight-work (frame checkpoints) afterwards")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: the backend's, 1 on CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--video-out", action="append", default=[], metavar="OUT[:NAME]",
+                        help="also send each frame as it is rendered to VJ software: ndi, syphon (macOS) or "
+                             "spout (Windows), announced as NAME (default Barlight); repeatable")
 
 
 def prepare_cpu(threads: int | None) -> None:
@@ -184,9 +187,14 @@ def report(result, out=None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     prepare_cpu(args.threads)
+    import contextlib
+
     from renderer.export.job import run_export
+    from renderer.sinks import open_video_out
 
     request = resolve_request(args, say=lambda text: print(text, file=sys.stderr))
-    result = run_export(request, progress=not args.quiet)
+    with contextlib.ExitStack() as stack:  # an output that opened is closed even if a later one cannot open
+        sinks = [stack.enter_context(open_video_out(out, request.fps)) for out in args.video_out]
+        result = run_export(request, progress=not args.quiet, sinks=sinks)
     report(result)
     return 0

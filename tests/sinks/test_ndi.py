@@ -59,3 +59,48 @@ def test_a_real_receiver_gets_every_frame_with_its_size_pixels_timecode_and_posi
             "seconds": f"{position(k).seconds:g}"}.items() if value is not None}
         assert received.timecode == pytest.approx(position(k).seconds * TIMECODE_PER_SECOND)
         assert received.rate == (30000, 1001)
+
+
+def test_an_export_sends_its_frames_to_ndi_as_they_render(tmp_path):
+    """`barlight export --video-out ndi:NAME` (a VJ watching an export arrive): a real receiver that connects while
+    the export renders gets the frames from then on, in order, each with the export's size, frame rate, bar and
+    beat, the bars' first frames matching the keyframe images."""
+    import threading
+
+    import soundfile
+
+    from barlight.cli import main
+    from renderer.embedded.config import tiny_pipeline
+
+    model = tmp_path / "tiny-model"
+    tiny_pipeline(seed=0).save_pretrained(model)
+    song = tmp_path / "song.wav"  # 24 s at 120 BPM: 12 bars, 192 frames at 8 fps, long enough to connect meanwhile
+    soundfile.write(song, 0.1 * np.sin(np.linspace(0, 24 * 440 * 2 * np.pi, 24 * 22050)).astype(np.float32), 22050)
+    name = f"barlight-export-{os.getpid()}"
+    codes = []
+    export = threading.Thread(target=lambda: codes.append(main([
+        "export", str(song), "--bpm", "120", "--out", str(tmp_path / "out"), "--fps", "8", "--size", "64x48",
+        "--model", str(model), "--quiet", "--video-out", f"ndi:{name}"])))
+    export.start()
+    try:
+        receiver = NdiReceiver(name)
+    finally:
+        export.join(300)
+    receiver.wait_for(len(receiver.frames) + 1, 1.0)  # the last frames in flight
+    receiver.close()
+    assert codes == [0]
+    got = receiver.frames
+    assert got, "no frame arrived while the export rendered"
+    seconds = [float(r.metadata["seconds"]) for r in got]
+    frames = [round(s * 8) for s in seconds]
+    assert frames == list(range(frames[0], frames[0] + len(got)))  # every frame from the first one received, in order
+    assert frames[-1] == 191 and all(s == pytest.approx(k / 8, abs=1e-6) for s, k in zip(seconds, frames))
+    assert all(r.image.shape == (48, 64, 3) and r.rate == (8, 1) for r in got)
+    assert all(r.metadata["bar"] == str(1 + k // 16) and float(r.metadata["beat"]) == pytest.approx(1 + (k % 16) / 4)
+               for r, k in zip(got, frames))  # 120 BPM in 4/4 at 8 fps: a bar every 16 frames, a beat every 4
+    from PIL import Image
+
+    starts = [(r, 1 + k // 16) for r, k in zip(got, frames) if k % 16 == 0]
+    for r, bar in starts:
+        keyframe = np.asarray(Image.open(tmp_path / "out" / "keyframes" / f"bar_{bar:04d}.png").convert("RGB"))
+        assert np.abs(r.image.astype(int) - keyframe.astype(int)).mean() < 8  # NDI's codec is lossy

@@ -1,14 +1,17 @@
 """Preview sync under load: the beat each shown frame was rendered for against the beat truly audible when shown.
 
     python bench/bench_preview.py [--seconds 60] [--preset neon] [--size 256x256] [--busy 4]
-                                  [--modes process,thread] [--refresh 60] [--jitter-ms 2] [--json OUT]
+                                  [--modes process,thread] [--kills 6] [--refresh 60] [--jitter-ms 2] [--json OUT]
 
 The real preview renders the preset's model through the Renderer (the shipped embedded model at
 256x256 by default: whatever weights ship, no model internals here) while ``--busy`` busy-loop
 processes this bench starts keep every core busy. Each of ``--modes`` runs one session in turn,
 under the same load: ``process`` (the renderer in its own process, frames through shared memory,
 a warm standby loaded first: what ``barlight preview`` runs) and ``thread`` (the renderer on a
-thread of the GUI process, as before). A separate process (``bridge.senders.scripted``) plays a
+thread of the GUI process, as before); ``restart`` is ``process`` with the active render process
+killed (SIGKILL) ``--kills`` times, evenly spread, each time once the warm standby is ready: for
+each kill, the time until the replacement's first frame reached the preview and until the next
+frame was on screen. A separate process (``bridge.senders.scripted``) plays a
 DAW over loopback UDP: 120 BPM, a jump to 150 BPM, loop wraps at beat 8 -> 4, a stop and a start,
 and a seek back to bar 1 every 6.5 s, each /daw/transport stamped with the true beat +- jitter.
 The window (offscreen) shows the frames on its display timer. For every frame shown while playing:
@@ -27,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -103,7 +107,7 @@ def run_session(mode: str, args: argparse.Namespace) -> dict:
     width, height = (int(v) for v in args.size.split("x"))
     spec = RendererSpec(args.preset, size=(width, height))
     app = QApplication.instance() or QApplication(["bench_preview"])
-    session = PreviewSession(spec if mode == "process" else spec.build(),
+    session = PreviewSession(spec if mode != "thread" else spec.build(),
                              PreviewOptions(listen=("127.0.0.1", 0), record=False, refresh_hz=args.refresh)).start()
     window = PreviewWindow(session, [args.preset], args.preset)
     window.show()
@@ -114,16 +118,49 @@ def run_session(mode: str, args: argparse.Namespace) -> dict:
     try:
         session.wait_ready(LOAD_SECONDS)
         deadline = time.monotonic() + LOAD_SECONDS
-        while mode == "process" and not session.engine.standby_ready and time.monotonic() < deadline:
+        while mode != "thread" and not session.engine.standby_ready and time.monotonic() < deadline:
             app.processEvents()  # the standby loads before the clock starts: its load is not measured
             time.sleep(0.01)
         sampler.start()
+        kills: list[float] = []
+        killer = QTimer(interval=round(1000 * args.seconds / (args.kills + 1)))
+        killer.timeout.connect(lambda: kill_renderer(session, kills, args.kills))
+        if mode == "restart":
+            killer.start()
         log, wall = play_script(app, session, args)
+        killer.stop()
         estimate_seconds = session.engine.render_estimate_seconds  # the engine's own, while it runs
     finally:
         window.close()
         session.stop()
-    return measure(mode, session, log, wall, loads, estimate_seconds, args)
+    result = measure(mode, session, log, wall, loads, estimate_seconds, args)
+    if mode == "restart":
+        result["restarts"] = restart_times(session, kills)
+    return result
+
+
+def kill_renderer(session, kills: list[float], most: int) -> None:
+    """SIGKILL the active render process (once a warm standby is ready; at most ``most`` times); note when."""
+    if len(kills) < most and session.engine.standby_ready:
+        kills.append(time.monotonic())
+        os.kill(session.engine.active_pid, signal.SIGKILL)
+
+
+def restart_times(session, kills: list[float]) -> list[dict]:
+    """For each kill: the restart's reason, seconds until the replacement's first frame reached the preview,
+    and until the next frame was on screen."""
+    out = []
+    for killed_at in kills:
+        restart = next((r for r in session.engine.restarts if r.at_seconds >= killed_at), None)
+        if restart is None:
+            out.append({"reason": "not noticed", "noticed_s": None, "frames_back_s": None, "shown_s": None})
+            continue
+        back = None if restart.recovered_seconds is None else restart.at_seconds + restart.recovered_seconds
+        shown = next((s.tick_seconds for s in session.shown if back is not None and s.tick_seconds >= back), None)
+        out.append({"reason": restart.reason, "noticed_s": restart.at_seconds - killed_at,
+                    "frames_back_s": None if back is None else back - killed_at,
+                    "shown_s": None if shown is None else shown - killed_at})
+    return out
 
 
 def play_script(app, session, args: argparse.Namespace) -> tuple[dict, float]:
@@ -154,7 +191,8 @@ def measure(mode: str, session, log: dict, wall: float, loads: list[float], esti
               "render_ms_estimate": estimate_seconds * 1000,
               "load_min": min(loads, default=os.getloadavg()[0]), "load_mean": float(np.mean(loads or [0.0])),
               "tick_gap_p99_ms": float(np.percentile(gaps, 99)) if len(gaps) else 0.0,
-              "tick_gap_max_ms": float(gaps.max()) if len(gaps) else 0.0}
+              "tick_gap_max_ms": float(gaps.max()) if len(gaps) else 0.0,
+              "restarts_total": len(getattr(session.engine, "restarts", ()))}
     result.update({name: stats(values) for name, values in sync_errors(session, log, args.seconds).items()})
     return result
 
@@ -163,13 +201,17 @@ def report(result: dict) -> None:
     print(f"[{result['mode']}] shown {result['shown']} frames ({result['shown_fps']:.1f}/s) of {result['rendered']}"
           f" rendered; dropped {result['late']} late, {result['stale']} stale; render latency planned "
           f"{result['render_ms_estimate']:.0f} ms; load average {result['load_min']:.1f} (min), "
-          f"{result['load_mean']:.1f} (mean)")
+          f"{result['load_mean']:.1f} (mean); render process restarts {result['restarts_total']}")
     for name in ("vs_truth_steady", "vs_truth_all", "vs_clock"):
         s = result[name]
         if s["frames"]:
             print(f"  {name:16} {s['frames']:5d} frames  median {s['median_ms']:6.2f} ms  p90 {s['p90_ms']:6.2f}  "
                   f"p99 {s['p99_ms']:7.2f}  max {s['max_ms']:7.1f}  mean signed {s['mean_signed_ms']:+.2f}")
     print(f"  display gaps: p99 {result['tick_gap_p99_ms']:.1f} ms, max {result['tick_gap_max_ms']:.1f} ms")
+    for k, r in enumerate(result.get("restarts", []), 1):
+        times = "  ".join(f"{name} {r[name]:.3f}" if r[name] is not None else f"{name} -"
+                          for name in ("noticed_s", "frames_back_s", "shown_s"))
+        print(f"  kill {k}: {r['reason']}; {times}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default="neon", help="preset name or .toml path (default neon)")
     parser.add_argument("--size", default="256x256", help="render size (default 256x256)")
     parser.add_argument("--busy", type=int, default=4, help="busy-loop processes keeping the cores busy (default 4)")
-    parser.add_argument("--modes", default="process,thread", help="where the renderer runs, in order")
+    parser.add_argument("--modes", default="process,thread",
+                        help="where the renderer runs, in order: process, thread, restart (process with kills)")
+    parser.add_argument("--kills", type=int, default=6, help="render processes killed in the restart mode (default 6)")
     parser.add_argument("--refresh", type=float, default=60.0, help="display refresh, Hz (default 60)")
     parser.add_argument("--jitter-ms", type=float, default=2.0, help="sender stamp/send jitter, +- ms (default 2)")
     parser.add_argument("--json", help="also write the numbers here")

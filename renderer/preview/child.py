@@ -9,7 +9,8 @@ clock read from the :class:`~renderer.preview.ring.FrameRing` and its frames wri
 Messages from the preview (tuples, first item the kind): ``snapshot``, ``received`` (a
 :class:`~bridge.receiver.Received` audio or macros event), ``features`` (a
 :meth:`LiveFeatures.export`), ``preset``, ``freeze``, ``go``, ``stop``. Messages back:
-``ready``, ``failed`` (where, problem: the Renderer could not be built) and ``error`` (a render
+``ready`` (with the warm-up's seconds per render, what the preview expects a render to take until the
+render loop reports its own), ``failed`` (where, problem: the Renderer could not be built) and ``error`` (a render
 error, None once rendering works again). The child ends when the preview says ``stop`` or goes
 away (its end of the pipe closes), so it is never left behind.
 """
@@ -149,9 +150,13 @@ def serve(spec: RendererSpec, ring_name: str, size: tuple[int, int], conn: Conne
 
     worker = RenderWorker(renderer, inbox.snapshot, inbox.features, ring, ring.display, max_fps=max_fps,
                           on_pass=report)
+    import time
+
+    started = time.monotonic()
     worker.warm_up(renderer)
+    warm_seconds = (time.monotonic() - started) / 2  # two renders (the first pays for lazy setup: generous)
     gc.freeze()  # the model lives as long as the process: no collection pauses walking it
     inbox.attach(worker)
-    conn.send((READY,))
+    conn.send((READY, warm_seconds))
     inbox.go.wait()
     worker.run()

@@ -152,6 +152,7 @@ class _Child:
         self.failure: tuple[str, str] | None = None
         self.error: str | None = None
         self.went_at = -math.inf
+        self.warm_seconds = 0.0  #: a render's time in the warm-up: the hang limit's scale before the loop reports
 
     @property
     def pid(self) -> int | None:
@@ -163,7 +164,7 @@ class _Child:
             while self.conn.poll(0):
                 message = self.conn.recv()
                 if message[0] == READY:
-                    self.state = STANDING_BY
+                    self.state, self.warm_seconds = STANDING_BY, message[1]
                 elif message[0] == FAILED:
                     self.state, self.failure = FAILED_TO_LOAD, (message[1], message[2])
                 elif message[0] == ERROR:
@@ -179,7 +180,7 @@ class _Child:
         if code is not None:
             return f"crashed ({_exit_words(code)})"
         silent = now_seconds - max(self.ring.heartbeat_seconds, self.went_at)
-        limit = max(hang_seconds, HANG_RENDERS * self.ring.render_estimate_seconds)
+        limit = max(hang_seconds, HANG_RENDERS * max(self.ring.render_estimate_seconds, self.warm_seconds))
         if self.state == RUNNING and silent > limit:
             return f"stopped responding for {silent:.1f} s"
         return None

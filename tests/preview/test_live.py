@@ -110,9 +110,10 @@ def test_pcm_gives_the_export_extractors_frames_at_the_host_time_of_their_sample
     assert len(features.track("127.0.0.1:5000", 101.0, 100.5)) == pytest.approx(0.5 / whole.hop_seconds, abs=1)
     bands = features.track("127.0.0.1:5000", until_seconds=102.0, source="bands")
     assert bands.mel is None and len(bands) == 2
-    copy = LiveFeatures()  # what a render process is handed: the PCM frames too
-    copy.restore(pickle.loads(pickle.dumps(features.export())))
-    assert np.array_equal(copy.track("127.0.0.1:5000", until_seconds=102.0).mel, pcm.mel)
+    copy = LiveFeatures()  # what a new render process is handed: the band frames, not the PCM ones (it analyses
+    copy.restore(pickle.loads(pickle.dumps(features.export())))  # the blocks it is forwarded from then on)
+    assert copy.track("127.0.0.1:5000", source="pcm") is None
+    assert np.array_equal(copy.track("127.0.0.1:5000", until_seconds=102.0).rms, bands.rms)
     # no PCM for more than a second: the band readings carry the preview again
     receiver.handle_datagram(encode(AudioMessage(0.3, 0.4, (0.1,) * 8)), source, 104.0)
     assert features.track("127.0.0.1:5000", until_seconds=104.0).mel is None

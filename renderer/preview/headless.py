@@ -23,7 +23,8 @@ def status_line(session: PreviewSession, now_seconds: float) -> tuple[tuple[str,
     notes = tuple(note for note in (f"render error: {engine.error}" if engine.error else "",
                                     engine.note(now_seconds)) if note)
     line = " · ".join((f"{status.state}: {status.headline or status.sender}".rstrip(": "), *notes))
-    return (status.state, status.sender, *notes), line
+    gist = status.headline.split(" — ")[0]  # "Sender lost", then "Sender ended": news; "nothing for N s" is not
+    return (status.state, gist, status.sender, *notes), line
 
 
 def run_headless(session: PreviewSession, seconds: float | None = None,

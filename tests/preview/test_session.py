@@ -34,7 +34,7 @@ def test_rendering_slower_than_the_display_shows_fewer_frames_each_on_time(tiny_
     assert np.median(np.diff(ticks)) > session.period_seconds  # so fewer frames than ticks…
     # …each shown on time: planned a render ahead, a frame typically shows at its own tick (a worker rendering
     # for the next tick would show each one a render late, and FrameBuffer.take would drop most of them)
-    assert np.median(lag) < session.worker.meter.estimate_seconds()
+    assert np.median(lag) < session.engine.render_estimate_seconds
     third = len(lag) // 3
     assert np.median(lag[-third:]) < np.median(lag[:third]) + 0.05  # not falling behind
     beats = [s.target.beat for s in shown]

@@ -180,7 +180,10 @@ class _Child:
         if code is not None:
             return f"crashed ({_exit_words(code)})"
         silent = now_seconds - max(self.ring.heartbeat_seconds, self.went_at)
-        limit = max(hang_seconds, HANG_RENDERS * max(self.ring.render_estimate_seconds, self.warm_seconds))
+        expected = self.ring.render_estimate_seconds  # the loop's own estimate, once it has measured renders
+        if self.ring.rendered < 2:  # its meter throws the first render away
+            expected = max(expected, self.warm_seconds)
+        limit = max(hang_seconds, HANG_RENDERS * expected)
         if self.state == RUNNING and silent > limit:
             return f"stopped responding for {silent:.1f} s"
         return None

@@ -40,9 +40,13 @@ class VideoFormat:
     audio_rates: tuple[int, ...] = ()  # empty: any rate
 
 
+#: x264's output depends on its thread count, so it is fixed: the same frames encode to the same
+#: bytes on every machine (a cluster's segments join into the video a local export makes).
+X264_THREADS = "2"
+
 H264 = VideoFormat(
     "h264", ".mp4", "libx264", "yuv420p", "aac", "fltp",
-    {"crf": "18", "preset": "medium", "movflags": "+faststart"},
+    {"crf": "18", "preset": "medium", "threads": X264_THREADS, "movflags": "+faststart"},
     (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000),
 )
 PRORES = VideoFormat("prores", ".mov", "prores_ks", "yuv422p10le", "pcm_s16le", "s16", {"profile": "3"})
@@ -68,8 +72,6 @@ class VideoWriter(FrameSink):
         self.width, self.height = size
         self.format = video_format
         self.frames_written = 0
-        self._audio = _fit_rate(audio, video_format) if audio is not None else None
-        self._audio_cursor = 0
         self._tmp = self.path.with_name(f".{self.path.stem}.incomplete{self.path.suffix}")
         self._tmp.unlink(missing_ok=True)
         container_options = {k: v for k, v in video_format.video_options.items() if k == "movflags"}
@@ -86,17 +88,7 @@ class VideoWriter(FrameSink):
         codec_options = {k: v for k, v in video_format.video_options.items() if k != "movflags"}
         video.codec_context.options = codec_options
         self._video = video
-        self._audio_stream = None
-        if self._audio is not None:
-            layout = "mono" if self._audio.channels == 1 else "stereo"
-            stream = self._container.add_stream(video_format.audio_codec, rate=self._audio.sample_rate)
-            stream.layout = layout
-            stream.format = video_format.audio_format
-            stream.time_base = Fraction(1, self._audio.sample_rate)
-            if video_format.audio_codec == "aac":
-                stream.bit_rate = 128_000 * self._audio.channels
-            self._audio_stream = stream
-            self._layout = layout
+        self._audio = AudioTrack(self._container, audio, video_format, self.fps) if audio is not None else None
 
     # -- writing --------------------------------------------------------------------------
 
@@ -119,15 +111,13 @@ class VideoWriter(FrameSink):
         for packet in self._video.encode(frame):
             self._container.mux(packet)
         self.frames_written += 1
-        # Keep the audio level with the video: every sample that plays before the next frame.
-        self._write_audio_until(self._sample_at(self.frames_written))
+        if self._audio is not None:  # keep the audio level with the video
+            self._audio.write_until_frame(self.frames_written)
 
     def close(self) -> Path:
         """Flush encoders, finish the file and move it to ``path``; returns ``path``."""
         if self._audio is not None:
-            self._write_audio_until(self._audio.frames, final=True)
-            for packet in self._audio_stream.encode(None):
-                self._container.mux(packet)
+            self._audio.finish()
         for packet in self._video.encode(None):
             self._container.mux(packet)
         self._container.close()
@@ -142,34 +132,65 @@ class VideoWriter(FrameSink):
             pass
         self._tmp.unlink(missing_ok=True)
 
-    # -- audio ----------------------------------------------------------------------------
 
-    def _sample_at(self, frame: int) -> int:
-        """Samples that play before frame ``frame`` starts (exact rational, then floored)."""
-        return math.floor(Fraction(frame) / self.fps * self._audio.sample_rate) if self._audio is not None else 0
 
-    def _write_audio_until(self, sample: int, final: bool = False) -> None:
+class AudioTrack:
+    """The piece's sound as one stream of an output ``container``, encoded in AAC-sized frames (PCM for
+    ProRes) as the video advances: :meth:`write_until_frame` after each video frame, :meth:`finish` at
+    the end. Sample ``n`` gets time ``n`` in ``1/sample_rate``; the first one plays with frame 0.
+
+    Not thread-safe: one thread writes (the container's). Not realtime-safe: encodes.
+    """
+
+    def __init__(self, container, audio: AudioClip, video_format: VideoFormat, fps: Fraction) -> None:
+        self.audio = _fit_rate(audio, video_format)
+        self.fps = Fraction(fps)
+        self.format = video_format
+        self._container = container
+        self._cursor = 0
+        self._layout = "mono" if self.audio.channels == 1 else "stereo"
+        stream = container.add_stream(video_format.audio_codec, rate=self.audio.sample_rate)
+        stream.layout = self._layout
+        stream.format = video_format.audio_format
+        stream.time_base = Fraction(1, self.audio.sample_rate)
+        if video_format.audio_codec == "aac":
+            stream.bit_rate = 128_000 * self.audio.channels
+        self.stream = stream
+
+    def sample_at(self, frame: int) -> int:
+        """Samples that play before video frame ``frame`` starts (exact rational, then floored)."""
+        return math.floor(Fraction(frame) / self.fps * self.audio.sample_rate)
+
+    def write_until_frame(self, frame: int) -> None:
+        """Encode every sample that plays before video frame ``frame``, in whole encoder frames."""
+        self._write_until(self.sample_at(frame))
+
+    def finish(self) -> None:
+        """Encode the rest (a short last frame included) and flush the encoder."""
+        self._write_until(self.audio.frames, final=True)
+        for packet in self.stream.encode(None):
+            self._container.mux(packet)
+
+    def _write_until(self, sample: int, final: bool = False) -> None:
         import av
 
-        if self._audio is None:
-            return
-        sample = min(sample, self._audio.frames)
-        while self._audio_cursor < sample:
-            stop = min(self._audio_cursor + AUDIO_CHUNK, self._audio.frames)
-            if stop - self._audio_cursor < AUDIO_CHUNK and not final:
+        sample = min(sample, self.audio.frames)
+        while self._cursor < sample:
+            stop = min(self._cursor + AUDIO_CHUNK, self.audio.frames)
+            if stop - self._cursor < AUDIO_CHUNK and not final:
                 return  # a short frame only at the very end: AAC wants full frames
-            chunk = self._audio.samples[:, self._audio_cursor:stop]
+            chunk = self.audio.samples[:, self._cursor:stop]
             if self.format.audio_format == "s16":  # packed int16, interleaved channels
                 ints = np.clip(np.round(chunk * 32767.0), -32768, 32767).astype(np.int16)
                 frame = av.AudioFrame.from_ndarray(ints.T.reshape(1, -1), format="s16", layout=self._layout)
             else:
                 frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout=self._layout)
-            frame.sample_rate = self._audio.sample_rate
-            frame.pts = self._audio_cursor
-            frame.time_base = Fraction(1, self._audio.sample_rate)
-            for packet in self._audio_stream.encode(frame):
+            frame.sample_rate = self.audio.sample_rate
+            frame.pts = self._cursor
+            frame.time_base = Fraction(1, self.audio.sample_rate)
+            for packet in self.stream.encode(frame):
                 self._container.mux(packet)
-            self._audio_cursor = stop
+            self._cursor = stop
 
 
 def _fit_rate(audio: AudioClip, video_format: VideoFormat) -> AudioClip:

@@ -236,15 +236,33 @@ class Renderer:
 
     # -- the call ------------------------------------------------------------------------
 
+    @staticmethod
+    def _carries_over(moment: Moment, seconds: float | None, section: str | None) -> bool:
+        """Whether feedback from a frame at song time ``seconds`` in ``section`` reaches ``moment``: not
+        across a section change, a step back or a gap of more than :data:`MAX_FEEDBACK_GAP_BEATS`."""
+        if seconds is None:
+            return False
+        gap_beats = (moment.seconds - seconds) / moment.beat_seconds
+        return 0.0 <= gap_beats <= MAX_FEEDBACK_GAP_BEATS and section == moment.section
+
     def _feedback(self, moment: Moment, state: RenderState | None) -> np.ndarray | None:
-        if state is None or state.model_frame is None or state.seconds is None:
-            return None
-        gap_beats = (moment.seconds - state.seconds) / moment.beat_seconds
-        if not 0.0 <= gap_beats <= MAX_FEEDBACK_GAP_BEATS or state.section != moment.section:
+        if state is None or state.model_frame is None or not self._carries_over(moment, state.seconds, state.section):
             return None
         if state.model_frame.shape[:2] != (self.size[1], self.size[0]):
             return None
         return state.model_frame
+
+    def reads_previous(self, moment: Moment, previous: Moment) -> bool:
+        """Whether the frame at ``moment`` depends on the one rendered just before it, at ``previous``:
+        feedback carries over and the ``strength`` target is below 1 (img2img from it, or a blend with it).
+
+        When False, :meth:`render` makes the same frame and state whatever state it is given, so a chain
+        of frames can start afresh there (a chunked export relies on it: keep this in step with
+        :meth:`render`). Pure; computes the conditioning of ``moment``.
+        """
+        if not self._carries_over(moment, previous.seconds, previous.section):
+            return False
+        return float(self.condition(moment).targets["strength"]) < 1.0
 
     def render(self, moment: Moment, state: RenderState | None = None) -> RenderResult:
         """The frame at ``moment``; pass the returned ``state`` to the next call for coherence."""

@@ -1,15 +1,17 @@
 """Checkpoints of an export in progress: every rendered frame as a PNG, the renderer state now and then.
 
 The work folder (``DIR/.barlight-work/``) holds ``job.json`` (what determines the frames:
-timeline, audio, size, fps, preset, backend, seeds), ``frames/NNNNNN.png`` (lossless, so a
-resumed export encodes the very same pixels) and ``state/NNNNNN.pkl`` (the renderer state
-after frame NNNNNN). A rerun with the same job resumes after the last frame that has a
+timeline, audio, size, fps, preset, backend, seeds, chunks), ``frames/NNNNNN.png`` (lossless, so a
+resumed export encodes the very same pixels), ``state/NNNNNN.pkl`` (the renderer state
+after frame NNNNNN) and ``segments/`` (each finished chunk's video, :mod:`renderer.export.segments`;
+a distributed export keeps only these and its keyframes' frames). A rerun with the same job resumes after the last frame that has a
 state checkpoint and an unbroken run of frames before it; a different job starts over.
 Each file is written under a temporary name and renamed, so a crash leaves no torn file.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bridge.files import atomic_output, write_atomic
+from bridge.files import write_atomic
 from bridge.inputs import parse_json
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class FrameStore:
         self.job = json.loads(json.dumps(job, sort_keys=True))  # normalised: what job.json will read back as
         self.frames_dir = self.root / "frames"
         self.state_dir = self.root / "state"
+        self.segments_dir = self.root / "segments"
 
     def open(self) -> bool:
         """Create the folder; clear it when it belongs to another job. True when earlier work was kept."""
@@ -55,6 +58,7 @@ class FrameStore:
             shutil.rmtree(self.root)
         self.frames_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.segments_dir.mkdir(parents=True, exist_ok=True)
         if not kept:
             write_atomic(job_path, json.dumps(self.job, indent=1, sort_keys=True))
         return kept
@@ -68,10 +72,11 @@ class FrameStore:
         return self.frame_path(frame).exists()
 
     def save_frame(self, frame: int, rgb: np.ndarray) -> None:
-        from PIL import Image
+        self.save_png(frame, encode_png(rgb))
 
-        with atomic_output(self.frame_path(frame)) as tmp:
-            Image.fromarray(rgb, "RGB").save(tmp, format="PNG", compress_level=1)
+    def save_png(self, frame: int, png: bytes) -> None:
+        """Keep frame ``frame`` given as PNG bytes (:func:`encode_png`; a worker's, for instance)."""
+        write_atomic(self.frame_path(frame), png)
 
     def load_frame(self, frame: int) -> np.ndarray:
         from PIL import Image
@@ -109,6 +114,15 @@ class FrameStore:
         """Delete the work folder when it holds no rendered frame (a run that failed before its first one)."""
         if not self.has_frame(0) and not any(self.frames_dir.glob("[0-9]*.png")):
             self.remove()
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """A frame (HxWx3 uint8 RGB) as the PNG a checkpoint and a keyframe image are: lossless, fast to write."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 class BackgroundWriter:

@@ -29,6 +29,7 @@ import hashlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,12 +42,13 @@ from bridge.timeline.sources import check_bar_count
 from bridge.timeline.tempo_map import Bar, TempoMap
 from renderer.export.audio import AudioClip, read_export_audio
 from renderer.export.checkpoint import BackgroundWriter, FrameStore
+from renderer.export.chunks import Chunk, chain_start, plan_chunks
 from renderer.export.keyframe_formats import keyframe_names, write_keyframes
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name
 from renderer.export.request import ExportRequest
+from renderer.export.segments import SegmentedVideo
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
 from renderer.moment import Moment, moment_at
-from renderer.sinks import open_sink
 from renderer.sinks.base import FramePosition, FrameSink, Outputs
 from renderer.sinks.video_file import H264
 
@@ -75,6 +77,11 @@ class ExportPlan:
     def frame_of(self, seconds: float) -> int:
         """The video frame nearest song time ``seconds``."""
         return nearest_frame(Fraction(seconds) - Fraction(self.start_seconds), self.fps)
+
+    def image_frame(self, bar: Bar) -> int:
+        """The frame whose picture is ``bar``'s keyframe image: the one nearest its start (a bar starting in
+        the last half frame rounds to one past the end: its picture is the last frame)."""
+        return min(self.frame_of(bar.seconds), self.frame_count - 1)
 
     def position(self, frame: int) -> FramePosition:
         """The musical position ``frame`` shows (what the frame sinks are told with it)."""
@@ -176,11 +183,13 @@ def _file_digest(path: str) -> str | None:
         return None
 
 
-def build_renderer(request: ExportRequest):
-    """The Renderer for ``request``: its preset, backend, size and seed (per-bar seeds are applied by run_export)."""
+def build_renderer(request: ExportRequest, preset: Any = None):
+    """The Renderer for ``request``: its preset (or ``preset``, already read), backend, size and seed
+    (per-bar seeds are applied by :func:`with_seeds`)."""
     from renderer.renderer import Renderer
 
-    renderer = Renderer.from_preset(request.preset, backend=request.backend, size=request.size,
+    renderer = Renderer.from_preset(request.preset if preset is None else preset, backend=request.backend,
+                                    size=request.size,
                                     device=request.device, seed=request.seed, model=request.model)
     from renderer.devices import apply_cpu_policy
 
@@ -188,7 +197,7 @@ def build_renderer(request: ExportRequest):
     return renderer
 
 
-def _with_seeds(renderer: Any, request: ExportRequest) -> Any:
+def with_seeds(renderer: Any, request: ExportRequest) -> Any:
     """Check the renderer matches the request; apply seeds from a keyframes file that differ (edited by hand)."""
     if tuple(renderer.size) != tuple(request.size):
         raise ValueError(f"renderer size {tuple(renderer.size)} differs from the requested {request.size}")
@@ -204,15 +213,26 @@ def _with_seeds(renderer: Any, request: ExportRequest) -> Any:
 class ExportJob:
     """An export ready to render, made by :func:`prepare_export`: the request, its plan, the audio the
     video carries (``clip``, from song time ``audio_start_seconds``), the features of AUDIO on its own
-    clock and on the song's, and the renderer with the request's seeds."""
+    clock and on the song's, the renderer with the request's seeds, and the plan's chunks. A worker of a
+    distributed export holds one without ``clip`` and ``features`` (it needs neither)."""
 
     request: ExportRequest
     plan: ExportPlan
-    clip: AudioClip
+    clip: AudioClip | None
     audio_start_seconds: float
     features: Any
     song_features: Any
     renderer: Any
+    chunks: tuple[Chunk, ...]
+
+    @cached_property
+    def chunk_starts(self) -> dict[int, Chunk]:
+        """First frame -> its chunk."""
+        return {chunk.first_frame: chunk for chunk in self.chunks}
+
+    def frame_moment(self, frame: int) -> Moment:
+        """The Moment frame ``frame`` shows."""
+        return self.moment(self.plan.song_seconds(frame))
 
     def moment(self, seconds: float) -> Moment:
         """The Moment at song time ``seconds``, with half a frame of lookahead: an onset shows on the
@@ -238,6 +258,7 @@ class ExportJob:
             "backend": renderer.backend.describe(),
             "seed": renderer.seed,
             "bar_seeds": {str(b.bar): renderer.seed_for_bar(b.bar) for b in plan.bars},
+            "chunk_bars": self.request.chunk_bars,
         }
 
 
@@ -254,9 +275,9 @@ def prepare_export(request: ExportRequest, renderer: Any = None, features: Any =
                        request.timeline_source or "timeline")
     if features is None:
         features = analyze_audio(audio, request.audio)
-    renderer = _with_seeds(renderer if renderer is not None else build_renderer(request), request)
+    renderer = with_seeds(renderer if renderer is not None else build_renderer(request), request)
     return ExportJob(request, plan, audio.cut(skip, skip + plan.duration_seconds), audio_start, features,
-                     song_track(features, audio_start), renderer)
+                     song_track(features, audio_start), renderer, plan_chunks(plan, request.chunk_bars))
 
 
 # -- step 2, the render loop ----------------------------------------------------------------
@@ -264,12 +285,30 @@ def prepare_export(request: ExportRequest, renderer: Any = None, features: Any =
 def render_frames(job: ExportJob, first: int, stop: int,
                   state: RenderState | None = None) -> Iterator[tuple[int, RenderResult]]:
     """Frames ``first`` .. ``stop - 1`` of the plan, in order, each rendered from the previous one's state;
-    ``state`` is the state before ``first`` (None: no feedback, as before frame 0). Any range may be
-    rendered alone: the rest of a resumed export, or one chunk of a distributed one."""
+    ``state`` is the state before ``first`` (None: none, as before frame 0). At a chunk's first frame the
+    state is the one the coherence rule gives (:func:`entry_state`), so a range starting there renders the
+    same frames alone (one chunk of a distributed export) as within the whole (a local export)."""
     for k in range(first, stop):
-        result = job.renderer.render(job.moment(job.plan.song_seconds(k)), state)
+        chunk = job.chunk_starts.get(k)
+        if chunk is not None and chunk.index > 0:
+            state = entry_state(job, chunk, state)
+        result = job.renderer.render(job.frame_moment(k), state)
         state = result.state
         yield k, result
+
+
+def entry_state(job: ExportJob, chunk: Chunk, state: RenderState | None = None) -> RenderState | None:
+    """The state entering ``chunk`` by the rule of :mod:`renderer.export.chunks`: ``state`` (the state after
+    the frame before, when given) if the feedback chain restarts by itself within the bar before the chunk,
+    else the state after rendering the frames from the chain's start afresh."""
+    renderer = job.renderer
+    start, exact = chain_start(chunk, lambda k: renderer.reads_previous(job.frame_moment(k), job.frame_moment(k - 1)))
+    if exact and state is not None:
+        return state
+    warm = None
+    for k in range(start, chunk.first_frame):
+        warm = renderer.render(job.frame_moment(k), warm).state
+    return warm
 
 
 def _render_checkpointed(job: ExportJob, store: FrameStore, outputs: Outputs, progress: bool,
@@ -321,8 +360,7 @@ def keyframe_sheet(job: ExportJob) -> KeyframeSheet:
     keyframes = []
     for row in plan.bars:
         frame = plan.frame_of(row.seconds)
-        # A bar starting in the last half frame rounds to one past the end: its picture is the last frame.
-        image_frame = min(frame, plan.frame_count - 1)
+        image_frame = plan.image_frame(row)
         image_moment = job.moment(plan.song_seconds(image_frame))  # what that frame was rendered for
         keyframes.append(BarKeyframe(
             bar=row.bar, beat=row.beat, seconds=row.seconds,
@@ -364,17 +402,31 @@ def run_export(
     sinks: Iterable[FrameSink] = (),
     on_commit_step: Callable[[str], None] | None = None,
 ) -> ExportResult:
-    """Render and write one export; see the module docstring. ``on_frame(k)`` runs after frame k is kept;
-    ``sinks`` get every frame too, after the video file (and end with it); ``on_commit_step(name)`` runs
-    before each step of swapping the new set in (:func:`bridge.files.commit_set`)."""
+    """Render and write one export on this machine; see the module docstring. ``on_frame(k)`` runs after
+    frame k is kept; ``sinks`` get every frame too, after the video file (and end with it);
+    ``on_commit_step(name)`` runs before each step of swapping the new set in (:func:`bridge.files.commit_set`)."""
+    return export_set(request, lambda: prepare_export(request, renderer, features),
+                      lambda job, store, stage: _render_and_write(job, store, stage, progress, on_frame, sinks),
+                      on_commit_step)
+
+
+#: ``render(job, store, stage)`` renders what ``store`` lacks and writes the files into ``stage``: (first
+#: frame rendered or frames kept from an earlier run, frames rendered, format -> the staged files).
+RenderStep = Callable[[ExportJob, FrameStore, Path], tuple[int, int, dict[str, tuple[Path, ...]]]]
+
+
+def export_set(request: ExportRequest, prepare: Callable[[], ExportJob], render: RenderStep,
+               on_commit_step: Callable[[str], None] | None = None) -> ExportResult:
+    """One export, rendered by ``render`` (here or on a cluster): the job from ``prepare()``, its work
+    folder (resumed when it holds the same job), and its files staged and swapped in as one set."""
     out = Path(request.out_dir)
     with created_folder(out):
-        job = prepare_export(request, renderer, features)
+        job = prepare()
         store = FrameStore(out, job.identity())
         store.open()
         try:
             with staged_set(out, keyframe_names(), on_commit_step) as stage:
-                first, rendered, staged = _render_and_write(job, store, stage, progress, on_frame, sinks)
+                first, rendered, staged = render(job, store, stage)
         except BaseException:
             store.remove_if_unused()  # nothing rendered: nothing to resume from
             raise
@@ -389,9 +441,7 @@ def _render_and_write(job: ExportJob, store: FrameStore, stage: Path, progress: 
                       sinks: Iterable[FrameSink]) -> tuple[int, int, dict[str, tuple[Path, ...]]]:
     """Render into the video in ``stage`` and write the keyframe files there: (first frame rendered, frames
     rendered, format -> the staged files)."""
-    request = job.request
-    video = open_sink("video", path=stage / request.video_path.name, fps=job.plan.fps, size=request.size,
-                      audio=job.clip, video_format=request.video_format or H264)
+    video = video_sink(job, stage, store)
     outputs = Outputs([video, *sinks])
     first, rendered = _render_checkpointed(job, store, outputs, progress, on_frame)
     if video.frames_written != job.plan.frame_count:
@@ -399,6 +449,13 @@ def _render_and_write(job: ExportJob, store: FrameStore, stage: Path, progress: 
         raise RuntimeError(f"encoded {video.frames_written} of {job.plan.frame_count} frames")
     files = write_outputs(job, outputs, store.frame_path, stage)
     return first, rendered, files
+
+
+def video_sink(job: ExportJob, stage: Path, store: FrameStore) -> SegmentedVideo:
+    """The export's video in ``stage``: its chunks' segments kept in ``store``'s work folder, joined on close."""
+    request = job.request
+    return SegmentedVideo(stage / request.video_path.name, job.plan.fps, request.size, job.clip,
+                          request.video_format or H264, job.chunks, store.segments_dir)
 
 
 def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 from bridge.errors import InputError
 from bridge.outputs import Output
 from bridge.timeline.tempo_map import TempoMap
+from renderer.export.chunks import DEFAULT_CHUNK_BARS, check_chunk_bars
 from renderer.export.keyframes import KeyframeSheet
 from renderer.export.timing import DEFAULT_FPS, DEFAULT_SIZE, BarRange, parse_fps, parse_size
 from renderer.sinks.video_file import H264, VideoFormat
@@ -46,6 +47,10 @@ class ExportRequest:
     audio_from_bar_1: bool = False  # AUDIO is the whole song from bar 1 even with ``bars`` (cut here)
     keep_work: bool = False
     state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
+    chunk_bars: int = DEFAULT_CHUNK_BARS  # bars per chunk (renderer.export.chunks): a video segment, a worker's task
+
+    def __post_init__(self) -> None:
+        check_chunk_bars(self.chunk_bars)
 
     @property
     def video_path(self) -> Path:

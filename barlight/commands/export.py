@@ -10,6 +10,7 @@ from pathlib import Path
 HELP = "render per-bar keyframes and a video of AUDIO locked to a timeline (.mid, .als, recording or --bpm)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from renderer.export.chunks import DEFAULT_CHUNK_BARS
     from renderer.export.timing import DEFAULT_FPS, DEFAULT_SIZE, fps_label
 
     parser.add_argument("audio", nargs="?", metavar="AUDIO",
@@ -42,6 +43,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video-out", action="append", default=[], metavar="OUT[:NAME]",
                         help="also send each frame as it is rendered to VJ software: ndi, syphon (macOS) or "
                              "spout (Windows), announced as NAME (default Barlight); repeatable")
+    parser.add_argument("--chunk-bars", type=int, metavar="N",
+                        help=f"bars per chunk: a video segment, a worker's task (default {DEFAULT_CHUNK_BARS}; "
+                             "the frames depend on it, never on the workers)")
+    cluster = parser.add_argument_group("distributed rendering on Ray (docs/scaling.md; pip install 'barlight[cluster]')")
+    cluster.add_argument("--cluster", metavar="WHERE",
+                         help="local (start Ray here), auto (join the cluster 'ray start' made) or ray://HOST:PORT")
+    cluster.add_argument("--workers", type=int, metavar="N",
+                         help="model replicas (default: one per GPU, else one per --cpus-per-worker cores)")
+    cluster.add_argument("--cpus-per-worker", type=int, default=1, metavar="N",
+                         help="cores per replica when the workers run on CPUs (default 1)")
 
 
 def prepare_cpu(threads: int | None) -> None:
@@ -81,7 +92,7 @@ def resolve_request(args: argparse.Namespace, say=print):
         "out_dir": out, "preset": args.preset, "backend": args.backend, "seed": args.seed,
         "fps": parse_fps(args.fps) if args.fps else None, "size": parse_size(args.size) if args.size else None,
         "video_format": PRORES if args.prores else H264, "device": args.device, "model": args.model,
-        "keep_work": args.keep_work, "threads": args.threads,
+        "keep_work": args.keep_work, "threads": args.threads, "chunk_bars": args.chunk_bars,
     }.items() if value is not None}
     if args.keyframes:
         sheet = read_keyframes(args.keyframes)
@@ -182,7 +193,21 @@ def report(result, out=None) -> None:
         print(f"keyframes {path}", file=out)
     print(f"images    {result.images[0].parent}/  (bars {first.bar}..{last.bar}, one PNG per bar)", file=out)
     if result.resumed_from:
-        print(f"resumed   from frame {result.resumed_from} (earlier frames came from the checkpoint)", file=out)
+        print(f"resumed   {result.resumed_from} frames came from the earlier run's checkpoint", file=out)
+
+
+def cluster_spec(args: argparse.Namespace):
+    """The :class:`ClusterSpec` of ``--cluster``, ``--workers`` and ``--cpus-per-worker`` (None: render here)."""
+    from bridge.errors import InputError
+    from renderer.export.cluster import ClusterSpec
+
+    if args.cluster is None:
+        if args.workers is not None:
+            raise InputError("--workers", "needs --cluster (local, auto or ray://HOST:PORT)")
+        return None
+    if args.video_out:
+        raise InputError("--video-out", "sends frames as they are rendered here; not with --cluster")
+    return ClusterSpec(args.cluster, args.workers, args.cpus_per_worker)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -192,9 +217,15 @@ def run(args: argparse.Namespace) -> int:
     from renderer.export.job import run_export
     from renderer.sinks import open_video_out
 
+    cluster = cluster_spec(args)
     request = resolve_request(args, say=lambda text: print(text, file=sys.stderr))
-    with contextlib.ExitStack() as stack:  # an output that opened is closed even if a later one cannot open
-        sinks = [stack.enter_context(open_video_out(out, request.fps)) for out in args.video_out]
-        result = run_export(request, progress=not args.quiet, sinks=sinks)
+    if cluster is not None:
+        from renderer.export.cluster import run_cluster_export
+
+        result = run_cluster_export(request, cluster, progress=not args.quiet)
+    else:
+        with contextlib.ExitStack() as stack:  # an output that opened is closed even if a later one cannot open
+            sinks = [stack.enter_context(open_video_out(out, request.fps)) for out in args.video_out]
+            result = run_export(request, progress=not args.quiet, sinks=sinks)
     report(result)
     return 0

@@ -156,7 +156,7 @@ class ExportResult:
     files: dict[str, tuple[Path, ...]]  # keyframe format -> the files it wrote
     plan: ExportPlan
     rendered_frames: int  # frames rendered by this run (the rest came from checkpoints)
-    resumed_from: int
+    resumed_from: int  # frames kept from an earlier run (a local export resumes at this frame)
 
     @property
     def keyframes(self) -> tuple[Path, ...]:
@@ -262,9 +262,11 @@ class ExportJob:
         }
 
 
-def prepare_export(request: ExportRequest, renderer: Any = None, features: Any = None) -> ExportJob:
+def prepare_export(request: ExportRequest, renderer: Any = None, features: Any = None,
+                   make_renderer: Callable[[], Any] | None = None) -> ExportJob:
     """Read AUDIO, plan the frames and bars, analyse the features (unless given) and build the renderer
-    (unless given; then it is checked against the request). Renders nothing."""
+    (unless given; then it is checked against the request), last, by ``make_renderer()`` if given (a cluster's
+    workers load their models meanwhile). Renders nothing."""
     audio = read_export_audio(request.audio, request.tempo_map)
     # Song time of AUDIO's first sample: the first exported bar's, unless AUDIO is the whole song.
     audio_start = 0.0 if request.audio_from_bar_1 else request.tempo_map.bar_start_seconds(request.bars.first)
@@ -275,7 +277,9 @@ def prepare_export(request: ExportRequest, renderer: Any = None, features: Any =
                        request.timeline_source or "timeline")
     if features is None:
         features = analyze_audio(audio, request.audio)
-    renderer = with_seeds(renderer if renderer is not None else build_renderer(request), request)
+    if renderer is None:
+        renderer = make_renderer() if make_renderer is not None else build_renderer(request)
+    renderer = with_seeds(renderer, request)
     return ExportJob(request, plan, audio.cut(skip, skip + plan.duration_seconds), audio_start, features,
                      song_track(features, audio_start), renderer, plan_chunks(plan, request.chunk_bars))
 

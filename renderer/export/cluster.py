@@ -1,0 +1,365 @@
+"""A distributed export on Ray: chunks rendered by model replicas across a cluster, into the same files.
+
+``barlight export ... --cluster local|auto|ray://HOST:PORT`` (docs/scaling.md). Ray schedules the
+workers on the cluster's GPUs and cores, restarts the ones that die and moves the data; Barlight
+only hands out chunks:
+
+- The driver (this process) reads AUDIO, computes its features and plans the chunks once
+  (:func:`renderer.export.job.prepare_export`). It puts the job in Ray's object store: plan,
+  features and request, without the audio samples and without a model.
+- Each worker is a Ray actor holding one model replica: one per GPU, or one per
+  ``cpus_per_worker`` cores. It loads the model itself: the embedded weights ship in the
+  package, and a diffusers model is read on its own node (its cache, or a shared path).
+- A worker that is free gets the next chunk, so faster workers take more. It renders the chunk
+  (:func:`renderer.export.job.render_frames`, the same frames as a local export) and returns its
+  video segment plus the PNGs of the keyframe frames in it.
+- A worker that dies is restarted by Ray, and its chunk is rendered again (``max_restarts`` and
+  ``max_task_retries``); a worker that cannot be restarted hands its chunk back to the others.
+- Each finished chunk is kept in the work folder when it arrives, so after Ctrl-C the same
+  command renders only the chunks that are missing.
+- The driver joins the segments and writes the keyframe files as a local export does
+  (:func:`renderer.export.job.export_set`).
+
+Importing this module imports no Ray; :func:`run_cluster_export` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import InputError
+from renderer.backends.base import Backend
+from renderer.export.checkpoint import FrameStore, encode_png
+from renderer.export.chunks import Chunk
+from renderer.export.job import (ExportJob, ExportResult, build_renderer, export_set, prepare_export, render_frames,
+                                 video_sink, with_seeds, write_outputs)
+from renderer.export.request import ExportRequest
+from renderer.export.segments import open_segment, segment_path
+from renderer.sinks.base import Outputs
+from renderer.sinks.video_file import H264
+
+#: Times Ray restarts a dead worker, and runs its chunk again, before the chunk goes to another one.
+MAX_RESTARTS = 3
+#: Seconds between looks at the workers' progress.
+POLL_SECONDS = 0.5
+
+
+# -- where to run ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Where and on how many workers: ``address`` is ``local`` (a Ray instance started here for the export),
+    ``auto`` (the cluster ``ray start`` made) or ``ray://HOST:PORT`` (a remote cluster's client port).
+    ``workers``: model replicas (None: one per GPU, else one per ``cpus_per_worker`` cores)."""
+
+    address: str = "local"
+    workers: int | None = None
+    cpus_per_worker: int = 1
+
+    def __post_init__(self) -> None:
+        address = self.address
+        if address not in ("local", "auto") and not (address.startswith("ray://") and ":" in address[6:]):
+            raise InputError("--cluster", f"must be local, auto or ray://HOST:PORT, got {address!r}")
+        if self.workers is not None and (isinstance(self.workers, bool) or self.workers < 1):
+            raise InputError("--workers", f"must be a whole number >= 1, got {self.workers!r}")
+        if isinstance(self.cpus_per_worker, bool) or self.cpus_per_worker < 1:
+            raise InputError("--cpus-per-worker", f"must be a whole number >= 1, got {self.cpus_per_worker!r}")
+
+
+@contextlib.contextmanager
+def connect(spec: ClusterSpec) -> Iterator[None]:
+    """Ray, for the length of the block: the session the caller started if there is one (left running),
+    else a new local instance sized for the workers (stopped after) or the cluster at ``spec.address``."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--cluster", "needs Ray: pip install 'barlight[cluster]'") from None
+    if ray.is_initialized():
+        yield
+        return
+    # Workers get the CLI's passive OpenMP waiting (spinning threads cost ~10x on a busy machine).
+    options: dict[str, Any] = {"runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
+                               "log_to_driver": False, "configure_logging": False}
+    if spec.address == "local":
+        cpus = (spec.workers or max(1, (os.cpu_count() or 1) // spec.cpus_per_worker)) * spec.cpus_per_worker
+        options.update(address="local", num_cpus=cpus, include_dashboard=False)
+    else:
+        options.update(address=spec.address)
+    try:
+        ray.init(**options)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        raise InputError("--cluster", f"cannot reach Ray at {spec.address} ({err})") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def worker_options(spec: ClusterSpec, device: str | None) -> tuple[int, dict[str, Any]]:
+    """How many workers and what each takes: one GPU each when the cluster has GPUs (and ``device`` is not
+    ``cpu``), else ``spec.cpus_per_worker`` cores each; ``spec.workers`` overrides the count."""
+    import ray
+
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0)) if device in (None, "cuda") or str(device).startswith("cuda") else 0
+    if gpus:
+        return spec.workers or gpus, {"num_gpus": 1, "num_cpus": spec.cpus_per_worker}
+    count = spec.workers or max(1, int(resources.get("CPU", 1) // spec.cpus_per_worker))
+    return count, {"num_cpus": spec.cpus_per_worker}
+
+
+# -- a worker -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChunkOutput:
+    """What a worker returns for a chunk: its video segment (file bytes) and its keyframe frames as PNG."""
+
+    index: int
+    segment: bytes
+    images: dict[int, bytes] = field(default_factory=dict)
+
+
+def worker_job(job: ExportJob) -> ExportJob:
+    """``job`` as the workers get it: without the audio samples, AUDIO's own features and the renderer."""
+    return replace(job, clip=None, features=None, renderer=None)
+
+
+def render_chunk(job: ExportJob, chunk: Chunk, on_frame: Callable[[int], None] = lambda done: None) -> ChunkOutput:
+    """Render ``chunk`` of ``job`` alone into a segment (:func:`renderer.export.segments.open_segment`), keeping
+    the frames that are keyframe images; ``on_frame(n)`` after the chunk's ``n``-th frame."""
+    request, plan = job.request, job.plan
+    video_format = request.video_format or H264
+    wanted = {plan.image_frame(row) for row in plan.bars} & set(chunk.frames)
+    images = {}
+    with tempfile.TemporaryDirectory(prefix="barlight-chunk-") as folder:
+        path = segment_path(folder, chunk, video_format)
+        with open_segment(path, plan.fps, request.size, video_format) as writer:
+            for k, result in render_frames(job, chunk.first_frame, chunk.stop_frame):
+                writer.write(result.frame)
+                if k in wanted:
+                    images[k] = encode_png(result.frame)
+                on_frame(k + 1 - chunk.first_frame)
+        return ChunkOutput(chunk.index, path.read_bytes(), images)
+
+
+class ChunkWorker:
+    """One model replica (a Ray actor): loads the request's model once, then renders chunks of any job."""
+
+    def __init__(self, request: ExportRequest, preset: Any) -> None:
+        self.renderer = build_renderer(request, preset)
+
+    def ready(self) -> int:
+        """Answers once the model is loaded: this worker's process id."""
+        return os.getpid()
+
+    def describe(self) -> dict[str, Any]:
+        """The backend's name and description (what the driver's stand-in reports for the job's identity)."""
+        return {"name": self.renderer.backend.name or "", "backend": self.renderer.backend.describe()}
+
+    def render(self, job: ExportJob, index: int, board: Any) -> ChunkOutput:
+        job = replace(job, renderer=with_seeds(self.renderer, job.request))
+        board.start.remote(index, os.getpid())
+        return render_chunk(job, job.chunks[index], lambda done: board.frame.remote(index, done))
+
+
+class ProgressBoard:
+    """Where workers report progress (a Ray actor): frames done per chunk (its latest attempt's, never
+    counted twice), the chunks running and on which process, and how many attempts were started."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, int] = {}
+        self.running: dict[int, int] = {}
+        self.attempts = 0
+
+    def start(self, index: int, pid: int) -> None:
+        self.attempts += 1
+        self.running[index] = pid
+
+    def frame(self, index: int, done: int) -> None:
+        self.frames[index] = max(self.frames.get(index, 0), done)
+
+    def finish(self, index: int, frames: int) -> None:
+        self.frames[index] = frames
+        self.running.pop(index, None)
+
+    def status(self) -> ClusterStatus:
+        return ClusterStatus(sum(self.frames.values()), dict(self.running), self.attempts)
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """Progress of the chunks rendered this run: frames done, ``running`` chunk -> worker process id, and
+    chunk attempts started (more than the chunks when a worker died and its chunk was rendered again)."""
+
+    frames_done: int
+    running: dict[int, int]
+    attempts: int
+
+
+class WorkerBackend(Backend):
+    """The driver's stand-in for the backend its workers loaded: their name and description, no model."""
+
+    def __init__(self, name: str, described: dict[str, Any]) -> None:  # noqa: D107 - no config to check
+        self.name = name
+        self._described = dict(described)
+
+    @property
+    def device(self) -> str:
+        return str(self._described.get("device", ""))
+
+    def to(self, device: str) -> Backend:
+        raise RuntimeError("the model is on the cluster's workers")
+
+    def latent_shape(self, width: int, height: int) -> tuple[int, ...]:
+        raise RuntimeError("the model is on the cluster's workers")
+
+    def __call__(self, request: Any) -> Any:
+        raise RuntimeError("the model is on the cluster's workers")
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self._described)
+
+
+# -- the driver -----------------------------------------------------------------------------
+
+class ClusterRun:
+    """The workers of one export and the board they report to; :meth:`close` ends them."""
+
+    def __init__(self, spec: ClusterSpec, request: ExportRequest, preset: Any) -> None:
+        import ray
+
+        count, options = worker_options(spec, request.device)
+        worker_class = ray.remote(max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, **options)(ChunkWorker)
+        self.workers = [worker_class.remote(request, preset) for _ in range(count)]
+        self.board = ray.remote(num_cpus=0)(ProgressBoard).remote()
+        self.kept = 0  # frames of chunks kept from an earlier run
+        self.rendered = 0
+
+    def close(self) -> None:
+        import ray
+
+        for actor in (*self.workers, self.board):
+            ray.kill(actor, no_restart=True)
+
+    def stand_in(self, request: ExportRequest, preset: Any) -> Any:
+        """A Renderer for the driver: the request's preset, size and seed, with a :class:`WorkerBackend`
+        describing the first worker that is up (the conditioning needs no model)."""
+        import ray
+
+        from renderer.renderer import Renderer
+
+        pending = [actor.describe.remote() for actor in self.workers]
+        done, _ = ray.wait(pending, num_returns=1)
+        described = _first_answer(done)
+        return Renderer(WorkerBackend(described["name"], described["backend"]), preset, request.size, request.seed)
+
+    def render_and_write(self, job: ExportJob, store: FrameStore, stage: Path, progress: bool,
+                         on_progress: Callable[[ClusterStatus], None] | None) -> tuple[int, int, dict]:
+        """Render the chunks ``store`` lacks on the workers, then join the video and write the files in ``stage``."""
+        video_format = job.request.video_format or H264
+        todo = [c for c in job.chunks if not segment_path(store.segments_dir, c, video_format).exists()]
+        self.kept = job.plan.frame_count - sum(len(c.frames) for c in todo)
+        self.rendered = job.plan.frame_count - self.kept
+        self._dispatch(job, todo, store, _ProgressBar(job.plan.frame_count, self.kept, progress), on_progress)
+        return self.kept, self.rendered, write_outputs(job, Outputs([video_sink(job, stage, store)]),
+                                                       store.frame_path, stage)
+
+    def _dispatch(self, job: ExportJob, todo: list[Chunk], store: FrameStore, bar: _ProgressBar,
+                  on_progress: Callable[[ClusterStatus], None] | None) -> None:
+        """Hand the chunks to the workers as they come free, keeping each result as it arrives."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        job_ref = ray.put(worker_job(job))
+        queue = deque(todo)
+        waiting = {actor.ready.remote(): (actor, None) for actor in self.workers}  # a worker, and its chunk
+        try:
+            while queue or any(chunk is not None for _, chunk in waiting.values()):
+                if not waiting:
+                    raise RuntimeError("every worker of the cluster died; the chunks left are kept for a rerun")
+                done, _ = ray.wait(list(waiting), num_returns=1, timeout=POLL_SECONDS)
+                for ref in done:
+                    actor, chunk = waiting.pop(ref)
+                    try:
+                        output = ray.get(ref)
+                    except RayActorError:  # dead for good (restarted MAX_RESTARTS times): its chunk goes back
+                        queue.extendleft([chunk] if chunk is not None else [])
+                        continue
+                    if chunk is not None:
+                        _keep(store, job, chunk, output)
+                        self.board.finish.remote(chunk.index, len(chunk.frames))
+                    if queue:
+                        chunk = queue.popleft()
+                        waiting[actor.render.remote(job_ref, chunk.index, self.board)] = (actor, chunk)
+                status = ray.get(self.board.status.remote())
+                bar.show(status.frames_done)
+                if on_progress is not None:
+                    on_progress(status)
+        finally:
+            bar.close()
+
+
+def _first_answer(refs: list) -> Any:
+    import ray
+    from ray.exceptions import RayActorError
+
+    try:
+        return ray.get(refs[0])
+    except RayActorError as err:  # the model failed to load: say why
+        raise RuntimeError(f"a cluster worker could not start: {err}") from None
+
+
+def _keep(store: FrameStore, job: ExportJob, chunk: Chunk, output: ChunkOutput) -> None:
+    """A finished chunk into the work folder: its keyframe PNGs first, then its segment (which marks it done)."""
+    from bridge.files import write_atomic
+
+    for frame, png in output.images.items():
+        store.save_png(frame, png)
+    write_atomic(segment_path(store.segments_dir, chunk, job.request.video_format or H264), output.segment)
+
+
+class _ProgressBar:
+    """One tqdm bar with an ETA for the whole cluster (or nothing)."""
+
+    def __init__(self, total: int, kept: int, enabled: bool) -> None:
+        self.kept = kept
+        self._bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, initial=kept, unit="frame", desc="render", file=sys.stderr,
+                             dynamic_ncols=True)
+
+    def show(self, frames_done: int) -> None:
+        if self._bar is not None and self.kept + frames_done > self._bar.n:
+            self._bar.update(self.kept + frames_done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def run_cluster_export(request: ExportRequest, cluster: ClusterSpec, progress: bool = True,
+                       on_progress: Callable[[ClusterStatus], None] | None = None,
+                       on_commit_step: Callable[[str], None] | None = None) -> ExportResult:
+    """Render and write one export on a Ray cluster: the same files as :func:`renderer.export.job.run_export`.
+    ``on_progress(status)`` runs on every look at the workers (about twice a second)."""
+    from renderer.presets import load_preset
+
+    preset = load_preset(request.preset)
+    with connect(cluster):
+        run = ClusterRun(cluster, request, preset)
+        try:
+            return export_set(request, lambda: prepare_export(request, make_renderer=lambda: run.stand_in(request, preset)),
+                              lambda job, store, stage: run.render_and_write(job, store, stage, progress, on_progress),
+                              on_commit_step)
+        finally:
+            run.close()

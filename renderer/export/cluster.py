@@ -191,15 +191,17 @@ class ProgressBoard:
         self.running.pop(index, None)
 
     def status(self) -> ClusterStatus:
-        return ClusterStatus(sum(self.frames.values()), dict(self.running), self.attempts)
+        return ClusterStatus(sum(self.frames.values()), dict(self.frames), dict(self.running), self.attempts)
 
 
 @dataclass(frozen=True)
 class ClusterStatus:
-    """Progress of the chunks rendered this run: frames done, ``running`` chunk -> worker process id, and
-    chunk attempts started (more than the chunks when a worker died and its chunk was rendered again)."""
+    """Progress of the chunks rendered this run: frames done (in all, and per chunk), ``running`` chunk ->
+    worker process id, and chunk attempts started (more than the chunks when a worker died and its chunk was
+    rendered again)."""
 
     frames_done: int
+    chunk_frames: dict[int, int]
     running: dict[int, int]
     attempts: int
 

@@ -199,7 +199,7 @@ def report(result, out=None) -> None:
 def cluster_spec(args: argparse.Namespace):
     """The :class:`ClusterSpec` of ``--cluster``, ``--workers`` and ``--cpus-per-worker`` (None: render here)."""
     from bridge.errors import InputError
-    from renderer.export.cluster import ClusterSpec
+    from renderer.export.cluster import ClusterSpec, require_ray
 
     if args.cluster is None:
         if args.workers is not None:
@@ -207,7 +207,9 @@ def cluster_spec(args: argparse.Namespace):
         return None
     if args.video_out:
         raise InputError("--video-out", "sends frames as they are rendered here; not with --cluster")
-    return ClusterSpec(args.cluster, args.workers, args.cpus_per_worker)
+    spec = ClusterSpec(args.cluster, args.workers, args.cpus_per_worker)
+    require_ray()
+    return spec
 
 
 def run(args: argparse.Namespace) -> int:

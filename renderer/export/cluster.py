@@ -74,14 +74,20 @@ class ClusterSpec:
             raise InputError("--cpus-per-worker", f"must be a whole number >= 1, got {self.cpus_per_worker!r}")
 
 
-@contextlib.contextmanager
-def connect(spec: ClusterSpec) -> Iterator[None]:
-    """Ray, for the length of the block: the session the caller started if there is one (left running),
-    else a new local instance sized for the workers (stopped after) or the cluster at ``spec.address``."""
+def require_ray() -> Any:
+    """The ``ray`` module, or a one-line error saying what to install."""
     try:
         import ray
     except ImportError:
         raise InputError("--cluster", "needs Ray: pip install 'barlight[cluster]'") from None
+    return ray
+
+
+@contextlib.contextmanager
+def connect(spec: ClusterSpec) -> Iterator[None]:
+    """Ray, for the length of the block: the session the caller started if there is one (left running),
+    else a new local instance sized for the workers (stopped after) or the cluster at ``spec.address``."""
+    ray = require_ray()
     if ray.is_initialized():
         yield
         return

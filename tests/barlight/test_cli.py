@@ -20,7 +20,7 @@ def test_a_command_module_that_does_not_import_is_an_error_not_a_missing_command
 
 
 # Optional extras blocked (an import of them raises ImportError), as on an install without them.
-WITHOUT_EXTRAS = "import sys; sys.modules.update(aalink=None, sounddevice=None); "
+WITHOUT_EXTRAS = "import sys; sys.modules.update(aalink=None, sounddevice=None, ray=None); "
 
 
 def test_every_command_loads_without_the_optional_extras():

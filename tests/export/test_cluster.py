@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import subprocess
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -96,6 +98,17 @@ def test_bad_cluster_options_are_one_line_and_exit_2(tmp_path, demo, capsys, ext
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_without_ray_the_cluster_option_says_what_to_install(tmp_path, demo):
+    audio, midi = demo
+    code = ("import sys; sys.modules['ray'] = None; from barlight.cli import main; "
+            f"raise SystemExit(main(['export', {str(audio)!r}, '--timeline', {str(midi)!r}, "
+            f"'--out', {str(tmp_path / 'out')!r}, '--cluster', 'local']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "barlight export: error: --cluster: needs Ray: pip install 'barlight[cluster]'"
     assert not (tmp_path / "out").exists()
 
 

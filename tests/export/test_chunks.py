@@ -3,6 +3,7 @@ export, and its first frame shows no seam (renderer/export/chunks.py, docs/scali
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -57,11 +58,13 @@ def test_chunks_start_at_bar_keyframes_and_cover_every_frame_once(chunk_bars):
     chunks = plan_chunks(plan, chunk_bars)
     firsts = [bar for bar in plan.bars[::chunk_bars]]
     assert [c.first_bar for c in chunks] == [bar.bar for bar in firsts]
-    assert [c.first_frame for c in chunks] == [plan.frame_of(bar.seconds) for bar in firsts]
+    # the first frame at or after each first bar's start: frames before it show the bar before
+    assert [c.first_frame for c in chunks] == [math.ceil(Fraction(bar.seconds) * plan.fps) for bar in firsts]
     assert [c.index for c in chunks] == list(range(len(chunks)))
     assert [f for c in chunks for f in c.frames] == list(range(plan.frame_count))
     for chunk in chunks[1:]:  # warm-up: from the bar before the chunk's first
-        assert chunk.warmup_frame == plan.frame_of(plan.tempo_map.bar(chunk.first_bar - 1).seconds) < chunk.first_frame
+        before = plan.tempo_map.bar(chunk.first_bar - 1)
+        assert chunk.warmup_frame == math.ceil(Fraction(before.seconds) * plan.fps) < chunk.first_frame
     assert chunks[0].warmup_frame == chunks[0].first_frame == 0
 
 
@@ -152,3 +155,21 @@ def test_chunk_boundaries_show_no_seam(demo):
         assert change <= max(np.percentile(elsewhere, 99), music + 0.01 * median), frame
         assert abs(change - music) < 0.01 * median, frame
         assert np.abs(chunked[frame].astype(int) - uncut[frame]).mean() < 2.0, frame
+
+
+def test_a_chunk_starting_a_section_needs_no_warm_up_and_is_the_uncut_chain(demo, make_renderer):
+    """Chunks of 4 bars start at bars 1, 5 (the demo's "drop" locator) and 9: at bar 5 the feedback restarts by
+    itself, so that chunk renders from no state and its frames are those of one uncut chain."""
+    renderer = make_renderer("neon")
+    job = demo_job(demo, renderer, fps=6, chunk_bars=4)
+    at_drop, at_bar_9 = job.chunks[1], job.chunks[2]
+    assert (at_drop.first_bar, at_bar_9.first_bar) == (5, 9)
+
+    def reads(k):
+        return renderer.reads_previous(job.frame_moment(k), job.frame_moment(k - 1))
+
+    assert chain_start(at_drop, reads) == (at_drop.first_frame, True)
+    assert chain_start(at_bar_9, reads) == (at_bar_9.warmup_frame, False)  # one section: cut one bar back
+    uncut = rendered(demo_job(demo, renderer, fps=6, chunk_bars=16), 0, at_bar_9.first_frame)
+    assert all(np.array_equal(a, b) for a, b in zip(rendered(job, at_drop.first_frame, at_bar_9.first_frame),
+                                                    uncut[at_drop.first_frame:]))

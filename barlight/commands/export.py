@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-bars", type=int, metavar="N",
                         help=f"bars per chunk: a video segment, a worker's task (default {DEFAULT_CHUNK_BARS}; "
                              "the frames depend on it, never on the workers)")
-    cluster = parser.add_argument_group("distributed rendering on Ray (docs/scaling.md; pip install 'barlight[cluster]')")
+    cluster = parser.add_argument_group("distributed rendering on Ray",
+                                        "docs/scaling.md; needs pip install 'barlight[cluster]'")
     cluster.add_argument("--cluster", metavar="WHERE",
                          help="local (start Ray here), auto (join the cluster 'ray start' made) or ray://HOST:PORT")
     cluster.add_argument("--workers", type=int, metavar="N",

@@ -2,10 +2,11 @@
 
 The work folder (``DIR/.barlight-work/``) holds ``job.json`` (what determines the frames:
 timeline, audio, size, fps, preset, backend, seeds, chunks), ``frames/NNNNNN.png`` (lossless, so a
-resumed export encodes the very same pixels), ``state/NNNNNN.pkl`` (the renderer state
-after frame NNNNNN) and ``segments/`` (each finished chunk's video, :mod:`renderer.export.segments`;
-a distributed export keeps only these and its keyframes' frames). A rerun with the same job resumes after the last frame that has a
-state checkpoint and an unbroken run of frames before it; a different job starts over.
+resumed export encodes the very same pixels), ``state/NNNNNN.pkl`` (the renderer state after
+frame NNNNNN) and ``segments/`` (each finished chunk's video, :mod:`renderer.export.segments`; a
+distributed export keeps only these and the frames of its keyframe images). A rerun with the
+same job resumes after the last frame that has a state checkpoint and an unbroken run of frames
+before it (a distributed one renders the chunks without a segment); a different job starts over.
 Each file is written under a temporary name and renamed, so a crash leaves no torn file.
 """
 

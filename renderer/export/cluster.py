@@ -366,8 +366,12 @@ def run_cluster_export(request: ExportRequest, cluster: ClusterSpec, progress: b
     with connect(cluster):
         run = ClusterRun(cluster, request, preset)
         try:
-            return export_set(request, lambda: prepare_export(request, make_renderer=lambda: run.stand_in(request, preset)),
-                              lambda job, store, stage: run.render_and_write(job, store, stage, progress, on_progress),
-                              on_commit_step)
+            def prepare() -> ExportJob:
+                return prepare_export(request, make_renderer=lambda: run.stand_in(request, preset))
+
+            def render(job: ExportJob, store: FrameStore, stage: Path) -> tuple[int, int, dict]:
+                return run.render_and_write(job, store, stage, progress, on_progress)
+
+            return export_set(request, prepare, render, on_commit_step)
         finally:
             run.close()

@@ -254,15 +254,20 @@ class Renderer:
 
     def reads_previous(self, moment: Moment, previous: Moment) -> bool:
         """Whether the frame at ``moment`` depends on the one rendered just before it, at ``previous``:
-        feedback carries over and the ``strength`` target is below 1 (img2img from it, or a blend with it).
+        feedback carries over, and the ``strength`` target is below 1 (img2img from it, or a blend with
+        it) or ``skip_similar`` reuses it.
 
         When False, :meth:`render` makes the same frame and state whatever state it is given, so a chain
         of frames can start afresh there (a chunked export relies on it: keep this in step with
-        :meth:`render`). Pure; computes the conditioning of ``moment``.
+        :meth:`submit`). Pure; computes the conditioning of ``moment`` (and of ``previous`` with
+        ``skip_similar``).
         """
         if not self._carries_over(moment, previous.seconds, previous.section):
             return False
-        return float(self.condition(moment).targets["strength"]) < 1.0
+        cond = self.condition(moment)
+        if float(cond.targets["strength"]) < 1.0:
+            return True
+        return self.skip_similar > 0.0 and conditioning_change(self.condition(previous), cond) < self.skip_similar
 
     def render(self, moment: Moment, state: RenderState | None = None) -> RenderResult:
         """The frame at ``moment``; pass the returned ``state`` to the next call for coherence."""

@@ -267,6 +267,9 @@ class ClusterRun:
         pending = [actor.describe.remote() for actor in self.workers]
         done, _ = ray.wait(pending, num_returns=1)
         described = _first_answer(done)
+        if described["backend"].get("stream_batch"):  # frames in flight between calls: not one frame per call
+            raise InputError("--cluster", "the backend's stream_batch carries frames from call to call; "
+                                          "an export in chunks needs it off (stream_batch = false)")
         return Renderer(WorkerBackend(described["name"], described["backend"]), preset, request.size, request.seed)
 
     def render_and_write(self, job: ExportJob, store: FrameStore, stage: Path, progress: bool,

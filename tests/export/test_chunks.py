@@ -95,13 +95,18 @@ def test_the_chain_restarts_where_a_frame_reads_nothing_else_one_bar_back():
 
 # -- the rule it relies on --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("preset", ["neon", "steady"])
-def test_a_frame_reads_the_previous_exactly_when_reads_previous_says_so(demo, make_renderer, tmp_path, preset):
-    """Around the demo's section change (bar 5), with feedback (neon) and without (strength 1)."""
+@pytest.mark.parametrize(("preset", "skip_similar"), [("neon", 0.0), ("steady", 0.0), ("steady", 0.1)])
+def test_a_frame_reads_the_previous_exactly_when_reads_previous_says_so(demo, make_renderer, tmp_path, preset,
+                                                                        skip_similar):
+    """Around the demo's section change (bar 5), with feedback (neon), without (strength 1), and without but
+    reusing the last model frame when the conditioning barely moves (``skip_similar``)."""
+    from renderer.renderer import Renderer
+
     if preset == "steady":
         (tmp_path / "steady.toml").write_text(STEADY_PRESET, encoding="utf-8")
         preset = str(tmp_path / "steady.toml")
-    renderer = make_renderer(preset)
+    made = make_renderer(preset)
+    renderer = Renderer(made.backend, made.preset, made.size, skip_similar=skip_similar)
     job = demo_job(demo, renderer, fps=6, chunk_bars=16, bars=BarRange(4, 5))
     state, reads = None, []
     for k in range(job.plan.frame_count):
@@ -116,7 +121,7 @@ def test_a_frame_reads_the_previous_exactly_when_reads_previous_says_so(demo, ma
     sections = [job.frame_moment(k).section for k in range(job.plan.frame_count)]
     change = sections.index("drop")
     assert change > 0 and not reads[change]
-    assert any(reads) == (preset == "neon")
+    assert any(reads) == (preset == "neon" or skip_similar > 0)
 
 
 # -- chunks alone and within the whole --------------------------------------------------------------------

@@ -115,6 +115,10 @@ def worker_options(spec: ClusterSpec, device: str | None) -> tuple[int, dict[str
     import ray
 
     resources = ray.cluster_resources()
+    largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0)
+    if spec.cpus_per_worker > largest:
+        raise InputError("--cpus-per-worker", f"no node of the cluster has {spec.cpus_per_worker} CPUs "
+                                              f"(the largest has {largest:g})")
     gpus = int(resources.get("GPU", 0)) if device in (None, "cuda") or str(device).startswith("cuda") else 0
     if gpus:
         return spec.workers or gpus, {"num_gpus": 1, "num_cpus": spec.cpus_per_worker}
@@ -248,8 +252,6 @@ class ClusterRun:
         worker_class = ray.remote(max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, **options)(ChunkWorker)
         self.workers = [worker_class.remote(request, preset) for _ in range(count)]
         self.board = ray.remote(num_cpus=0)(ProgressBoard).remote()
-        self.kept = 0  # frames of chunks kept from an earlier run
-        self.rendered = 0
 
     def close(self) -> None:
         import ray
@@ -277,11 +279,10 @@ class ClusterRun:
         """Render the chunks ``store`` lacks on the workers, then join the video and write the files in ``stage``."""
         video_format = job.request.video_format or H264
         todo = [c for c in job.chunks if not segment_path(store.segments_dir, c, video_format).exists()]
-        self.kept = job.plan.frame_count - sum(len(c.frames) for c in todo)
-        self.rendered = job.plan.frame_count - self.kept
-        self._dispatch(job, todo, store, _ProgressBar(job.plan.frame_count, self.kept, progress), on_progress)
-        return self.kept, self.rendered, write_outputs(job, Outputs([video_sink(job, stage, store)]),
-                                                       store.frame_path, stage)
+        rendered = sum(len(c.frames) for c in todo)
+        kept = job.plan.frame_count - rendered  # frames of the chunks an earlier run finished
+        self._dispatch(job, todo, store, _ProgressBar(job.plan.frame_count, kept, progress), on_progress)
+        return kept, rendered, write_outputs(job, Outputs([video_sink(job, stage, store)]), store.frame_path, stage)
 
     def _dispatch(self, job: ExportJob, todo: list[Chunk], store: FrameStore, bar: _ProgressBar,
                   on_progress: Callable[[ClusterStatus], None] | None) -> None:

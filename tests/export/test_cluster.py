@@ -209,3 +209,11 @@ def test_an_interrupted_cluster_export_keeps_its_finished_chunks(ray_session, ti
     assert 0 < result.rendered_frames < 192 and result.resumed_from == 192 - result.rendered_frames
     assert digest(out) == tiny_local
     assert not (out / ".barlight-work").exists()
+
+
+def test_workers_larger_than_any_node_are_refused_before_any_work(ray_session, tiny_request, tmp_path):
+    from bridge.errors import InputError
+
+    with pytest.raises(InputError, match=r"--cpus-per-worker: no node of the cluster has 3 CPUs \(the largest has 2\)"):
+        run_cluster_export(tiny_request(tmp_path / "out"), ClusterSpec("local", 1, cpus_per_worker=3), progress=False)
+    assert not (tmp_path / "out").exists()

@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_cpu(None)  # passive OpenMP waiting, as `barlight export` runs; before torch is imported
     import ray
 
+    from renderer.export.cluster import local_init_options
     from renderer.export.demo import demo_tempo_map, write_demo
     from renderer.export.request import ExportRequest
     from renderer.export.timing import parse_fps, parse_size
@@ -138,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     print(f"| local | - | {local_wall:.1f} | 1.00 | {local_rate:.1f} | 1.00 | - |")
     started = time.perf_counter()
-    ray.init(address="local", num_cpus=max(args.workers), include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(**local_init_options(max(args.workers)))  # as --cluster local starts it
     ray_start = time.perf_counter() - started
     try:
         for workers in args.workers:

@@ -83,6 +83,19 @@ def require_ray() -> Any:
     return ray
 
 
+# Workers get the CLI's passive OpenMP waiting (spinning threads cost ~10x on a busy machine).
+_INIT_OPTIONS: dict[str, Any] = {"runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
+                                 "log_to_driver": False, "configure_logging": False}
+
+
+def local_init_options(cpus: int) -> dict[str, Any]:
+    """``ray.init`` options for a Ray instance on this machine with ``cpus`` cores for the workers. Its workers
+    run at this process's priority, as a local export's rendering does (Ray's default lowers theirs by 15, which
+    starves them on a machine busy with other work)."""
+    return {**_INIT_OPTIONS, "address": "local", "num_cpus": cpus, "include_dashboard": False,
+            "_system_config": {"worker_niceness": 0}}
+
+
 @contextlib.contextmanager
 def connect(spec: ClusterSpec) -> Iterator[None]:
     """Ray, for the length of the block: the session the caller started if there is one (left running),
@@ -91,14 +104,11 @@ def connect(spec: ClusterSpec) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
-    # Workers get the CLI's passive OpenMP waiting (spinning threads cost ~10x on a busy machine).
-    options: dict[str, Any] = {"runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
-                               "log_to_driver": False, "configure_logging": False}
     if spec.address == "local":
         cpus = (spec.workers or max(1, (os.cpu_count() or 1) // spec.cpus_per_worker)) * spec.cpus_per_worker
-        options.update(address="local", num_cpus=cpus, include_dashboard=False)
+        options = local_init_options(cpus)
     else:
-        options.update(address=spec.address)
+        options = {**_INIT_OPTIONS, "address": spec.address}
     try:
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as err:

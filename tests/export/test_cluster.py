@@ -91,6 +91,7 @@ def descendants(pid: int) -> set[int]:
     (["--cluster", "local", "--workers", "0"], "--workers: must be a whole number >= 1"),
     (["--cluster", "local", "--cpus-per-worker", "0"], "--cpus-per-worker: must be a whole number >= 1"),
     (["--chunk-bars", "0"], "--chunk-bars: must be a whole number of bars >= 1"),
+    (["--cluster", "local", "--video-out", "ndi"], "--video-out: sends frames as they are rendered here; not with --cluster"),
 ])
 def test_bad_cluster_options_are_one_line_and_exit_2(tmp_path, demo, capsys, extra, message):
     audio, midi = demo

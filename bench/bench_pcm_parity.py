@@ -2,14 +2,14 @@
 
     python bench/bench_pcm_parity.py [--loss 0.05] [--reorder 0.01] [--seed 15]
 
-Renders the 16 s FluidSynth song of tests/preview/pcm_song.py, streams it with ``barlight send file
+Renders the 16 s FluidSynth song of tests/renderer/preview/pcm_song.py, streams it with ``barlight send file
 --timeline song.mid`` over loopback UDP into a live preview (receiver, live features, recorder, tiny
 embedded model), once cleanly and once through a relay that drops ``--loss`` of the ``/daw/pcm``
 datagrams and reorders ``--reorder`` of them; exports the same song on the same timeline; and prints,
 per conditioning source, Spearman's rho between the model's inputs in the preview and in the export
 at the same beats (10 Hz), the mel windows' correlation, the lag of the preview's PCM frames on the
 song timeline and the receiver's PCM counts. The /daw/audio eight-band path is scored beside it.
-The numbers go to docs/benchmarks.md ("Preview vs export"); tests/preview/test_pcm_parity.py
+The numbers go to docs/benchmarks.md ("Preview vs export"); tests/renderer/preview/test_pcm_parity.py
 asserts the thresholds.
 """
 
@@ -35,7 +35,7 @@ def main() -> int:
     from bridge.timeline.sources import load_timeline
     from renderer.backends.embedded import EmbeddedBackend
     from renderer.renderer import Renderer
-    from tests.preview import parity, pcm_song
+    from tests.renderer.preview import parity, pcm_song
 
     torch.set_num_threads(1)
     renderer = Renderer.from_preset("neon", backend=EmbeddedBackend(random_init="tiny", steps=1), size=(32, 32))

@@ -19,7 +19,7 @@ process). No block arrives before its samples were played, so the least delayed 
 ``line_seconds`` bounds it best: sample ``k`` sits at ``host_zero + k / rate``, ``host_zero`` the
 minimum. That matches the transport clock's anchor (a step's transport goes first and is seldom
 held up), and the receiver's clock turns the host time into a beat. On loopback, with the
-machine's two cores loaded nine-fold, the two agree to a millisecond or two (tests/preview).
+machine's two cores loaded nine-fold, the two agree to a millisecond or two (tests/renderer/preview).
 
 Pure and socket-free: the receiver owns one stream per session (:mod:`bridge.receiver`); tests drive it.
 """

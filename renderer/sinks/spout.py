@@ -3,7 +3,7 @@
 A thin adapter over ``SpoutGL`` (``pip install 'barlight[spout]'``): a ``SpoutSender`` named after
 the output, with an OpenGL context of its own (``createOpenGL``), each frame handed over as RGB
 bytes (``sendImage``) and announced (``setFrameSync``). Spout has no frame rate: receivers take
-each frame. Tested against a fake of those library calls only (tests/sinks/test_syphon_spout.py):
+each frame. Tested against a fake of those library calls only (tests/renderer/sinks/test_syphon_spout.py):
 untested on a real Windows machine.
 """
 

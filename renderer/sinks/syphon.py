@@ -4,7 +4,7 @@ A thin adapter over ``syphon-python`` (``pip install 'barlight[syphon]'``, macOS
 ``SyphonMetalServer`` named after the output, one RGBA Metal texture of the frame's size (made
 again when the size changes), filled from the frame and published. Syphon has no frame rate:
 clients take each frame. Tested against a fake of those library calls only
-(tests/sinks/test_syphon_spout.py): untested on a real Mac.
+(tests/renderer/sinks/test_syphon_spout.py): untested on a real Mac.
 """
 
 from __future__ import annotations

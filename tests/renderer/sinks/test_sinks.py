@@ -8,7 +8,7 @@ import pytest
 from bridge.errors import InputError
 from renderer.sinks import SINKS, open_sink, open_video_out, video_outs
 from renderer.sinks.base import FramePosition, Outputs
-from tests.sinks.probe import ROW, ProbeSink
+from tests.renderer.sinks.probe import ROW, ProbeSink
 
 
 def position(frame: int) -> FramePosition:

@@ -21,8 +21,8 @@ from bridge.recording import read_recording
 from renderer.preview.session import PreviewOptions, PreviewSession
 from renderer.preview.status import PLAYING
 from renderer.preview.window import PreviewWindow
-from tests.preview.conftest import write_song
-from tests.preview.processes import render_processes, running
+from tests.renderer.preview.conftest import write_song
+from tests.renderer.preview.processes import render_processes, running
 
 #: The restart bound of issue 14, seconds: from the failure to the first frame of the replacement on screen.
 RECOVERY_SECONDS = 2.0

@@ -43,7 +43,7 @@ def test_rendering_slower_than_the_display_shows_fewer_frames_each_on_time(tiny_
 
 def test_sinks_get_the_frames_shown_each_in_step_with_its_display(tiny_renderer, monkeypatch):
     from renderer.sinks import SINKS, open_sink
-    from tests.sinks.probe import ROW
+    from tests.renderer.sinks.probe import ROW
 
     monkeypatch.setitem(SINKS, "probe", ROW)  # a test-only sink: one registry row
     projector, monitor = open_sink("probe:projector", latency_seconds=0.04), open_sink("probe:monitor")

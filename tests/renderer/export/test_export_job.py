@@ -226,7 +226,7 @@ def interrupt_after(request: ExportRequest, renderer, frame: int, sinks=()) -> N
 
 def test_a_sink_gets_every_frame_in_order_with_the_position_it_shows(tmp_path, make_renderer, build, monkeypatch):
     from renderer.sinks import SINKS, open_sink
-    from tests.sinks.probe import ROW
+    from tests.renderer.sinks.probe import ROW
 
     monkeypatch.setitem(SINKS, "probe", ROW)  # a test-only sink: one registry row
     tempo_map = TempoMap((TempoPoint(0, 180), TempoPoint(6, 240)), (Meter(0, 3, 4), Meter(6, 5, 8)),

@@ -12,9 +12,9 @@ import threading
 
 import pytest
 
-from tests.preview.conftest import free_udp_port, write_tiny_preset
-from tests.preview.processes import render_processes, running, wait_until
-from tests.sinks.ndi_receiver import NdiReceiver
+from tests.renderer.preview.conftest import free_udp_port, write_tiny_preset
+from tests.renderer.preview.processes import render_processes, running, wait_until
+from tests.renderer.sinks.ndi_receiver import NdiReceiver
 
 LOAD_SECONDS = 180.0
 

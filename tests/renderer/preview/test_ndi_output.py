@@ -18,9 +18,9 @@ from renderer.preview.status import LOST, PLAYING
 from renderer.preview.window import PreviewWindow
 from renderer.sinks import SINKS, open_sink, open_video_out
 from renderer.sinks.ndi import position_xml
-from tests.preview.conftest import write_tiny_preset
-from tests.sinks.ndi_receiver import NdiReceiver
-from tests.sinks.probe import ROW
+from tests.renderer.preview.conftest import write_tiny_preset
+from tests.renderer.sinks.ndi_receiver import NdiReceiver
+from tests.renderer.sinks.probe import ROW
 
 SIZE = 64
 

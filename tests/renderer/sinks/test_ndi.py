@@ -11,7 +11,7 @@ import pytest
 from renderer.sinks import open_video_out
 from renderer.sinks.base import FramePosition
 from renderer.sinks.ndi import TIMECODE_PER_SECOND, frame_rate, position_xml
-from tests.sinks.ndi_receiver import NdiReceiver
+from tests.renderer.sinks.ndi_receiver import NdiReceiver
 
 
 def position(k: int) -> FramePosition:

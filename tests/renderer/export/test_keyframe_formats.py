@@ -10,7 +10,7 @@ from PIL import Image
 from bridge.timeline.tempo_map import TempoMap
 from renderer.export.keyframe_formats import KEYFRAME_FORMATS, keyframe_names, write_keyframes
 from renderer.export.keyframes import BarKeyframe, KeyframeSheet, image_name, read_keyframes
-from tests.export.bar_list_format import ROW
+from tests.renderer.export.bar_list_format import ROW
 
 
 def sheet_of(tempo_map: TempoMap, fps: Fraction, frame_count: int, bars: int) -> KeyframeSheet:

@@ -173,7 +173,7 @@ def compare(streamed: Streamed, job: Any, renderer: Any) -> tuple[dict[str, Agre
     """The preview's inputs against the export's at every sampled instant, and the lag of the preview's PCM
     frames against the export's on the song timeline.
 
-    Two ways (tests/preview/test_pcm_parity.py says why): *aligned*, every frame the preview analysed,
+    Two ways (tests/renderer/preview/test_pcm_parity.py says why): *aligned*, every frame the preview analysed,
     placed by its PCM line of that instant and moved by the measured lag (the lag itself is what says
     whether the frames are on the beat), over the export's window, at an instant moved (by under half a
     hop) so the window ends half-way between two frames; *live*, the frames the preview had then. The

@@ -31,7 +31,7 @@ import soundfile
 from barlight.cli import main
 from bridge.timeline.sources import load_timeline
 from renderer.export.audio import session_clip
-from tests.preview import parity, pcm_song
+from tests.renderer.preview import parity, pcm_song
 
 RHO_MIN = 0.95
 MEL_MIN = 0.95

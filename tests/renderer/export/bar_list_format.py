@@ -8,7 +8,7 @@ from pathlib import Path
 from bridge.files import write_atomic
 from renderer.export.keyframes import KeyframeSheet
 
-ROW = "tests.export.bar_list_format:write"
+ROW = "tests.renderer.export.bar_list_format:write"
 WRITES = ("bars.txt",)
 
 

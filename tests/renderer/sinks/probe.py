@@ -1,4 +1,4 @@
-"""A test-only frame sink: one file and one registry row (``SINKS["probe"] = "tests.sinks.probe:ProbeSink"``),
+"""A test-only frame sink: one file and one registry row (``SINKS["probe"] = "tests.renderer.sinks.probe:ProbeSink"``),
 as a real one (NDI, Syphon, Spout) would be. It keeps what it is sent and when it arrived."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from renderer.sinks.base import FramePosition, FrameSink
 
-ROW = "tests.sinks.probe:ProbeSink"
+ROW = "tests.renderer.sinks.probe:ProbeSink"
 
 
 class ProbeSink(FrameSink):

@@ -148,7 +148,10 @@ def test_a_stop_signal_closes_the_preview_and_keeps_its_recording(home, tiny_mod
         _, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert "Traceback" not in err and process.returncode == 0, err
+    # stopped in its event loop the window closes (exit 0); stopped while its render process still
+    # loads, it ends like any command (exit 143, "stopped by SIGTERM"); the recording is kept either way
+    assert "Traceback" not in err and process.returncode in (0, 128 + signal.SIGTERM), err
+    assert process.returncode == 0 or err.strip().splitlines()[-1] == "barlight preview: stopped by SIGTERM"
     assert len(list((home / "sessions").glob("*.jsonl"))) == 1 and not list((home / "sessions").glob("*.part"))
     assert_unchanged(before, snapshot(home), allowed_new=("sessions", "shots"))
 

@@ -79,6 +79,7 @@ class EmbeddedBackend(Backend):
 
     def to(self, device: str) -> EmbeddedBackend:
         self.pipe.to(device)
+        self.pipe.enable_cpu_speedups(device.startswith("cpu"))  # traces are made for the CPU path only
         self.config = dataclasses.replace(self.config, device=device)
         return self
 

@@ -50,12 +50,13 @@ class BarlightPipeline(DiffusionPipeline):
         self.register_modules(unet=unet, audio_encoder=audio_encoder, scheduler=scheduler)
         self._traced_unet = None
 
-    def enable_cpu_speedups(self) -> None:
+    def enable_cpu_speedups(self, enabled: bool = True) -> None:
         """Run the UNet through frozen traces (:mod:`renderer.embedded.speed`): the same frames,
-        faster on a CPU; for inference only (call again after changing the weights)."""
+        faster on a CPU; for inference only (call again after changing the weights).
+        ``enabled=False`` goes back to the plain UNet (e.g. after moving to a GPU)."""
         from renderer.embedded.speed import TracedUNet
 
-        self._traced_unet = TracedUNet(self.unet)
+        self._traced_unet = TracedUNet(self.unet) if enabled else None
 
     # ----------------------------------------------------------------- geometry
     @property

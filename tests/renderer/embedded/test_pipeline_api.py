@@ -97,3 +97,7 @@ def test_cpu_speedups_draw_the_same_frames() -> None:
     b = fast(ctx, noise=noise, image=previous, strength=0.5, num_inference_steps=2, height=40, width=40).images
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert len(fast._traced_unet._traces) == 1  # one grid shape, one trace for every timestep
+    fast.enable_cpu_speedups(False)
+    assert fast._traced_unet is None
+    np.testing.assert_allclose(fast(ctx, noise=noise, height=40, width=40).images,
+                               plain(ctx, noise=noise, height=40, width=40).images, atol=1e-6)

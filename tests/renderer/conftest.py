@@ -38,9 +38,10 @@ def _analyse(tmp: Path, name: str, signal: np.ndarray):
     return analyze_file(path)
 
 
-@pytest.fixture(autouse=True, scope="module")
+@pytest.fixture(autouse=True)
 def one_torch_thread():
-    """Tiny models run fastest on one thread, above all on a shared 2-core machine; restored after."""
+    """Tiny models run fastest on one thread, above all on a shared 2-core machine; restored after each
+    test (a test that sets its own count leaves none behind)."""
     import torch
 
     before = torch.get_num_threads()

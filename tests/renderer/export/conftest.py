@@ -133,17 +133,6 @@ def write_recording(path: Path, truth: TempoMap, seconds: float, every_seconds: 
 
 # -- the renderer ---------------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models run fastest on one thread (two threads on a busy 2-core box cost ~10x); restored after."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def tiny_backend():
     """The real embedded backend with tiny seeded weights (loaded once for the whole session)."""

@@ -29,6 +29,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,9 @@ from renderer.sinks.video_file import H264
 MAX_RESTARTS = 3
 #: Seconds between looks at the workers' progress.
 POLL_SECONDS = 0.5
+#: Fault injection for tests: the path of a file. While it exists, the first worker halfway through a chunk
+#: renames it to ``PATH.<pid>.<chunk>.<frames done>`` and stops there for two minutes, to be killed mid-chunk.
+HOLD_MID_CHUNK_ENV = "BARLIGHT_TEST_HOLD_MID_CHUNK"
 
 
 # -- where to run ---------------------------------------------------------------------------
@@ -186,8 +190,27 @@ class ChunkWorker:
 
     def render(self, job: ExportJob, index: int, board: Any) -> ChunkOutput:
         job = replace(job, renderer=with_seeds(self.renderer, job.request))
+        chunk = job.chunks[index]
         board.start.remote(index, os.getpid())
-        return render_chunk(job, job.chunks[index], lambda done: board.frame.remote(index, done))
+
+        def on_frame(done: int) -> None:
+            board.frame.remote(index, done)
+            if done == len(chunk.frames) // 2:
+                _hold_if_armed(index, done)
+
+        return render_chunk(job, chunk, on_frame)
+
+
+def _hold_if_armed(index: int, done: int) -> None:
+    """The test hook :data:`HOLD_MID_CHUNK_ENV`: the one worker that takes the armed file waits here."""
+    armed = os.environ.get(HOLD_MID_CHUNK_ENV)
+    if not armed:
+        return
+    try:
+        os.rename(armed, f"{armed}.{os.getpid()}.{index}.{done}")  # atomic: one worker wins
+    except FileNotFoundError:  # not armed, or taken
+        return
+    time.sleep(120)
 
 
 class ProgressBoard:

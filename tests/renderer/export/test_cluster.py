@@ -16,7 +16,7 @@ import av
 import pytest
 
 from barlight.cli import main
-from renderer.export.cluster import ClusterSpec, local_init_options, run_cluster_export
+from renderer.export.cluster import HOLD_MID_CHUNK_ENV, ClusterSpec, local_init_options, run_cluster_export
 from renderer.export.demo import demo_tempo_map, write_demo
 from renderer.export.job import run_export
 from renderer.export.request import ExportRequest
@@ -138,13 +138,17 @@ def test_the_demo_on_a_local_cluster_of_two_workers_equals_a_local_export(tmp_pa
 # -- faults, on a Ray session shared by the tests below ------------------------------------------------
 
 @pytest.fixture(scope="module")
-def ray_session():
-    """One local Ray instance (2 CPUs) for the fault tests; run_cluster_export uses it and leaves it running."""
+def ray_session(tmp_path_factory) -> Path:
+    """One local Ray instance (2 CPUs) for the fault tests; run_cluster_export uses it and leaves it running.
+    Yields the file that arms the workers' hold mid-chunk (:data:`HOLD_MID_CHUNK_ENV`), not armed."""
     import ray
 
+    hold = tmp_path_factory.mktemp("hold") / "armed"
+    options = local_init_options(2)
+    env_vars = {**options["runtime_env"]["env_vars"], HOLD_MID_CHUNK_ENV: str(hold)}
     before = descendants(os.getpid())
-    ray.init(**local_init_options(2))
-    yield
+    ray.init(**{**options, "runtime_env": {**options["runtime_env"], "env_vars": env_vars}})
+    yield hold
     ray.shutdown()
     deadline = time.monotonic() + 30
     while descendants(os.getpid()) - before and time.monotonic() < deadline:
@@ -175,18 +179,28 @@ def tiny_local(tiny_request, tmp_path_factory) -> dict[str, object]:
 
 def test_a_worker_killed_mid_chunk_is_replaced_and_the_export_is_the_same(ray_session, tiny_request, tiny_local,
                                                                           tmp_path):
+    """The first worker halfway through a chunk holds there (the armed hook) and is SIGKILLed once the board shows
+    it running that chunk with those frames done; Ray restarts it and the chunk is rendered again."""
+    hold = ray_session
+    hold.touch()
     seen, killed = [], []
 
-    def kill_one_mid_chunk(status):
+    def kill_the_held_worker(status):
         seen.append(status)
-        for index, pid in status.running.items():
-            if not killed and 4 <= status.chunk_frames.get(index, 0) <= 20:  # chunks here have 29..38 frames
+        for held in hold.parent.glob(f"{hold.name}.*"):
+            pid, index, done = (int(part) for part in held.name.split(".")[1:])
+            if not killed and status.running.get(index) == pid and status.chunk_frames.get(index) == done:
                 os.kill(pid, signal.SIGKILL)
-                killed.append(index)
+                killed.append((index, done))
 
-    result = run_cluster_export(tiny_request(tmp_path / "out"), ClusterSpec("local", 2), progress=False,
-                                on_progress=kill_one_mid_chunk)
-    assert killed, "no worker was caught mid-chunk"
+    try:
+        result = run_cluster_export(tiny_request(tmp_path / "out"), ClusterSpec("local", 2), progress=False,
+                                    on_progress=kill_the_held_worker)
+    finally:
+        hold.unlink(missing_ok=True)  # disarmed for the tests after this one
+    assert len(killed) == 1, "the held worker was not killed"
+    index, done = killed[0]
+    assert 0 < done < seen[-1].chunk_frames[index]  # mid-chunk: chunks here have 29..38 frames
     assert seen[-1].attempts == 7  # 6 chunks, the killed one rendered again
     assert seen[-1].frames_done == result.plan.frame_count == 192  # counted once
     assert digest(tmp_path / "out") == tiny_local

@@ -87,12 +87,17 @@ class ProtocolSender:
     # -- plumbing ---------------------------------------------------------------------------
 
     def send(self, message: Message) -> None:
-        """Encode and send one message; a full socket buffer or an unreachable port drops it silently (UDP)."""
+        """Encode and send one message; a full socket buffer or an unreachable port drops it silently (UDP).
+
+        Counted before the send: Python runs a signal handler right after ``sendto`` returns, so a stop
+        signal (:mod:`barlight.signals`) arriving during the send would otherwise skip the count of a sent message.
+        """
+        datagram = encode(message)
+        self.sent += 1
         try:
-            self._socket.sendto(encode(message), self._sockaddr)
-            self.sent += 1
+            self._socket.sendto(datagram, self._sockaddr)
         except (BlockingIOError, ConnectionRefusedError):
-            pass
+            self.sent -= 1
 
     def poll_acks(self) -> list[AckMessage]:
         """``/renderer/ack`` messages that arrived since the last call (for this session only)."""

@@ -34,7 +34,7 @@ from bridge.protocol.messages import (
 from bridge.receiver import Receiver
 from bridge.senders.osc_out import ProtocolSender
 from bridge.timeline.tempo_map import Marker
-from tests.receiving import wait_for
+from tests.receiving import kernel_drops, wait_for
 
 PACKETS = 100_000
 BURST = 200
@@ -106,19 +106,6 @@ def expected(datagram: bytes) -> str:
     except ProtocolError as err:
         return err.reason
     return "accepted"
-
-
-def kernel_drops(port: int) -> int:
-    """The receiver socket's drop counter from /proc/net/udp (0 where unavailable)."""
-    try:
-        lines = open("/proc/net/udp", encoding="ascii").read().splitlines()[1:]
-    except OSError:
-        return 0
-    for line in lines:
-        fields = line.split()
-        if int(fields[1].split(":")[1], 16) == port:
-            return int(fields[-1])
-    return 0
 
 
 def test_fuzzed_datagrams_never_break_the_receiver():

@@ -3,7 +3,11 @@ injected (no sleeps)."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -15,6 +19,7 @@ from bridge.protocol.spec import PROTOCOL_VERSION
 from bridge.senders.osc_out import ProtocolSender
 from bridge.senders.runtime import HELLO_SECONDS, Heard, PositionSource, Rates, Reading, SenderRuntime, transport_on
 from bridge.timeline.tempo_map import Meter, TempoMap, TempoPoint
+from tests.receiving import kernel_drops
 
 GRID = TempoMap((TempoPoint(0.0, 120.0),), (Meter(0.0, 4, 4), Meter(8.0, 3, 4)))
 
@@ -195,3 +200,38 @@ def test_an_ack_for_this_session_marks_the_renderer_as_answering(listener):
 def test_rates_must_be_positive():
     with pytest.raises(ValueError, match="stopped_hz"):
         Rates(stopped_hz=0.0)
+
+
+SEND_UNTIL_STOPPED = """
+import sys
+from barlight.signals import stop_signals_interrupt
+from bridge.senders.osc_out import ProtocolSender
+
+osc = ProtocolSender("127.0.0.1", int(sys.argv[1]), source="test", session_id="S")
+try:
+    with stop_signals_interrupt():
+        while True:
+            osc.hello()
+except KeyboardInterrupt:
+    print(osc.sent)
+"""
+
+
+def test_a_stop_signal_during_a_send_leaves_the_sent_count_exact(listener):
+    """``sent`` is what the summary line reports. A process sending back to back is stopped (SIGTERM) ten
+    times; each time the datagrams that arrived (or the kernel dropped) are the ones it counted. Python runs
+    the signal's handler right after a ``sendto`` returns, so a count after the send missed it ~40% of the time."""
+    port = listener.getsockname()[1]
+    dropped = kernel_drops(port)
+    for _ in range(10):
+        sender = subprocess.Popen([sys.executable, "-c", SEND_UNTIL_STOPPED, str(port)], stdout=subprocess.PIPE,
+                                  text=True)
+        received = 0
+        while not received and sender.poll() is None:  # until it is sending
+            time.sleep(0.005)
+            received += len(drain(listener))
+        sender.send_signal(signal.SIGTERM)
+        sent = int(sender.communicate(timeout=60)[0])
+        received += len(drain(listener))
+        assert received + kernel_drops(port) - dropped == sent
+        dropped = kernel_drops(port)

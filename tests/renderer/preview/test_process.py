@@ -5,7 +5,6 @@ closing the preview leaves no render process behind."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import signal
@@ -17,10 +16,12 @@ import pytest
 import soundfile
 
 from barlight.cli import main
+from bridge.pcm_stream import to_int16
 from bridge.recording import read_recording
 from renderer.preview.session import PreviewOptions, PreviewSession
 from renderer.preview.status import PLAYING
 from renderer.preview.window import PreviewWindow
+from tests.receiving import kernel_drops
 from tests.renderer.preview.conftest import write_song
 from tests.renderer.preview.processes import render_processes, running
 
@@ -87,7 +88,9 @@ def test_a_killed_or_hung_renderer_is_replaced_within_2_s_and_the_recording_lose
 
         sender.send_signal(signal.SIGTERM)
         summary = sender.communicate(timeout=30)[1]
-        qtbot.wait(300)
+        sent, port = int(re.search(r"sent (\d+) messages", summary)[1]), session.listen[1]
+        qtbot.waitUntil(lambda: session.receiver.stats().received + kernel_drops(port) >= sent, timeout=10000)
+        dropped_by_kernel = kernel_drops(port)  # while the socket is open
     finally:
         if sender is not None:
             sender.kill()
@@ -96,18 +99,30 @@ def test_a_killed_or_hung_renderer_is_replaced_within_2_s_and_the_recording_lose
         path = session.stop()
     assert children and not any(running(pid) for pid in children)  # closing the preview ends its render processes
 
-    sent = int(re.search(r"sent (\d+) messages", summary)[1])
-    recording = read_recording(path)
-    # /daw/pcm goes into FLAC beside the recording, 512 samples a datagram
-    pcm_blocks = sum(math.ceil(soundfile.info(f).frames / 512) for f in path.parent.glob(f"{path.stem}.pcm*.flac"))
-    # every message the sender counted, less what the PCM account cannot tell exactly: the /daw/pcm datagrams
-    # are kept as audio, not one by one, and on the loaded box ~8% fewer 512-sample blocks' worth of audio than
-    # datagrams sent was found in the FLAC (not yet understood; the recorder is not in the render process)
-    messages = len(recording.of_session())
-    assert recording.complete and pcm_blocks > 0 and 0.9 * sent <= messages + pcm_blocks <= sent + 2
+    recording, stats = read_recording(path), session.receiver.stats()
+    # every datagram sent reached the receiver (or is in the kernel's count of those a full buffer dropped),
+    # and the receiver took each one
+    assert stats.received + dropped_by_kernel == sent and stats.accepted == stats.received
+    # each one it took is in the recording: /daw/pcm as its audio (one stream, kept in one FLAC), the rest as lines
+    pcm = stats.pcm
+    assert recording.complete and pcm.blocks > 0 and pcm.restarts == 0
+    assert len(recording.of_session()) + pcm.blocks + pcm.duplicates + pcm.late == stats.accepted
+    assert_kept_audio_is_the_song(path, song, pcm)
     code = main(["export", str(song), "--session", str(path), "--out", str(tmp_path / "out"), "--preset",
                  tiny_spec.preset, "--fps", "10", "--size", "64x64", "--bars", "1:2", "--quiet"])
     assert code == 0 and (tmp_path / "out" / "song.mp4").stat().st_size > 0
+
+
+def assert_kept_audio_is_the_song(path, song, pcm) -> None:
+    """The recording's FLAC holds the song's samples as the sender numbered them, from the first on: every one
+    the receiver released (``pcm``), exactly, and silence where it filled a gap, nothing cut short."""
+    flacs = list(path.parent.glob(f"{path.stem}.pcm*.flac"))
+    assert len(flacs) == 1 and [(a.frame, a.first_sample) for a in read_recording(path).pcm][0] == (0, 0)
+    kept = soundfile.read(flacs[0], dtype="int16")[0]
+    assert len(kept) == pcm.samples + pcm.gap_samples
+    sent = to_int16(soundfile.read(song, dtype="float32")[0])[:len(kept)]
+    differs = kept != sent
+    assert len(sent) == len(kept) and not kept[differs].any() and differs.sum() <= pcm.gap_samples
 
 
 def test_a_preset_the_render_process_cannot_use_fails_before_any_process_starts():

@@ -18,7 +18,10 @@ The window (offscreen) shows the frames on its display timer. For every frame sh
 
 - **vs truth**: (frame's beat - the sender's true beat at the tick it was shown), in ms at the tempo;
 - **vs clock**: (frame's beat - the receiver clock's beat for that tick, read at the tick), in ms;
-- **display gaps**: the time between two ticks of the window's timer.
+- **display gaps**: the time between two ticks of the window's timer (median, p95, p99, max);
+- **GUI thread work**: its CPU time per tick and per paint (p99, max);
+- **shown behind plan**: how long after the tick it was planned for each frame went up (median, p95, p99,
+  max; the median of the first and the last third of the session: rendering ahead does not fall behind).
 
 "steady" leaves out frames shown in the 150 ms after a jump the sender could not announce ahead
 (tempo change, stop, start, seek; loop wraps are predicted by the clock and stay in).
@@ -127,13 +130,16 @@ def run_session(mode: str, args: argparse.Namespace) -> dict:
         killer.timeout.connect(lambda: kill_renderer(session, kills, args.kills))
         if mode == "restart":
             killer.start()
+        window.tick_seconds.clear()  # measured from here on, like the display gaps
+        window.view.paint_seconds.clear()
         log, wall = play_script(app, session, args)
         killer.stop()
         estimate_seconds = session.engine.render_estimate_seconds  # the engine's own, while it runs
+        work = {"tick": list(window.tick_seconds), "paint": list(window.view.paint_seconds)}
     finally:
         window.close()
         session.stop()
-    result = measure(mode, session, log, wall, loads, estimate_seconds, args)
+    result = measure(mode, session, log, wall, loads, estimate_seconds, work, args)
     if mode == "restart":
         result["restarts"] = restart_times(session, kills)
     return result
@@ -182,16 +188,33 @@ def play_script(app, session, args: argparse.Namespace) -> tuple[dict, float]:
         return json.loads(log_path.read_text()), time.monotonic() - started
 
 
+def percentiles(values_ms, *qs: float) -> dict[str, float]:
+    """``{"p50": …, "p95": …, "max": …}`` of ``values_ms`` (zeros when there are none)."""
+    a = np.asarray(values_ms, float)
+    out = {f"p{q:g}": float(np.percentile(a, q)) if len(a) else 0.0 for q in qs}
+    out["max"] = float(a.max()) if len(a) else 0.0
+    return out
+
+
+def behind_plan(session) -> dict[str, float]:
+    """How long after its planned tick each playing frame went up, ms; the medians of the first and last third."""
+    lag = [(s.tick_seconds - s.target.tick_seconds) * 1000 for s in session.shown if s.target.playing]
+    third = len(lag) // 3
+    return {**percentiles(lag, 50, 95, 99), "first_third_p50": float(np.median(lag[:third])) if third else 0.0,
+            "last_third_p50": float(np.median(lag[-third:])) if third else 0.0}
+
+
 def measure(mode: str, session, log: dict, wall: float, loads: list[float], estimate_seconds: float,
-            args: argparse.Namespace) -> dict:
+            work: dict[str, list[float]], args: argparse.Namespace) -> dict:
     buffer = session.buffer.stats
-    gaps = np.asarray(session.tick_gaps) * 1000
     result = {"mode": mode, "shown": buffer.shown, "rendered": session.engine.rendered, "late": buffer.late,
               "stale": buffer.stale, "shown_fps": buffer.shown / wall,
-              "render_ms_estimate": estimate_seconds * 1000,
+              "render_ms_estimate": estimate_seconds * 1000, "display_period_ms": session.period_seconds * 1000,
               "load_min": min(loads, default=os.getloadavg()[0]), "load_mean": float(np.mean(loads or [0.0])),
-              "tick_gap_p99_ms": float(np.percentile(gaps, 99)) if len(gaps) else 0.0,
-              "tick_gap_max_ms": float(gaps.max()) if len(gaps) else 0.0,
+              "tick_gap_ms": percentiles(np.asarray(session.tick_gaps) * 1000, 50, 95, 99),
+              "gui_tick_ms": percentiles(np.asarray(work["tick"]) * 1000, 99),
+              "gui_paint_ms": percentiles(np.asarray(work["paint"]) * 1000, 99),
+              "behind_plan_ms": behind_plan(session),
               "restarts_total": len(getattr(session.engine, "restarts", ()))}
     result.update({name: stats(values) for name, values in sync_errors(session, log, args.seconds).items()})
     return result
@@ -207,7 +230,14 @@ def report(result: dict) -> None:
         if s["frames"]:
             print(f"  {name:16} {s['frames']:5d} frames  median {s['median_ms']:6.2f} ms  p90 {s['p90_ms']:6.2f}  "
                   f"p99 {s['p99_ms']:7.2f}  max {s['max_ms']:7.1f}  mean signed {s['mean_signed_ms']:+.2f}")
-    print(f"  display gaps: p99 {result['tick_gap_p99_ms']:.1f} ms, max {result['tick_gap_max_ms']:.1f} ms")
+    gaps, tick, paint, lag = (result[k] for k in ("tick_gap_ms", "gui_tick_ms", "gui_paint_ms", "behind_plan_ms"))
+    print(f"  display gaps: median {gaps['p50']:.1f} ms, p95 {gaps['p95']:.1f}, p99 {gaps['p99']:.1f}, "
+          f"max {gaps['max']:.1f} (period {result['display_period_ms']:.0f} ms)")
+    print(f"  GUI thread CPU: tick p99 {tick['p99']:.2f} ms, max {tick['max']:.1f}; paint p99 {paint['p99']:.2f} ms, "
+          f"max {paint['max']:.1f}")
+    print(f"  shown behind plan: median {lag['p50']:.1f} ms, p95 {lag['p95']:.1f}, p99 {lag['p99']:.1f}, "
+          f"max {lag['max']:.1f}; median first third {lag['first_third_p50']:.1f}, last third "
+          f"{lag['last_third_p50']:.1f}")
     for k, r in enumerate(result.get("restarts", []), 1):
         times = "  ".join(f"{name} {r[name]:.3f}" if r[name] is not None else f"{name} -"
                           for name in ("noticed_s", "frames_back_s", "shown_s"))

@@ -43,7 +43,7 @@ class PreviewStats:
     render_estimate_seconds: float = 0.0  #: the latency the worker plans with
     late: int = 0
     stale: int = 0
-    max_tick_gap_seconds: float = 0.0
+    max_tick_gap_seconds: float = 0.0  #: the longest pause between two display ticks lately (a stalled display)
 
 
 def _unit(value: float, lo: float, hi: float) -> float:
@@ -69,7 +69,8 @@ def build_hud(snapshot: TransportSnapshot, now_seconds: float, status: PreviewSt
         where,
         f"{status.sender or 'no sender'} · {status.state}",
         f"{stats.shown_fps:.1f} fps · render {render} (plans {stats.render_estimate_seconds * 1000:.0f} ms ahead)"
-        f" · dropped {stats.late} late, {stats.stale} stale",
+        f" · dropped {stats.late} late, {stats.stale} stale"
+        f" · longest pause {stats.max_tick_gap_seconds * 1000:.0f} ms",
         f"preset {preset} · offset {latency_ms:+.0f} ms · "
         + (f"recording {recording}" if recording else "not recording"),
     ]

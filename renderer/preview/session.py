@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 #: The GIL switch interval while a preview runs, in seconds (Python's default is 0.005): a render thread
 #: busy in Python code hands the GIL to the GUI thread within this, so a refresh is never held up by it.
 SWITCH_INTERVAL_SECONDS = 0.001
+#: The HUD's longest pause between two display ticks is the longest of about this many recent seconds.
+PAUSE_WINDOW_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class PreviewSession:
         self.frozen = False
         self.shown: deque[Shown] = deque(maxlen=20000)
         self.tick_gaps: deque[float] = deque(maxlen=20000)
+        self._pauses: deque[tuple[int, float]] = deque(maxlen=PAUSE_WINDOW_SECONDS + 1)  # (second, its longest gap)
         self._last_tick: float | None = None
         self._shown_times: deque[float] = deque(maxlen=240)
         self.status = preview_status(TransportSnapshot(), (), now(), options.listen)
@@ -196,7 +199,7 @@ class PreviewSession:
         """A display refresh at ``now_seconds``: publish the refresh grid, take the frame due, if any."""
         now = self.now() if now_seconds is None else now_seconds
         if self._last_tick is not None:
-            self.tick_gaps.append(now - self._last_tick)
+            self._note_gap(now, now - self._last_tick)
         self._last_tick = now
         latency = self.display_latency_seconds
         self.display = DisplayClock(self.period_seconds, now, latency)
@@ -217,13 +220,24 @@ class PreviewSession:
         self.outputs.flush(now, 0.5 * self.period_seconds)
         return Tick(frame, self.status, snapshot)
 
+    def _note_gap(self, now: float, gap: float) -> None:
+        """Keep the pause between two ticks: all of them, and the longest of each second for the HUD."""
+        self.tick_gaps.append(gap)
+        second = math.floor(now)
+        if self._pauses and self._pauses[-1][0] == second:
+            self._pauses[-1] = (second, max(gap, self._pauses[-1][1]))
+        else:
+            self._pauses.append((second, gap))
+
     def stats(self, now_seconds: float | None = None) -> PreviewStats:
         now = self.now() if now_seconds is None else now_seconds
         recent = [t for t in self._shown_times if now - t <= 1.0]
         fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
         buffer = self.buffer.stats
+        pause = max((gap for second, gap in self._pauses if second >= math.floor(now) - PAUSE_WINDOW_SECONDS),
+                    default=0.0)
         return PreviewStats(fps, self.engine.render_last_seconds, self.engine.render_estimate_seconds,
-                            buffer.late, buffer.stale, max(self.tick_gaps, default=0.0))
+                            buffer.late, buffer.stale, pause)
 
     def hud(self, now_seconds: float | None = None, note: str = "") -> Hud:
         now = self.now() if now_seconds is None else now_seconds

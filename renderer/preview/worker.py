@@ -67,6 +67,7 @@ class RenderWorker:
         self.on_pass = on_pass  #: called at every pass of the loop with the time: the render process's heartbeat
         self._snapshot, self._features, self._display, self._now = snapshot, features, display, now
         self._running = threading.Event()
+        self._warm = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> RenderWorker:
@@ -89,7 +90,10 @@ class RenderWorker:
     # -- what the preview session asks any render engine (this one or renderer.preview.process's) ---
 
     def wait_ready(self, timeout_seconds: float | None = None) -> None:
-        """Nothing to wait for: the Renderer was loaded by whoever built it."""
+        """Wait until the thread has warmed the renderer up (whoever built the Renderer loaded it; its first
+        renders pay for lazy setup, seconds on a busy machine); at once if the thread was never started."""
+        if self._thread is not None:
+            self._warm.wait(timeout_seconds)
 
     def poll(self, now_seconds: float, display: DisplayClock) -> None:
         """Nothing to collect: frames reach the buffer from the thread directly."""
@@ -121,6 +125,7 @@ class RenderWorker:
 
     def _warm_up_and_run(self) -> None:
         self.warm_up(self.renderer)
+        self._warm.set()
         self.run()
 
     def run(self) -> None:

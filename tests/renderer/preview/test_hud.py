@@ -18,11 +18,12 @@ def test_hud_shows_position_tempo_meter_section_sender_timing_and_meters():
     frame = PreviewFrame(np.zeros((8, 8, 3), np.uint8), RenderTarget(10.0, 10.0, 0.0, 1, True, "s"), "1.1", "drop",
                          0.012, 10.0, "Neon", {"energy": 0.75, "brightness": 0.5, "onset": 1.0})
     hud = build_hud(snapshot, 10.0 + 60.0 / 128.0 * 1.5, PreviewStatus(PLAYING, "", (), "m4l 10.0.0.2:5000"), frame,
-                    PreviewStats(59.9, 0.012, 0.02, 3, 1), (1.0, 0.1, 0.001, 0, 0, 0, 0, 0.5), (0.0, 0.25, 0.5, 1.0),
+                    PreviewStats(59.9, 0.012, 0.02, 3, 1, 0.042), (1.0, 0.1, 0.001, 0, 0, 0, 0, 0.5), (0.0, 0.25, 0.5, 1.0),
                     "Neon", 20.0, "sessions/x.jsonl.part")
     assert hud.lines[0].split() == ["1.4", "128.00", "BPM", "7/8", "drop"]  # 1.5 quarters = 3 eighths in: beat 4
     assert "m4l 10.0.0.2:5000" in hud.lines[1] and "playing" in hud.lines[1]
     assert "59.9 fps" in hud.lines[2] and "render 12 ms" in hud.lines[2] and "3 late, 1 stale" in hud.lines[2]
+    assert "longest pause 42 ms" in hud.lines[2]
     assert "offset +20 ms" in hud.lines[3] and "recording sessions/x.jsonl.part" in hud.lines[3]
     assert [m.value for m in hud.features] == [0.75, 0.5, 1.0]
     assert hud.bands[0].value == 1.0 and hud.bands[3].value == 0.0 and 0.0 < hud.bands[1].value < 1.0

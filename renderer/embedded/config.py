@@ -16,17 +16,19 @@ SCHEDULER_CONFIG: dict[str, Any] = {
     "prediction_type": "sample",
     "rescale_betas_zero_snr": True,
     "timestep_spacing": "trailing",
-    "clip_sample": True,
-    "clip_sample_range": 1.0,
+    "clip_sample": False,
     "set_alpha_to_one": True,
 }
 
-#: The shipped model: 64x64 RGB folded 4x4 -> 16x16x48 UNet sample.
+_FOLDED_IN = 16 * (6 + 12)  # colour sample + layout bank, folded 4 x 4
+_FOLDED_OUT = 16 * 6
+
+#: The shipped model: colour fields on a 64-cell grid, folded 4x4 -> 16x16x96 UNet sample.
 DEFAULT_CONFIG: dict[str, Any] = {
     "unet": {
         "sample_size": 16,
-        "in_channels": 48,
-        "out_channels": 48,
+        "in_channels": _FOLDED_IN,
+        "out_channels": _FOLDED_OUT,
         "block_out_channels": [64, 96, 128],
         "layers_per_block": 1,
         "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
@@ -48,15 +50,18 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "mel_channels": 96,
         "pooled_dim": 64,
     },
+    "prompt_encoder": {"meaning_dim": 36, "token_dim": 64, "pooled_dim": 64, "hidden_dim": 128},
+    "mixer": {"n_scalars": N_SCALARS, "meaning_dim": 36, "n_looks": 10, "n_bank": 12, "hidden_dim": 256},
+    "decoder": {"tile_size": 128, "line_size": 256},
     "scheduler": SCHEDULER_CONFIG,
 }
 
-#: A tiny randomly-initialised variant for tests (same interfaces, 32x32 frames, milliseconds per call).
+#: A tiny randomly-initialised variant for tests (same interfaces, milliseconds per call).
 TINY_CONFIG: dict[str, Any] = {
     "unet": {
-        "sample_size": 8,
-        "in_channels": 48,
-        "out_channels": 48,
+        "sample_size": 16,
+        "in_channels": _FOLDED_IN,
+        "out_channels": _FOLDED_OUT,
         "block_out_channels": [16, 32],
         "layers_per_block": 1,
         "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
@@ -77,6 +82,9 @@ TINY_CONFIG: dict[str, Any] = {
         "mel_channels": 8,
         "pooled_dim": 16,
     },
+    "prompt_encoder": {"meaning_dim": 36, "token_dim": 16, "pooled_dim": 16, "hidden_dim": 16},
+    "mixer": {"n_scalars": N_SCALARS, "meaning_dim": 36, "n_looks": 10, "n_bank": 12, "hidden_dim": 16},
+    "decoder": {"tile_size": 32, "line_size": 64},
     "scheduler": SCHEDULER_CONFIG,
 }
 
@@ -86,15 +94,19 @@ def build_pipeline(config: dict[str, Any] | None = None, seed: int = 0):  # -> B
     import torch
     from diffusers import DDIMScheduler, UNet2DConditionModel
 
-    from renderer.embedded.models import AudioEncoder
+    from renderer.embedded.decoder import PhaseDecoder
+    from renderer.embedded.looks import LOOKS
+    from renderer.embedded.models import AudioEncoder, PhaseMixer, PromptEncoder
     from renderer.embedded.pipeline import BarlightPipeline
 
     config = DEFAULT_CONFIG if config is None else config
     torch.manual_seed(seed)
-    unet = UNet2DConditionModel(**config["unet"])
-    encoder = AudioEncoder(**config["audio_encoder"])
-    scheduler = DDIMScheduler(**config["scheduler"])
-    return BarlightPipeline(unet=unet, audio_encoder=encoder, scheduler=scheduler)
+    return BarlightPipeline(unet=UNet2DConditionModel(**config["unet"]),
+                            audio_encoder=AudioEncoder(**config["audio_encoder"]),
+                            prompt_encoder=PromptEncoder(**config["prompt_encoder"]),
+                            mixer=PhaseMixer(**config["mixer"]),
+                            decoder=PhaseDecoder.from_looks(LOOKS, **config["decoder"]),
+                            scheduler=DDIMScheduler(**config["scheduler"]))
 
 
 def tiny_pipeline(seed: int = 0):  # -> BarlightPipeline

@@ -9,6 +9,8 @@ feed the UNet's cross-attention; the pooled vector is added to its timestep embe
 
 from __future__ import annotations
 
+import math
+
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
@@ -55,3 +57,60 @@ class AudioEncoder(ModelMixin, ConfigMixin):
         tokens = self.to_tokens(h).reshape(-1, cfg.n_tokens, cfg.token_dim) + self.token_pos
         pooled = self.to_pooled(torch.cat([h, scalars], dim=1))
         return tokens, pooled
+
+
+class PromptEncoder(ModelMixin, ConfigMixin):
+    """The embedded "text encoder": a prompt's meaning row -> one cross-attention token + a pooled vector.
+
+    The row (:func:`renderer.embedded.vocabulary.meaning`) is look weights, palette stops, scale
+    and motion, so this is a learned embedding of the vocabulary's words: each look word gets its
+    own vector, palettes are embedded by their colours, and blends are blends of embeddings.
+    """
+
+    config_name = "config.json"
+
+    @register_to_config
+    def __init__(self, meaning_dim: int = 36, token_dim: int = 64, pooled_dim: int = 64, hidden_dim: int = 128) -> None:
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(meaning_dim, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, hidden_dim),
+                                   nn.GELU())
+        self.to_token = nn.Linear(hidden_dim, token_dim)
+        self.to_pooled = nn.Linear(hidden_dim, pooled_dim)
+
+    def forward(self, meaning: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.trunk(meaning)
+        return self.to_token(h).unsqueeze(1), self.to_pooled(h)
+
+
+class PhaseMixer(ModelMixin, ConfigMixin):
+    """Audio scalars + prompt meaning -> every look's phase coefficients ``(B, n_looks, 3, n_bank)``.
+
+    The phases are linear in the layout bank (:mod:`renderer.embedded.looks.layout`), so the
+    mixer only decides *how much* of each field, per frame: line density from the onsets, the
+    beat's jolts from its phase, rotations, drift. The constant field (bank slot 0) is an offset
+    that matters modulo one cycle; it is predicted as a unit vector (cos, sin), so an offset that
+    travels a whole cycle per beat is a smooth function of the beat's phase.
+    """
+
+    config_name = "config.json"
+
+    @register_to_config
+    def __init__(self, n_scalars: int = 20, meaning_dim: int = 36, n_looks: int = 10, n_bank: int = 12,
+                 hidden_dim: int = 256) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_scalars + meaning_dim, hidden_dim), nn.GELU(),
+                                 nn.Linear(hidden_dim, hidden_dim), nn.GELU(),
+                                 nn.Linear(hidden_dim, hidden_dim), nn.GELU(),
+                                 nn.Linear(hidden_dim, n_looks * 3 * (n_bank + 1)))
+
+    def heads(self, scalars: torch.Tensor, meaning: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(fields (B, L, 3, n_bank - 1), offset (B, L, 3, 2))``: the non-constant coefficients and the
+        offset as (cos, sin) of its angle."""
+        cfg = self.config
+        out = self.net(torch.cat([scalars, meaning], 1)).view(-1, cfg.n_looks, 3, cfg.n_bank + 1)
+        return out[..., 2:], out[..., :2]
+
+    def forward(self, scalars: torch.Tensor, meaning: torch.Tensor) -> torch.Tensor:
+        fields, offset = self.heads(scalars, meaning)
+        one = torch.atan2(offset[..., 1:2], offset[..., 0:1]) / (2 * math.pi)
+        return torch.cat([one, fields], -1)

@@ -1,15 +1,24 @@
-"""``BarlightPipeline``: audio context in, frames out, in 1-4 denoising steps.
+"""``BarlightPipeline``: audio context + prompt in, frames out: phases and colours, then pixels.
 
 Components (diffusers style, registered and saved as a directory):
 
-* ``audio_encoder`` — :class:`renderer.embedded.models.AudioEncoder`;
-* ``unet`` — a small ``UNet2DConditionModel`` working on a pixel-unshuffled image
-  (a ``model_size`` x ``model_size`` RGB image folded ``fold`` x ``fold`` into channels,
-  e.g. 64x64x3 -> 16x16x48), predicting the clean sample (``prediction_type="sample"``);
-* ``scheduler`` — ``DDIMScheduler`` (zero terminal SNR, "trailing" timesteps), so one
-  step from pure noise is meaningful and 2-4 steps refine it.
+* ``audio_encoder`` — :class:`renderer.embedded.models.AudioEncoder`: the audio context ->
+  cross-attention tokens + a pooled vector;
+* ``prompt_encoder`` — :class:`renderer.embedded.models.PromptEncoder`: the prompt's meaning row
+  (:func:`renderer.embedded.vocabulary.prompt_meaning`) -> one more token + a pooled vector;
+* ``mixer`` — :class:`renderer.embedded.models.PhaseMixer`: audio scalars + meaning -> each look's
+  phase coefficients over the layout bank (:mod:`renderer.embedded.looks.layout`);
+* ``unet`` — a small ``UNet2DConditionModel`` denoising the **colour fields** (base and line RGB on
+  the layout grid, folded 4 x 4 into channels), with the layout bank as a fixed extra input,
+  predicting the clean sample (``prediction_type="sample"``);
+* ``scheduler`` — ``DDIMScheduler`` (zero terminal SNR, "trailing" timesteps): one step from pure
+  noise is the intended use, 2-4 refine;
+* ``decoder`` — :class:`renderer.embedded.decoder.PhaseDecoder`: phases + colours -> pixels at the
+  requested size, through each look's tile and line profile.
 
-Frames are upsampled bilinearly to the requested ``height`` x ``width``.
+The diffusion noise ``(B, 6, h, w)`` on the layout grid (:func:`renderer.embedded.looks.grid_shape`)
+is also the composition noise: the layout bank is made from it, so the caller's noise (a slerp walk
+between per-bar seeds) sets where things are and moves them smoothly.
 """
 
 from __future__ import annotations
@@ -29,10 +38,22 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
 from diffusers.utils import logging as diffusers_logging
 
-from renderer.embedded.models import AudioEncoder
+from renderer.embedded.decoder import PhaseDecoder
+from renderer.embedded.looks.layout import NOISE_CHANNELS, grid_shape, layout_bank, mix
+from renderer.embedded.models import AudioEncoder, PhaseMixer, PromptEncoder
 
 MODEL_INDEX = "model_index.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+FOLD = 4  # the UNet sees the layout grid folded 4 x 4 into channels
+COMPONENTS: dict[str, tuple[str, str]] = {  # name -> (library, class), as model_index.json lists them
+    "unet": ("diffusers", "UNet2DConditionModel"),
+    "audio_encoder": ("renderer.embedded.models", "AudioEncoder"),
+    "prompt_encoder": ("renderer.embedded.models", "PromptEncoder"),
+    "mixer": ("renderer.embedded.models", "PhaseMixer"),
+    "decoder": ("renderer.embedded.decoder", "PhaseDecoder"),
+}
+_CLASSES = {"UNet2DConditionModel": UNet2DConditionModel, "AudioEncoder": AudioEncoder,
+            "PromptEncoder": PromptEncoder, "PhaseMixer": PhaseMixer, "PhaseDecoder": PhaseDecoder}
 
 
 @dataclass(frozen=True)
@@ -42,12 +63,24 @@ class BarlightPipelineOutput:
     images: Any
 
 
+@dataclass(frozen=True)
+class Fields:
+    """What the model predicts for a batch, before pixels: every look's ``phases`` (B, L, 3, h, w) in
+    cycles, the ``colours`` (B, 6, h, w) and the ``look_weights`` (B, L) they are blended with."""
+
+    phases: torch.Tensor
+    colours: torch.Tensor
+    look_weights: torch.Tensor
+
+
 class BarlightPipeline(DiffusionPipeline):
     """The embedded default model; see :mod:`renderer.embedded` for usage."""
 
-    def __init__(self, unet: UNet2DConditionModel, audio_encoder: AudioEncoder, scheduler: DDIMScheduler) -> None:
+    def __init__(self, unet: UNet2DConditionModel, audio_encoder: AudioEncoder, prompt_encoder: PromptEncoder,
+                 mixer: PhaseMixer, decoder: PhaseDecoder, scheduler: DDIMScheduler) -> None:
         super().__init__()
-        self.register_modules(unet=unet, audio_encoder=audio_encoder, scheduler=scheduler)
+        self.register_modules(unet=unet, audio_encoder=audio_encoder, prompt_encoder=prompt_encoder, mixer=mixer,
+                              decoder=decoder, scheduler=scheduler)
         self._traced_unet = None
 
     def enable_cpu_speedups(self, enabled: bool = True) -> None:
@@ -60,134 +93,122 @@ class BarlightPipeline(DiffusionPipeline):
 
     # ----------------------------------------------------------------- geometry
     @property
-    def fold(self) -> int:
-        """Pixel-unshuffle factor between the RGB model image and the UNet sample."""
-        return int(round((self.unet.config.in_channels / 3) ** 0.5))
-
-    @property
-    def model_size(self) -> int:
-        """Side in pixels of the square RGB image the model generates before upsampling."""
-        return int(self.unet.config.sample_size) * self.fold
+    def look_names(self) -> tuple[str, ...]:
+        return self.decoder.look_names
 
     @property
     def context_dim(self) -> int:
         return self.audio_encoder.context_dim
 
-    def noise_shape(self, batch_size: int = 1) -> tuple[int, int, int, int]:
-        """Shape of the ``noise`` argument: RGB-space Gaussian noise ``(B, 3, model_size, model_size)``."""
-        return (batch_size, 3, self.model_size, self.model_size)
+    @property
+    def meaning_dim(self) -> int:
+        return int(self.prompt_encoder.config.meaning_dim)
 
-    def fold_image(self, image: torch.Tensor) -> torch.Tensor:
-        return F.pixel_unshuffle(image, self.fold)
+    def noise_shape(self, batch_size: int = 1, height: int = 256, width: int = 256) -> tuple[int, int, int, int]:
+        """Shape of the ``noise`` argument for frames of ``height`` x ``width``: ``(B, 6, h, w)`` on the layout grid."""
+        return (batch_size, NOISE_CHANNELS, *grid_shape(height, width))
 
-    def unfold_image(self, sample: torch.Tensor) -> torch.Tensor:
-        return F.pixel_shuffle(sample, self.fold)
+    def default_meaning(self, batch: int = 1) -> torch.Tensor:
+        """The prompt row of an empty prompt (the default look, its palette, medium scale, normal motion)."""
+        from renderer.embedded.vocabulary import prompt_meaning
+
+        return torch.from_numpy(prompt_meaning([("", 1.0)])).expand(batch, -1).clone()
 
     # ----------------------------------------------------------------- checks
-    def check_inputs(self, context: torch.Tensor, num_inference_steps: int, image: Any, strength: float,
+    def check_inputs(self, context: torch.Tensor, meaning: torch.Tensor, num_inference_steps: int,
                      noise: torch.Tensor | None, height: int, width: int, output_type: str) -> None:
         if context.ndim != 2 or context.shape[1] != self.context_dim:
             raise ValueError(f"audio_context must have shape (batch, {self.context_dim}) or ({self.context_dim},), "
                              f"got {tuple(context.shape)}")
         if not torch.isfinite(context).all():
             raise ValueError("audio_context must be finite")
+        if meaning.ndim != 2 or meaning.shape != (context.shape[0], self.meaning_dim):
+            raise ValueError(f"prompt must have shape ({self.meaning_dim},) or (batch, {self.meaning_dim}), "
+                             f"got {tuple(meaning.shape)}")
         if not 1 <= num_inference_steps <= 50:
             raise ValueError(f"num_inference_steps must be 1..50, got {num_inference_steps}")
-        if image is not None and not 0.0 < strength <= 1.0:
-            raise ValueError(f"strength must be in (0, 1], got {strength}")
-        if image is not None and num_inference_steps * strength < 1.0:
-            raise ValueError(f"num_inference_steps * strength must be >= 1, got {num_inference_steps} * {strength}")
-        if noise is not None and tuple(noise.shape) != self.noise_shape(context.shape[0]):
-            raise ValueError(f"noise must have shape {self.noise_shape(context.shape[0])}, got {tuple(noise.shape)}")
         if height < 1 or width < 1:
             raise ValueError(f"height and width must be >= 1, got {height}x{width}")
+        if noise is not None and tuple(noise.shape) != self.noise_shape(context.shape[0], height, width):
+            raise ValueError(f"noise must have shape {self.noise_shape(context.shape[0], height, width)}, "
+                             f"got {tuple(noise.shape)}")
         if output_type not in ("np", "uint8", "pt"):
             raise ValueError(f"output_type must be 'np', 'uint8' or 'pt', got {output_type!r}")
 
-    def _image_tensor(self, image: Any, batch: int) -> torch.Tensor:
-        """Previous frame(s) -> (B, 3, model_size, model_size) in [-1, 1], float32 on the input's device."""
-        if isinstance(image, np.ndarray):
-            arr = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
-            if arr.ndim == 3:
-                arr = arr[None]
-            if arr.ndim != 4 or arr.shape[-1] != 3:
-                raise ValueError(f"image must be (H, W, 3) or (B, H, W, 3), got {image.shape}")
-            tensor = torch.from_numpy(arr).permute(0, 3, 1, 2)
-        elif isinstance(image, torch.Tensor):
-            tensor = image.float()
-            if tensor.ndim == 3:
-                tensor = tensor[None]
-            if tensor.ndim != 4 or tensor.shape[1] != 3:
-                raise ValueError(f"image tensor must be (B, 3, H, W), got {tuple(image.shape)}")
+    # ----------------------------------------------------------------- the model
+    def unet_input(self, sample: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+        """The UNet's input: the noisy colour sample and the layout bank, folded 4 x 4 into channels."""
+        return F.pixel_unshuffle(torch.cat([sample, bank], 1), FOLD)
+
+    def conditioning(self, context: torch.Tensor, meaning: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(tokens (B, n + 1, D), pooled (B, D))`` from the audio context and the prompt row."""
+        tokens, pooled = self.audio_encoder(context)
+        prompt_token, prompt_pooled = self.prompt_encoder(meaning)
+        return torch.cat([tokens, prompt_token], 1), pooled + prompt_pooled
+
+    def denoise(self, model_in: torch.Tensor, t: torch.Tensor, tokens: torch.Tensor,
+                pooled: torch.Tensor) -> torch.Tensor:
+        """The UNet's clean-sample prediction, unfolded back to the layout grid."""
+        if self._traced_unet is not None and not torch.is_grad_enabled():
+            pred = self._traced_unet(model_in, t, tokens, pooled)
         else:
-            raise ValueError(f"image must be a numpy array or a torch tensor, got {type(image).__name__}")
-        if tensor.shape[0] == 1 and batch > 1:
-            tensor = tensor.expand(batch, -1, -1, -1)
-        if tensor.shape[0] != batch:
-            raise ValueError(f"image batch {tensor.shape[0]} does not match audio_context batch {batch}")
-        size = self.model_size
-        if tensor.shape[-2:] != (size, size):
-            tensor = F.interpolate(tensor, size=(size, size), mode="area")
-        return tensor.clamp(0, 1) * 2 - 1
+            pred = self.unet(model_in, t, encoder_hidden_states=tokens, class_labels=pooled).sample
+        return F.pixel_shuffle(pred, FOLD)
+
+    def fields(self, context: torch.Tensor, meaning: torch.Tensor, noise: torch.Tensor,
+               num_inference_steps: int = 1) -> Fields:
+        """Phases and colours on the layout grid for a batch (differentiable: training calls it too)."""
+        bank = layout_bank(noise)
+        n_scalars = self.mixer.config.n_scalars
+        phases = mix(self.mixer(context[:, -n_scalars:], meaning), bank)
+        tokens, pooled = self.conditioning(context, meaning)
+        self.scheduler.set_timesteps(num_inference_steps, device=noise.device)
+        sample = noise * self.scheduler.init_noise_sigma
+        for t in self.scheduler.timesteps:
+            model_in = self.unet_input(self.scheduler.scale_model_input(sample, t), bank)
+            pred = self.denoise(model_in, t, tokens, pooled)
+            sample = self.scheduler.step(pred, t, sample).prev_sample if num_inference_steps > 1 else pred
+        return Fields(phases, sample, meaning[:, :len(self.look_names)])
 
     # ----------------------------------------------------------------- call
     @torch.no_grad()
-    def __call__(self, audio_context: np.ndarray | torch.Tensor, num_inference_steps: int = 2, image: Any = None,
-                 strength: float = 0.5, noise: torch.Tensor | None = None,
+    def __call__(self, audio_context: np.ndarray | torch.Tensor, prompt: np.ndarray | torch.Tensor | None = None,
+                 num_inference_steps: int = 1, noise: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, height: int = 256, width: int = 256,
                  output_type: str = "np", return_dict: bool = True) -> BarlightPipelineOutput | tuple:
         """Render one frame per row of ``audio_context``.
 
         ``audio_context``: (D,) or (B, D) from :func:`renderer.embedded.audio_context`.
-        ``noise``: optional (B, 3, model_size, model_size) Gaussian noise (e.g. a slerp between
-        per-bar seed noises); it sets the composition. Otherwise drawn from ``generator``.
-        ``image`` + ``strength``: img2img from the previous frame(s) ((H, W, 3) / (B, H, W, 3)
-        float in [0, 1] or uint8, or a (B, 3, H, W) tensor in [0, 1]); ``strength`` 1.0 ignores it.
+        ``prompt``: (M,) or (B, M) meaning rows from :func:`renderer.embedded.vocabulary.prompt_meaning`
+        (None: the empty prompt). ``noise``: optional :meth:`noise_shape` Gaussian noise (e.g. a slerp
+        between per-bar seed noises); it sets the composition. Otherwise drawn from ``generator``.
         """
         context = torch.as_tensor(np.asarray(audio_context, dtype=np.float32)
                                   if not isinstance(audio_context, torch.Tensor) else audio_context).float()
         if context.ndim == 1:
             context = context[None]
-        self.check_inputs(context, num_inference_steps, image, strength, noise, height, width, output_type)
         batch = context.shape[0]
-        # The UNet's first parameter, not ``self.device`` / ``unet.dtype``: those walk every
-        # submodule (hook lookups) on each read, about 1 ms per frame; the whole pipeline moves
-        # together (``pipe.to``), so this is the same device and dtype.
+        if prompt is None:
+            meaning = self.default_meaning(batch)
+        else:
+            meaning = torch.as_tensor(np.asarray(prompt, dtype=np.float32)
+                                      if not isinstance(prompt, torch.Tensor) else prompt).float()
+            if meaning.ndim == 1:
+                meaning = meaning[None].expand(batch, -1)
+        self.check_inputs(context, meaning, num_inference_steps, noise, height, width, output_type)
+        # The UNet's first parameter, not ``self.device``: that walks every submodule on each read.
         weight = next(self.unet.parameters())
         device, dtype = weight.device, weight.dtype
-        context = context.to(device, dtype)
-
+        context, meaning = context.to(device, dtype), meaning.to(device, dtype)
         if noise is None:
-            noise = torch.randn(self.noise_shape(batch), generator=generator, dtype=torch.float32,
+            noise = torch.randn(self.noise_shape(batch, height, width), generator=generator, dtype=torch.float32,
                                 device=generator.device if generator is not None else "cpu")
-        noise = self.fold_image(noise.to(device, dtype))
-
-        self.scheduler.set_timesteps(num_inference_steps, device=device)
-        timesteps = self.scheduler.timesteps
-        if image is not None and strength < 1.0:
-            keep = min(int(num_inference_steps * strength), num_inference_steps)
-            timesteps = timesteps[num_inference_steps - keep:]
-            init = self.fold_image(self._image_tensor(image, batch).to(device, dtype))
-            sample = self.scheduler.add_noise(init, noise, timesteps[:1].repeat(batch))
-        else:
-            sample = noise * self.scheduler.init_noise_sigma
-
-        tokens, pooled = self.audio_encoder(context)
-        for t in timesteps:
-            model_in = self.scheduler.scale_model_input(sample, t)
-            if self._traced_unet is not None and not torch.is_grad_enabled():
-                pred = self._traced_unet(model_in, t, tokens, pooled)
-            else:
-                pred = self.unet(model_in, t, encoder_hidden_states=tokens, class_labels=pooled).sample
-            sample = self.scheduler.step(pred, t, sample).prev_sample
-
-        frame = (self.unfold_image(sample).float().clamp(-1, 1) + 1) / 2
-        if frame.shape[-2:] != (height, width):
-            frame = F.interpolate(frame, size=(height, width), mode="bilinear", align_corners=False).clamp(0, 1)
+        fields = self.fields(context, meaning, noise.to(device, dtype), num_inference_steps)
+        frame = self.decoder(fields.phases, fields.look_weights, fields.colours, height, width)
         if output_type == "pt":
             images: Any = frame
         else:
-            arr = frame.permute(0, 2, 3, 1).cpu().numpy()
+            arr = frame.permute(0, 2, 3, 1).float().cpu().numpy()
             images = (arr * 255.0 + 0.5).astype(np.uint8) if output_type == "uint8" else arr
         return BarlightPipelineOutput(images=images) if return_dict else (images,)
 
@@ -206,7 +227,7 @@ class BarlightPipeline(DiffusionPipeline):
             verbosity = diffusers_logging.get_verbosity()
             diffusers_logging.set_verbosity_error()  # the fp16 cast warning does not apply to a saved copy
             try:
-                for name in ("unet", "audio_encoder"):
+                for name in COMPONENTS:
                     module = copy.deepcopy(getattr(self, name)).to("cpu", dtype)
                     module.save_pretrained(tmp / name, safe_serialization=True)
             finally:
@@ -215,8 +236,7 @@ class BarlightPipeline(DiffusionPipeline):
             index = {
                 "_class_name": type(self).__name__,
                 "_barlight_format": FORMAT_VERSION,
-                "unet": ["diffusers", "UNet2DConditionModel"],
-                "audio_encoder": ["renderer.embedded.models", "AudioEncoder"],
+                **{name: list(source) for name, source in COMPONENTS.items()},
                 "scheduler": ["diffusers", "DDIMScheduler"],
             }
             (tmp / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
@@ -245,9 +265,10 @@ class BarlightPipeline(DiffusionPipeline):
         index = json.loads(index_path.read_text())
         if index.get("_class_name") != cls.__name__:
             raise ValueError(f"{index_path}: _class_name is {index.get('_class_name')!r}, expected {cls.__name__!r}")
-        unet = UNet2DConditionModel.from_pretrained(root / "unet", torch_dtype=torch.float32, low_cpu_mem_usage=False)
-        encoder = AudioEncoder.from_pretrained(root / "audio_encoder", torch_dtype=torch.float32,
-                                               low_cpu_mem_usage=False)
-        scheduler = DDIMScheduler.from_pretrained(root / "scheduler")
-        pipe = cls(unet=unet.eval(), audio_encoder=encoder.eval(), scheduler=scheduler)
-        return pipe
+        if index.get("_barlight_format") != FORMAT_VERSION:
+            raise ValueError(f"{index_path}: model format {index.get('_barlight_format')!r}, this Barlight reads "
+                             f"format {FORMAT_VERSION} (retrain with `barlight train`)")
+        parts = {name: _CLASSES[cls_name].from_pretrained(root / name, torch_dtype=torch.float32,
+                                                          low_cpu_mem_usage=False).eval()
+                 for name, (_, cls_name) in COMPONENTS.items()}
+        return cls(**parts, scheduler=DDIMScheduler.from_pretrained(root / "scheduler"))

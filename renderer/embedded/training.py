@@ -1,11 +1,17 @@
-"""Training the embedded model: from scratch on procedural targets, or fine-tuning on user pairs.
+"""Training the embedded model: from scratch on the looks' targets, or fine-tuning.
 
-Every step is a pure function of ``(seed, step)``: its batch, noise and timesteps come from a
-generator seeded with both, so a run resumed from a checkpoint continues exactly as if it had
-never stopped. Checkpoints (model, EMA, optimiser, step) are written to a temporary name and
-renamed. The loss is MSE on the clean sample (``prediction_type="sample"``); a share of steps
-start at the terminal timestep (pure noise, what 1-step sampling sees) and a share are
-img2img steps whose starting image was drawn for a different moment with the same noise.
+Every step is a pure function of ``(seed, step)``: its rows, prompts, noise and timesteps come
+from generators seeded with both, so a run resumed from a checkpoint continues exactly as if it
+had never stopped. Checkpoints (model, EMA, optimiser, step) are written to a temporary name and
+renamed.
+
+A batch: conditioning rows from the songs, prompts drawn the way presets write them (a look
+word, maybe a palette, texture and motion word, sometimes a blend of two), composition noise on
+the layout grid of a square, wide or tall frame. The looks' recipes
+(:func:`renderer.embedded.looks.targets`) give what the model must predict: every look's phase
+coefficients (the mixer's target; offsets compared as angles) and the blended colour fields (the
+UNet's clean sample, ``prediction_type="sample"``; a share of steps start at the terminal
+timestep: pure noise, what one-step sampling sees).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ import torch
 import torch.nn.functional as F
 
 from bridge.files import atomic_output
-from renderer.embedded.correspondence import target_images
 from renderer.embedded.data import Dataset
 
 CHECKPOINT = "checkpoint.pt"
@@ -38,13 +43,13 @@ class TrainConfig:
     warmup_steps: int = 200
     weight_decay: float = 1e-4
     ema_decay: float = 0.998
-    terminal_fraction: float = 0.35  # steps at the last timestep (pure noise in)
-    img2img_fraction: float = 0.25  # steps starting from another moment's picture
-    img2img_max_timestep: int = 800
+    terminal_fraction: float = 0.5  # rows at the last timestep (pure noise in)
+    mixer_weight: float = 1.0  # phase-coefficient loss relative to the colour loss
     checkpoint_every: int = 200
     seed: int = 0
     threads: int = 2
     procedural_fraction: float = 1.0  # fine-tuning: share of each batch drawn from procedural targets
+    grids: tuple[tuple[int, int, float], ...] = ((64, 64, 0.6), (64, 112, 0.3), (112, 64, 0.1))  # (rows, cols, share)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,51 +85,71 @@ def lr_at(step: int, config: TrainConfig) -> float:
     return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def make_batch(pipe, data: Dataset, step: int, config: TrainConfig, user: Dataset | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(context, noisy sample, timesteps, clean target), all determined by (seed, step)."""
-    g = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
+TRAINED = ("unet", "audio_encoder", "prompt_encoder", "mixer")  # the components training changes
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One step's inputs and targets: ``context`` (B, D), ``meaning`` (B, M), ``noise`` (B, 6, h, w),
+    ``t`` (B,) timesteps, ``coefficients`` (B, L, 3, N_BANK) and ``colours`` (B, 6, h, w)."""
+
+    context: torch.Tensor
+    meaning: torch.Tensor
+    noise: torch.Tensor
+    t: torch.Tensor
+    coefficients: torch.Tensor
+    colours: torch.Tensor
+
+
+def make_batch(pipe, data: Dataset, step: int, config: TrainConfig) -> Batch:
+    """The batch of ``step``, determined by ``(config.seed, step)``."""
+    from renderer.embedded.looks import LOOKS, layout_bank, scene_from_context, targets
+    from renderer.embedded.vocabulary import default_vocabulary, draw_blend, encode_prompts, meaning
+
+    seed = config.seed * 1_000_003 + step
+    g = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     b = config.batch_size
-    size = pipe.model_size
-    n_user = 0 if user is None else int(round(b * (1 - config.procedural_fraction)))
-    idx = torch.randint(0, len(data), (b - n_user,), generator=g).numpy()
-    context = torch.from_numpy(data.context[idx])
-    noise = torch.randn(b, 3, size, size, generator=g)
-    target = target_images(context, noise[: b - n_user])
-    if n_user:
-        uidx = torch.randint(0, len(user), (n_user,), generator=g).numpy()
-        context = torch.cat([context, torch.from_numpy(user.context[uidx])])
-        user_img = torch.from_numpy(user.images[uidx]).permute(0, 3, 1, 2).float() / 255.0
-        if user_img.shape[-1] != size:
-            user_img = F.interpolate(user_img, size=(size, size), mode="area")
-        target = torch.cat([target, user_img])
-    target = target * 2 - 1
-    sched = pipe.scheduler
-    T = sched.config.num_train_timesteps
+    vocabulary = default_vocabulary()
+    idx = torch.randint(0, len(data), (b,), generator=g).numpy()
+    context = torch.from_numpy(data.context[idx]).float()
+    rows = np.stack([meaning(encode_prompts(draw_blend(rng, vocabulary), vocabulary), vocabulary) for _ in range(b)])
+    mean = torch.from_numpy(rows)
+    n_looks = len(LOOKS)
+    stops = mean[:, n_looks:-2].view(b, -1, 3)
+    scene = scene_from_context(context, palette=stops, scale=mean[:, -2], motion=mean[:, -1])
+    shares = torch.tensor([share for *_, share in config.grids])
+    rows_, cols, _ = config.grids[int(torch.multinomial(shares, 1, generator=g))]
+    noise = torch.randn(b, 6, rows_, cols, generator=g)
+    coefficients, colours = targets(mean[:, :n_looks], scene, layout_bank(noise))
+    T = pipe.scheduler.config.num_train_timesteps
     t = torch.randint(0, T, (b,), generator=g)
-    terminal = torch.rand(b, generator=g) < config.terminal_fraction
-    t = torch.where(terminal, torch.full_like(t, T - 1), t)
-    start = target.clone()
-    img2img = (torch.rand(b, generator=g) < config.img2img_fraction) & ~terminal
-    img2img[b - n_user:] = False
-    if img2img.any():
-        other = torch.from_numpy(data.context[torch.randint(0, len(data), (b,), generator=g).numpy()])
-        # near moments: blend the two rows so both small and large changes are seen
-        mix = torch.rand(b, 1, generator=g)
-        blended = (1 - mix) * context[: b] + mix * other
-        source = target_images(blended[: b - n_user], noise[: b - n_user]) * 2 - 1
-        start[: b - n_user] = torch.where(img2img[: b - n_user, None, None, None], source, start[: b - n_user])
-        t = torch.where(img2img, torch.randint(1, config.img2img_max_timestep, (b,), generator=g), t)
-    folded_start = pipe.fold_image(start)
-    folded_noise = pipe.fold_image(noise)
-    noisy = sched.add_noise(folded_start, folded_noise, t)
-    return context, noisy, t, pipe.fold_image(target)
+    t = torch.where(torch.rand(b, generator=g) < config.terminal_fraction, torch.full_like(t, T - 1), t)
+    return Batch(context, mean, noise, t, coefficients, colours)
+
+
+def batch_loss(pipe, batch: Batch, config: TrainConfig) -> tuple[torch.Tensor, dict[str, float]]:
+    """Colour MSE on the clean sample plus the mixer's coefficient loss (offsets as unit vectors)."""
+    from renderer.embedded.looks.layout import layout_bank
+
+    bank = layout_bank(batch.noise)
+    noisy = pipe.scheduler.add_noise(batch.colours, batch.noise, batch.t)
+    tokens, pooled = pipe.conditioning(batch.context, batch.meaning)
+    model_in = pipe.unet_input(noisy, bank)
+    pred = F.pixel_shuffle(pipe.unet(model_in, batch.t, encoder_hidden_states=tokens, class_labels=pooled).sample, 4)
+    colour = F.mse_loss(pred, batch.colours)
+    n_scalars = pipe.mixer.config.n_scalars
+    fields, offset = pipe.mixer.heads(batch.context[:, -n_scalars:], batch.meaning)
+    angle = 2 * math.pi * batch.coefficients[..., 0]
+    phase = (F.mse_loss(fields, batch.coefficients[..., 1:])
+             + F.mse_loss(offset, torch.stack([torch.cos(angle), torch.sin(angle)], -1)))
+    loss = colour + config.mixer_weight * phase
+    return loss, {"colour": colour.item(), "phase": phase.item()}
 
 
 def _save_checkpoint(path: Path, pipe, ema: dict[str, Any], optimizer, state: TrainState, config: TrainConfig) -> None:
     payload = {
-        "unet": pipe.unet.state_dict(),
-        "audio_encoder": pipe.audio_encoder.state_dict(),
+        **{name: getattr(pipe, name).state_dict() for name in TRAINED},
         "ema": ema,
         "optimizer": optimizer.state_dict(),
         "step": state.step,
@@ -139,18 +164,17 @@ def _save_checkpoint(path: Path, pipe, ema: dict[str, Any], optimizer, state: Tr
 def ema_pipeline(pipe, ema: dict[str, Any]):
     """A copy of ``pipe`` carrying the EMA weights (what is evaluated and exported)."""
     out = copy.deepcopy(pipe)
-    out.unet.load_state_dict(ema["unet"])
-    out.audio_encoder.load_state_dict(ema["audio_encoder"])
-    out.unet.eval()
-    out.audio_encoder.eval()
+    for name in TRAINED:
+        getattr(out, name).load_state_dict(ema[name])
+        getattr(out, name).eval()
     return out
 
 
 def _ema_update(ema: dict[str, dict[str, torch.Tensor]], pipe, decay: float) -> None:
-    """Move the EMA copies of the UNet and audio encoder towards their current weights."""
+    """Move the EMA copies of the trained components towards their current weights."""
     with torch.no_grad():
-        for name, module in (("unet", pipe.unet), ("audio_encoder", pipe.audio_encoder)):
-            for key, value in module.state_dict().items():
+        for name in TRAINED:
+            for key, value in getattr(pipe, name).state_dict().items():
                 shadow = ema[name][key]
                 if value.dtype.is_floating_point:
                     shadow.mul_(decay).add_(value.detach(), alpha=1 - decay)
@@ -178,7 +202,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / CHECKPOINT
-    params = list(pipe.unet.parameters()) + list(pipe.audio_encoder.parameters())
+    params = [p for name in TRAINED for p in getattr(pipe, name).parameters()]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     state = TrainState()
     if resume and ckpt_path.is_file():
@@ -186,17 +210,16 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         if ckpt["config"] != config.to_dict():
             changed = sorted(k for k in ckpt["config"] if ckpt["config"][k] != config.to_dict().get(k))
             log(f"resuming with changed settings: {', '.join(changed)}")
-        pipe.unet.load_state_dict(ckpt["unet"])
-        pipe.audio_encoder.load_state_dict(ckpt["audio_encoder"])
+        for name in TRAINED:
+            getattr(pipe, name).load_state_dict(ckpt[name])
         optimizer.load_state_dict(ckpt["optimizer"])
         ema = ckpt["ema"]
         state = TrainState(step=int(ckpt["step"]), losses=list(ckpt["losses"]), seconds=float(ckpt["seconds"]))
         log(f"resumed from {ckpt_path} at step {state.step}")
     else:
-        ema = {"unet": copy.deepcopy(pipe.unet.state_dict()),
-               "audio_encoder": copy.deepcopy(pipe.audio_encoder.state_dict())}
-    pipe.unet.train()
-    pipe.audio_encoder.train()
+        ema = {name: copy.deepcopy(getattr(pipe, name).state_dict()) for name in TRAINED}
+    for name in TRAINED:
+        getattr(pipe, name).train()
 
     bar = None
     if progress:
@@ -209,10 +232,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
     while state.step < last:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(state.step, config)
-        context, noisy, t, target = make_batch(pipe, data, state.step, config, user)
-        tokens, pooled = pipe.audio_encoder(context)
-        pred = pipe.unet(noisy, t, encoder_hidden_states=tokens, class_labels=pooled).sample
-        loss = F.mse_loss(pred, target)
+        loss, parts = batch_loss(pipe, make_batch(pipe, data, state.step, config), config)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -225,12 +245,13 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         state.seconds = time.perf_counter() - started
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{running:.4f}", lr=f"{lr_at(state.step, config):.1e}")
+            bar.set_postfix(loss=f"{running:.4f}", colour=f"{parts['colour']:.4f}", phase=f"{parts['phase']:.4f}",
+                            lr=f"{lr_at(state.step, config):.1e}")
         if state.step % config.checkpoint_every == 0 or state.step == last:
             _save_checkpoint(ckpt_path, pipe, ema, optimizer, state, config)
     if bar is not None:
         bar.close()
     _write_log(out_dir, config, state)
-    pipe.unet.eval()
-    pipe.audio_encoder.eval()
+    for name in TRAINED:
+        getattr(pipe, name).eval()
     return ema_pipeline(pipe, ema), state

@@ -1,16 +1,19 @@
-"""Barlight's looks: procedural training targets, one structure per look, one shared colouring.
+"""Barlight's looks: the training targets of the embedded model, one structure per look.
 
-Each look (one module each) is ``draw(scene, noise, coords) -> Structure`` (intensity and tone);
-:func:`renderer.embedded.looks.colour.colourize` turns every look's structure into RGB by the
-documented correspondence (:mod:`renderer.embedded.correspondence`). The words of the
-vocabulary: :data:`LOOKS` (each with synonyms) and :data:`PALETTES`.
+Each look (one module each) is a :class:`Look`: a tile and a line profile (small pictures over
+one period of its phases), a phase recipe (how its three phases mix the layout bank, from the
+scene's qualities) and a colour recipe (its base and line colours, from the palette and the
+documented correspondence). :func:`targets` gives a batch's phase coefficients and colour
+fields; :class:`renderer.embedded.decoder.PhaseDecoder` turns them into pixels at any size.
 
-    from renderer.embedded.looks import render, scene_from_context, coords_grid
+    from renderer.embedded.looks import LOOKS, layout_bank, make_scene, targets
 
-    scene = scene_from_context(context, palette="fire", scale=0.5, motion=1.0)
-    rgb = render("tunnel", scene, noise, coords_grid(256, 256, batch=len(context)))  # (B, 3, 256, 256)
+    scene = make_scene(1, palette="fire", edges=0.7)
+    bank = layout_bank(torch.randn(1, NOISE_CHANNELS, 64, 64))
+    coefficients, colours = targets(torch.eye(len(LOOKS))[[0]], scene, bank)
 
-These are training targets only: nothing here runs at render time.
+These recipes are training targets: at render time the model predicts the coefficients and
+colours; only the tiles and profiles ship with it.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ from __future__ import annotations
 import torch
 
 from renderer.embedded.looks import aurora, cells, chrome, contours, crystal, flow, ink, mandala, stars, tunnel
-from renderer.embedded.looks.colour import colourize
+from renderer.embedded.looks.layout import (BANK_NAMES, GRID, N_BANK, NOISE_CHANNELS, grid_shape, layout_bank,
+                                            mix)
+from renderer.embedded.looks.look import Look
 from renderer.embedded.looks.palettes import PALETTE_NAMES, PALETTES, by_word, palette_by_word, palette_tensor
-from renderer.embedded.looks.scene import (Look, Scene, Structure, coords_grid, frame_window, make_scene, punch,
-                                           scene_from_context, square_crop_window)
+from renderer.embedded.looks.scene import Scene, make_scene, punch, scene_from_context
 
 LOOKS: tuple[Look, ...] = (tunnel.LOOK, ink.LOOK, flow.LOOK, cells.LOOK, crystal.LOOK, aurora.LOOK, stars.LOOK,
                            mandala.LOOK, contours.LOOK, chrome.LOOK)
 LOOK_NAMES: tuple[str, ...] = tuple(look.name for look in LOOKS)
-NOISE_CHANNELS = 8  # composition noise channels every look may read
+COLOUR_CHANNELS = 6  # base RGB, then line RGB
 
 
 def look_by_word(word: str) -> Look:
@@ -34,33 +38,21 @@ def look_by_word(word: str) -> Look:
     return by_word(LOOKS, word, "look")
 
 
-def _look(look: str | Look) -> Look:
-    return look if isinstance(look, Look) else look_by_word(look)
+def targets(look_weights: torch.Tensor, scene: Scene, bank: torch.Tensor,
+            looks: tuple[Look, ...] = LOOKS) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the model must predict for a batch: phase coefficients ``(B, L, 3, N_BANK)`` of every
+    look and the colour fields ``(B, 6, h, w)``, each look's colours weighted by ``look_weights``
+    ``(B, L)`` (rows sum to 1)."""
+    b = scene.batch
+    coefficients = torch.stack([look.phases(scene) for look in looks], 1)
+    colours = torch.zeros(b, COLOUR_CHANNELS, *bank.shape[-2:])
+    for i, look in enumerate(looks):
+        rows = torch.nonzero(look_weights[:, i] > 0).flatten()
+        if len(rows):
+            colours[rows] += look_weights[rows, i].view(-1, 1, 1, 1) * look.colours(scene[rows], bank[rows])
+    return coefficients, colours
 
 
-def draw(look: str | Look, scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
-    """One look's structure for every row of ``scene``."""
-    if noise.shape[0] != scene.batch or coords.shape[0] != scene.batch:
-        raise ValueError(f"draw: scene has {scene.batch} rows, noise {noise.shape[0]}, coords {coords.shape[0]}")
-    if noise.shape[1] < NOISE_CHANNELS:
-        raise ValueError(f"draw: noise needs {NOISE_CHANNELS} channels, got {noise.shape[1]}")
-    return _look(look).draw(scene, noise, coords)
-
-
-def render(look: str | Look, scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-    """RGB ``(B, 3, H, W)`` in 0..1: one look, coloured by the shared correspondence."""
-    return colourize(draw(look, scene, noise, coords), scene)
-
-
-def render_mixed(look_index: torch.Tensor, scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-    """RGB for a batch whose rows use different looks (``look_index`` (B,) into :data:`LOOKS`)."""
-    out = torch.empty(scene.batch, 3, *coords.shape[-2:], dtype=torch.float32)
-    for i in torch.unique(look_index).tolist():
-        rows = torch.nonzero(look_index == i).flatten()
-        out[rows] = render(LOOKS[i], scene[rows], noise[rows], coords[rows])
-    return out
-
-
-__all__ = ["LOOKS", "LOOK_NAMES", "NOISE_CHANNELS", "PALETTES", "PALETTE_NAMES", "Look", "Scene", "Structure",
-           "colourize", "coords_grid", "draw", "frame_window", "look_by_word", "make_scene", "palette_by_word",
-           "palette_tensor", "punch", "render", "render_mixed", "scene_from_context", "square_crop_window"]
+__all__ = ["BANK_NAMES", "COLOUR_CHANNELS", "GRID", "LOOKS", "LOOK_NAMES", "N_BANK", "NOISE_CHANNELS", "PALETTES",
+           "PALETTE_NAMES", "Look", "Scene", "grid_shape", "layout_bank", "look_by_word", "make_scene", "mix",
+           "palette_by_word", "palette_tensor", "punch", "scene_from_context", "targets"]

@@ -1,10 +1,7 @@
-"""Flow field: dense streamlines of a smooth current, broken into strands that glide along it.
+"""Flow field: streamlines of a smooth current, thin and dense, with fainter lines between them.
 
-The streamlines of a divergence-free flow are the level lines of its stream function, here a
-steady current (a slope in a fixed direction) plus noise fields for its eddies. Each line is lit in
-stretches (a mask field plus a term that differs from line to line), so the picture reads as
-strands of hair or wind; on each beat the strands slide along the flow (first-order advection of
-the mask) and the lines sway. ``edges`` packs the lines closer and adds eddies.
+The stream function is a broad field plus eddies (more with ``edges``) plus a steady drift, so
+lines run mostly one way and curl around eddies; on each beat they shift across the current.
 """
 
 from __future__ import annotations
@@ -13,42 +10,34 @@ import math
 
 import torch
 
-from renderer.embedded.looks.fields import Canvas
-from renderer.embedded.looks.scene import Look, Scene, Structure, punch
-from renderer.embedded.looks.shapes import column, contour_distance, line, smoothstep
+from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.scene import Scene, punch
+from renderer.embedded.looks.shapes import line as glow
 
-WIDTH = 0.0055  # line width, frame units
-SPACING = 0.12  # line spacing at edges 0, frame units (typical)
-ANGLE = 0.35  # direction of the current, radians from the x axis
-DRIFT = 1.3  # strength of the current against the eddies
-
-EDGE_LIGHT = 0.22  # mean intensity grows by this x edges; divided out so light follows loudness alone
+ANGLE = 0.5  # drift direction, radians
 
 
-def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
-    canvas = Canvas(coords, noise)
-    e, amp = column(scene.edges), column(scene.amplitude)
-    g = column(punch(scene.beat))
-    eddies = 0.3 + 0.5 * e
-    stream = 0.9 * canvas.smooth(3, 3.0) + eddies * canvas.smooth(1, 1.8)
-    psi, px, py = canvas.sample_with_gradient(stream)
-    drift = DRIFT * canvas.gradient_scale(3.0)  # the current: a steady slope of the stream function
-    psi = psi + drift * (canvas.y * math.cos(ANGLE) - canvas.x * math.sin(ANGLE))
-    px = px - drift * math.sin(ANGLE)
-    py = py + drift * math.cos(ANGLE)
-    mask, mx, my = canvas.sample_with_gradient(canvas.smooth(2, 1.3))
-    rms = torch.sqrt(drift ** 2 + (0.9 * canvas.gradient_scale(3.0)) ** 2 + (eddies * canvas.gradient_scale(1.8)) ** 2)
-    spacing = rms * SPACING / ((1.0 + 1.8 * e) * (0.7 + 0.6 * column(scene.scale)))
-    speed = torch.sqrt(px * px + py * py).clamp_min(1e-3)
-    shift = 0.15 * amp * g  # frame units along the flow
-    strands = mask - shift * (py * mx - px * my) / speed + 0.7 * torch.sin(2 * math.pi * psi / (2.7 * spacing))
-    d = contour_distance(psi, px, py, spacing, 0.3 * spacing * amp * g)
-    lit = smoothstep(-1.2 + 0.5 * e, 1.0, strands)
-    intensity = 0.26 + 0.74 * line(d, WIDTH) * (0.3 + 0.7 * lit)
-    tone = 0.5 + 0.45 * torch.sin(2 * math.pi * psi / (9.0 * spacing))
-    intensity = intensity / (1.0 + EDGE_LIGHT * e)
-    return Structure(intensity.clamp(0.0, 1.0), tone)
+def stream(scene: Scene) -> dict[str, torch.Tensor | float]:
+    return {"broad2": 0.9, "medium1": 0.25 + 0.5 * scene.edges,
+            "y": 0.9 * math.cos(ANGLE), "x": -0.9 * math.sin(ANGLE)}
 
 
-LOOK = Look("flow", ("flow", "current", "streams"), draw, "ocean",
-            "flow field: dense streamlines of a smooth current, strands gliding along it")
+def phases(scene: Scene) -> torch.Tensor:
+    b, k = scene.batch, density(scene, 2.2)
+    shift = 0.35 * scene.amplitude * punch(scene.beat)
+    psi = stream(scene)
+    return phase_rows(phase_row(b, one=shift, **{n: k * v for n, v in psi.items()}),
+                      phase_row(b),
+                      phase_row(b, one=2 * shift + 0.5, **{n: 2 * k * v for n, v in psi.items()}))
+
+
+def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+    tone = 0.5 + 0.45 * torch.tanh(field(bank, "broad1") + 0.5 * field(bank, "medium2"))
+    return colour_fields(scene, 1.0 - tone, tone, 0.12, 1.0)
+
+
+LOOK = Look("flow", ("flow", "streamlines", "current"), "ocean",
+            "flow field: dense streamlines of a curling current, fainter lines between them",
+            tile=lambda u1, u2: 0.9 * glow(periodic(u1), 0.05),
+            line=lambda u: 0.35 * glow(periodic(u), 0.04),
+            phases=phases, colours=colours)

@@ -1,73 +1,55 @@
-"""Starfield: sharp stars in three depth layers over a faint nebula; stars fly out on the beat.
+"""Starfield: stars of many sizes over coloured nebula clouds, drifting with the bar.
 
-Each layer is a tilted lattice displaced by smooth noise fields, so a star is the nearest
-displaced lattice point and a dot (profile ``1 / (1 + (d / w)^2)^2``: a sharp core with a short
-glow) is a sharp function of smooth inputs. Whether a star is lit,
-how bright and which colour come from noise fields read at the star's centre (first-order:
-field minus gradient times the offset), through a high-gain sine, so neighbouring stars differ.
-``edges`` lights more stars; on each beat the field zooms out (near layers most: parallax) and
-the stars stretch into radial streaks while they move, then drift back.
+The phases are a square lattice in frame coordinates, jittered by broad fields; the tile holds
+:data:`N_STARS` stars at seeded places with seeded sizes (a few bright ones with glints), so the
+lattice does not read as a grid. ``edges`` packs more stars; the field drifts one tile per bar
+and the stars jump on the beat.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from renderer.embedded.looks.fields import Canvas
-from renderer.embedded.looks.scene import Look, Scene, Structure, punch, punch_speed
-from renderer.embedded.looks.shapes import column, smoothstep
+from renderer.embedded.looks.look import Look, colour_fields, density, field, phase_row, phase_rows
+from renderer.embedded.looks.scene import Scene, punch
+from renderer.embedded.looks.shapes import line as glow
 
-# (cell, tilt in radians, dot width, brightness, beat zoom) per layer, far to near; frame units
-JITTER = 0.28  # lattice displacement, in cells (small: a smooth displacement shears the dots)
-LAYERS = ((0.07, 0.37, 0.0065, 0.7, 0.06), (0.12, 1.21, 0.0085, 0.9, 0.12), (0.21, 2.05, 0.012, 1.0, 0.22))
-
-EDGE_LIGHT = 0.39  # mean intensity grows by this x edges; divided out so light follows loudness alone
+N_STARS = 7
+JITTER = 0.03  # lattice displacement by the broad fields, in frame units
 
 
-def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
-    canvas = Canvas(coords, noise)
-    e, amp = column(scene.edges), column(scene.amplitude)
-    g = column(punch(scene.beat))
-    jitter = canvas.sample(canvas.smooth((0, 1), 2.0))
-    picks = canvas.smooth((6, 7), 1.5)
-    star, sx, sy = canvas.sample_with_gradient(torch.cat([picks, (picks[:, :1] - picks[:, 1:]) * 0.7071], 1))
-    nebula = canvas.sample(canvas.smooth((2, 3), 3.0))
-    x, y, r = canvas.x, canvas.y, canvas.radius
-    inv_r = 1.0 / r.clamp_min(1e-3)
-    ux, uy = x * inv_r, y * inv_r
-    streak = (12.0 * amp * column(punch_speed(scene.beat).clamp_min(0.0))) * r  # outward only
-    density = (1.0 + 0.5 * e) * (0.75 + 0.5 * column(scene.scale))
-    threshold = 0.75 - 1.5 * e
-    stars = torch.zeros_like(x)
-    tone = torch.zeros_like(x)
-    jx, jy = JITTER * jitter[:, 0:1], JITTER * jitter[:, 1:2]
-    for i, (cell, tilt, width, bright, zoom) in enumerate(LAYERS):
-        cell = cell / density
-        scale = 1.0 / ((1.0 + zoom * amp * g) * cell)
-        c, s = math.cos(tilt), math.sin(tilt)
-        qx = torch.addcmul(jx + 0.31 * i, x, c * scale) - y * (s * scale)
-        qy = torch.addcmul(jy + 0.53 * i, x, s * scale) + y * (c * scale)
-        ax, ay = (qx - torch.round(qx)) * cell, (qy - torch.round(qy)) * cell
-        dx, dy = c * ax + s * ay, c * ay - s * ax  # offset from the star, screen axes
-        along = dx * ux + dy * uy
-        squeeze = 1.0 - 1.0 / (1.0 + zoom * streak) ** 2  # a moving star stretches along its path
-        d2 = (ax * ax + ay * ay - squeeze * along * along) / (width * width)
-        centre = star[:, i:i + 1] - (sx[:, i:i + 1] * dx + sy[:, i:i + 1] * dy)  # the field at the star's centre
-        pick = torch.sin(4.0 * centre + 1.7 * i)
-        lit = ((pick - threshold) * 4.0).clamp(0.0, 1.0)
-        glow = 1.0 / (1.0 + d2)
-        dot = (bright * lit) * (glow * glow)
-        tone = torch.where(dot > stars, 0.5 + 0.5 * torch.sin(2.3 * centre + i), tone)
-        stars = torch.maximum(stars, dot)
-    cloud = smoothstep(-0.3, 1.8, nebula[:, 0:1]) * smoothstep(-1.2, 0.8, nebula[:, 1:2])
-    intensity = 0.09 + 0.24 * cloud + stars
-    sky = smoothstep(-1.6, 1.6, nebula[:, 1:2] - 0.6 * nebula[:, 0:1])
-    tone = sky + smoothstep(0.05, 0.3, stars) * (tone - sky)
-    intensity = intensity / (1.0 + EDGE_LIGHT * e)
-    return Structure(intensity.clamp(0.0, 1.0), tone)
+def phases(scene: Scene) -> torch.Tensor:
+    b, k = scene.batch, density(scene, 2.6, edges=1.5)
+    jump = 0.05 * scene.amplitude * punch(scene.beat)
+    return phase_rows(phase_row(b, one=-scene.bar - jump, x=k, broad0=JITTER * k),
+                      phase_row(b, one=jump, y=k, broad1=JITTER * k),
+                      phase_row(b))
 
 
-LOOK = Look("stars", ("stars", "starfield", "space"), draw, "sunset",
-            "starfield: sharp stars in three parallax layers over a faint nebula, streaking out on the beat")
+def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+    nebula = torch.tanh(field(bank, "broad2") + 0.6 * field(bank, "medium0"))
+    tone = 0.5 + 0.45 * nebula
+    level = 0.05 + 0.14 * (0.5 + 0.5 * nebula)
+    return colour_fields(scene, tone, 0.85 - 0.3 * tone, level, 1.0)
+
+
+def starfield(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(7)
+    where = torch.rand(N_STARS, 2, generator=gen)
+    size = 0.008 + 0.03 * torch.rand(N_STARS, generator=gen) ** 3
+    light = 0.35 + 0.65 * torch.rand(N_STARS, generator=gen)
+    out = torch.zeros_like(u1)
+    for (cx, cy), s, a in zip(where.tolist(), size.tolist(), light.tolist()):
+        dx = u1 - cx - torch.round(u1 - cx)
+        dy = u2 - cy - torch.round(u2 - cy)
+        star = glow(torch.sqrt(dx * dx + dy * dy), s)
+        if s > 0.02:  # the big ones glint
+            star = star + 0.5 * glow(dx.abs() * 0.1 + dy.abs(), 0.004) * glow(dx, 0.12)
+            star = star + 0.5 * glow(dy.abs() * 0.1 + dx.abs(), 0.004) * glow(dy, 0.12)
+        out = torch.maximum(out, a * star)
+    return out.clamp(0.0, 1.0)
+
+
+LOOK = Look("stars", ("stars", "starfield", "particles"), "vapor",
+            "starfield: stars of many sizes over nebula clouds, drifting with the bar",
+            tile=starfield, line=lambda u: torch.zeros_like(u), phases=phases, colours=colours)

@@ -1,52 +1,38 @@
-"""Neon ring tunnel: glowing, segmented rings rushing out of a vanishing point at the frame's centre.
+"""Neon ring tunnel: glowing tube rings flowing outwards, one ring per beat, and eight neon spokes.
 
-Rings are the levels of the depth ``D / r`` (perspective: dense near the centre, wide apart at
-the edges), bent by a broad noise field so every composition has its own tunnel; arcs break
-into neon segments along the angle; spokes join at higher ``edges``; the walls glow in colours
-that turn around the tunnel. ``edges`` adds rings, segments and spokes; on each beat the rings
-punch outward by up to half a ring and drift back; the spokes turn with the bar.
+Rings are level lines of the radius, bent by a broad field; they travel outwards with the beat
+and jolt on it. The spokes are level lines of ``r sin 8t``: eight rays with arcs between them.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from renderer.embedded.looks.fields import Canvas
-from renderer.embedded.looks.scene import ATTACK_BARS, Look, Scene, Structure, punch
-from renderer.embedded.looks.shapes import column, line, smoothstep
-
-WIDTH = 0.011  # ring tube width, frame units
-
-EDGE_LIGHT = 0.71  # mean intensity grows by this x edges; divided out so light follows loudness alone
+from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.scene import Scene, punch
+from renderer.embedded.looks.shapes import line as glow
 
 
-def draw(scene: Scene, noise: torch.Tensor, coords: torch.Tensor) -> Structure:
-    canvas = Canvas(coords, noise)
-    e, amp = column(scene.edges), column(scene.amplitude)
-    bend = canvas.sample(torch.cat([canvas.smooth(0, 3.0), canvas.smooth(1, 2.0)], 1))
-    radius = canvas.radius
-    r = radius * torch.exp(0.16 * bend[:, 0:1])
-    theta = canvas.angle
-    depth = (1.6 + 3.6 * e) * (0.7 + 0.6 * column(scene.scale))
-    u = depth / r.clamp_min(0.02) - 0.6 * amp * column(punch(scene.beat))
-    d = torch.sin(math.pi * u).abs() * r * r / (math.pi * depth)
-    tube = line(d, WIDTH) + 0.2 * line(d, 2.5 * WIDTH)
-    arcs = 4.0 + 2.0 * torch.round(3.0 * e)
-    seg = smoothstep(-0.55, -0.2, torch.sin(arcs * theta + 2.5 * bend[:, 1:2] + 1.7 * torch.floor(u)))
-    spin = (2 * math.pi / 12) * amp * column(punch(scene.bar, ATTACK_BARS))
-    spoke_d = radius * torch.sin(6.0 * (theta - spin)).abs() / 6.0
-    spokes = smoothstep(0.3, 0.8, e) * 0.7 * line(spoke_d, 0.8 * WIDTH) * smoothstep(0.25, 0.6, radius)
-    core = smoothstep(0.1, 0.45, radius)
-    lit = tube * (0.3 + 0.7 * seg)
-    intensity = 0.16 * smoothstep(0.0, 0.5, radius) + (lit + spokes) * core
-    wall = 0.5 + 0.45 * torch.sin(theta + 1.5 * bend[:, 0:1])
-    ring_tone = 0.5 + 0.5 * torch.sin(0.9 * torch.floor(u) + 1.2 * bend[:, 0:1])
-    tone = torch.where(lit + spokes > 0.25, ring_tone, wall)
-    intensity = intensity / (1.0 + EDGE_LIGHT * e)
-    return Structure(intensity.clamp(0.0, 1.0), tone)
+def phases(scene: Scene) -> torch.Tensor:
+    b, k = scene.batch, density(scene, 3.0)
+    travel = -scene.beat - 0.3 * scene.amplitude * punch(scene.beat)
+    return phase_rows(phase_row(b, one=travel, r=k, broad0=0.08 * k),
+                      phase_row(b),
+                      phase_row(b, r_sin8=0.6 * k, medium0=0.05 * k))
 
 
-LOOK = Look("tunnel", ("tunnel", "rings", "vortex"), draw, "neon",
-            "neon ring tunnel: segmented glowing rings and spokes around a central vanishing point")
+def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+    r = field(bank, "r")
+    tone = 0.5 + 0.4 * torch.sin(2.2 * r + 0.6 * field(bank, "broad1"))
+    return colour_fields(scene, tone, 1.0 - tone, 0.07, 1.0)
+
+
+def tube(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
+    d = periodic(u1)
+    return 0.9 * glow(d, 0.03) + 0.35 * glow(d, 0.12)
+
+
+LOOK = Look("tunnel", ("tunnel", "rings", "tubes"), "neon",
+            "neon ring tunnel: glowing tube rings flowing outwards with the beat, eight neon spokes",
+            tile=tube, line=lambda u: 0.55 * glow(periodic(u), 0.04),
+            phases=phases, colours=colours)

@@ -1,0 +1,77 @@
+"""The phase decoder: phase and colour fields on the layout grid -> pixels at any size.
+
+It holds every look's tile and line profile (:class:`renderer.embedded.looks.Look`) as small
+tables. At each output pixel it reads the upsampled phases (bicubic, so level lines stay smooth
+curves), looks up ``tile(frac u1, frac u2) + line(frac u3)`` for every look in the blend, weighs
+them by the look weights and lights the upsampled colours with the result::
+
+    frame = base + line_colour * sum_l w_l * clamp(tile_l + line_l, 0, 1)
+
+Fine structure is therefore drawn at the output's own resolution: a line is a fixed share of a
+period wide at 256 and at 4096 pixels. This is the only per-pixel work of the embedded model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import nn
+
+
+class PhaseDecoder(ModelMixin, ConfigMixin):
+    """``forward(phases (B, L, 3, h, w), look_weights (B, L), colours (B, 6, h, w), height, width) -> (B, 3, H, W)``."""
+
+    config_name = "config.json"
+
+    @register_to_config
+    def __init__(self, look_names: Sequence[str] = (), tile_size: int = 128, line_size: int = 256) -> None:
+        super().__init__()
+        n = len(look_names)
+        self.tiles = nn.Parameter(torch.zeros(n, tile_size, tile_size))
+        self.lines = nn.Parameter(torch.zeros(n, line_size))
+
+    @classmethod
+    def from_looks(cls, looks, tile_size: int = 128, line_size: int = 256) -> "PhaseDecoder":
+        """A decoder holding ``looks``' tiles and profiles, sampled at cell centres."""
+        decoder = cls(look_names=[look.name for look in looks], tile_size=tile_size, line_size=line_size)
+        u = (torch.arange(tile_size, dtype=torch.float32) + 0.5) / tile_size
+        u1, u2 = torch.meshgrid(u, u, indexing="ij")
+        v = (torch.arange(line_size, dtype=torch.float32) + 0.5) / line_size
+        with torch.no_grad():
+            for i, look in enumerate(looks):
+                decoder.tiles[i] = look.tile(u1, u2).clamp(0.0, 1.0)
+                decoder.lines[i] = look.line(v).clamp(0.0, 1.0)
+        return decoder
+
+    @property
+    def look_names(self) -> tuple[str, ...]:
+        return tuple(self.config.look_names)
+
+    def intensity(self, phases: torch.Tensor, look: int) -> torch.Tensor:
+        """``(B, 1, H, W)`` intensity of look ``look`` from its pixel phases ``(B, 3, H, W)``."""
+        t, p = self.tiles.shape[-1], self.lines.shape[-1]
+        u = phases - torch.floor(phases)
+        i1 = (u[:, 0:1] * t).long().clamp_(0, t - 1)
+        i2 = (u[:, 1:2] * t).long().clamp_(0, t - 1)
+        i3 = (u[:, 2:3] * p).long().clamp_(0, p - 1)
+        tile = self.tiles[look].flatten()[i1 * t + i2]
+        return (tile + self.lines[look][i3]).clamp_(0.0, 1.0)
+
+    def forward(self, phases: torch.Tensor, look_weights: torch.Tensor, colours: torch.Tensor,
+                height: int, width: int) -> torch.Tensor:
+        b, n_looks = look_weights.shape
+        if phases.shape[:3] != (b, n_looks, 3) or n_looks != self.tiles.shape[0]:
+            raise ValueError(f"phases must be (B, {self.tiles.shape[0]}, 3, h, w), got {tuple(phases.shape)}")
+        light = None
+        for look in torch.nonzero(look_weights.amax(0) > 1e-3).flatten().tolist():
+            px = F.interpolate(phases[:, look], size=(height, width), mode="bicubic", align_corners=False)
+            term = look_weights[:, look].view(-1, 1, 1, 1) * self.intensity(px, look)
+            light = term if light is None else light + term
+        colours = F.interpolate(colours, size=(height, width), mode="bilinear", align_corners=False)
+        if light is None:
+            return colours[:, :3].clamp(0.0, 1.0)
+        return torch.addcmul(colours[:, :3], colours[:, 3:], light).clamp_(0.0, 1.0)

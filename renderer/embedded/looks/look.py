@@ -1,0 +1,89 @@
+"""What a look is: a tile, a line profile, a phase recipe and a colour recipe.
+
+A frame of a look is drawn from three smooth **phase** fields (in cycles) and two smooth
+**colour** fields, all on the layout grid (:mod:`.layout`), plus the look's two small pictures:
+
+* ``tile(u1, u2)``: intensity 0..1 over one period of phases 1 and 2 (a torus): lines, dots,
+  cells, facets ...; ``line(u3)``: intensity 0..1 over one period of phase 3;
+* at every pixel ``u = frac(phase)``, ``I = clamp(tile(u1, u2) + line(u3), 0, 1)`` and the
+  colour is ``base + line_colour * I``.
+
+The phases are linear in the layout bank (:meth:`Look.phases` gives the coefficients), so their
+level lines stay smooth curves at any output size: the fine structure is drawn at the frame's
+own resolution, never blown up. The recipes below are the *training targets*: the model learns
+the phase coefficients and colour fields from the audio and the prompt
+(:mod:`renderer.embedded.pipeline`); the tiles and profiles ship with the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from renderer.embedded.looks.colour import colour_table, palette_at
+from renderer.embedded.looks.layout import BANK, N_BANK
+from renderer.embedded.looks.scene import Scene
+
+PhaseRecipe = Callable[[Scene], torch.Tensor]  # -> (B, 3, N_BANK) coefficients
+ColourRecipe = Callable[[Scene, torch.Tensor], torch.Tensor]  # (scene, bank (B, N_BANK, h, w)) -> (B, 6, h, w)
+
+
+@dataclass(frozen=True)
+class Look:
+    """A look: its word (``name``), synonyms, default palette, one line on what it is, and its recipes."""
+
+    name: str
+    words: tuple[str, ...]  # the name first, then synonyms
+    palette: str
+    summary: str
+    tile: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (u1, u2) in [0, 1) -> intensity 0..1
+    line: Callable[[torch.Tensor], torch.Tensor]  # u3 in [0, 1) -> intensity 0..1
+    phases: PhaseRecipe
+    colours: ColourRecipe
+
+
+def phase_row(batch: int, **terms: torch.Tensor | float) -> torch.Tensor:
+    """``(B, N_BANK)`` coefficients with the named bank fields' weights (floats or ``(B,)``), zero elsewhere."""
+    row = torch.zeros(batch, N_BANK)
+    for name, value in terms.items():
+        row[:, BANK[name]] = torch.as_tensor(value, dtype=torch.float32)
+    return row
+
+
+def phase_rows(*rows: torch.Tensor) -> torch.Tensor:
+    """Three ``(B, N_BANK)`` rows (phase 1, 2, 3) as ``(B, 3, N_BANK)``."""
+    return torch.stack(rows, 1)
+
+
+def periodic(u: torch.Tensor) -> torch.Tensor:
+    """Distance (in periods) from ``u`` to the nearest integer: 0 on the line, 0.5 between lines."""
+    return (u - torch.round(u)).abs()
+
+
+def colour_fields(scene: Scene, base_tone: torch.Tensor, line_tone: torch.Tensor,
+                  base_level: torch.Tensor | float, line_level: torch.Tensor | float) -> torch.Tensor:
+    """``(B, 6, h, w)``: base and line colours from tones (``(B, 1, h, w)``, 0..1 along the scene's
+    palette) and levels, through the documented correspondence (:func:`colour_table`: loudness sets
+    the light, the music's brightness the colour temperature, the chord the highlights' hue)."""
+    table = colour_table(scene)
+    base = palette_at(table, base_tone.clamp(0.0, 1.0)) * base_level
+    line = palette_at(table, line_tone.clamp(0.0, 1.0)) * line_level
+    return torch.cat([base, line], 1)
+
+
+def density(scene: Scene, base: float, edges: float = 1.2) -> torch.Tensor:
+    """``(B,)`` cycles per frame unit: ``base``, more with the edges quality, finer with the texture word."""
+    return base * (1.0 + edges * scene.edges) * (0.7 + 0.6 * scene.scale)
+
+
+def field(bank: torch.Tensor, name: str) -> torch.Tensor:
+    """One bank field ``(B, 1, h, w)``."""
+    i = BANK[name]
+    return bank[:, i:i + 1]
+
+
+def column(v: torch.Tensor) -> torch.Tensor:
+    """A per-sample ``(B,)`` value as ``(B, 1, 1, 1)``."""
+    return v.view(-1, 1, 1, 1)

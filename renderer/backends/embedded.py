@@ -6,6 +6,12 @@ noisiness, onset density, chroma and beat/bar phase). The preset's mapping steer
 the context's loudness and brightness scalars are replaced by the ``intensity`` and
 ``brightness`` targets, so reactivity tables and macros reach the model. No download, ever.
 
+The preset's prompts reach it through the model's vocabulary (:mod:`renderer.embedded.vocabulary`):
+look, palette, texture and motion words; a section's calm/intense blend is a blend of their
+meanings, so a locator changes the look. Words it does not know are reported once per prompt (an
+:class:`bridge.errors.InputWarning`, one line from the CLI, naming the vocabulary) and otherwise
+ignored; the diffusers backend reads the same prompts as text.
+
 Config (:class:`EmbeddedConfig`, a preset's ``[backend]`` table with ``name = "embedded"``):
 ``model`` (a ``save_pretrained`` folder; none = the shipped weights), ``steps``, ``threads``
 (CPU threads for torch; default one on the CPU, see the CPU policy in ``renderer.devices``),
@@ -17,17 +23,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from bridge.errors import InputError
+from bridge.errors import InputError, InputWarning
 from bridge.features.reduced import filled as _filled
 from renderer.backends.base import Backend, BackendConfig, BackendRequest
 
-#: img2img needs ``steps * strength >= 1``: strength is floored so steps stay at most this.
-MAX_IMG2IMG_STEPS = 4
 _RANDOM_INITS = ("tiny", "default")
 
 
@@ -36,7 +42,7 @@ class EmbeddedConfig(BackendConfig):
     """The embedded backend's settings (see the module docstring)."""
 
     model: str | None = None
-    steps: int = 2
+    steps: int = 1
     random_init: str | None = None
     seed: int = 0
     threads: int | None = None
@@ -55,7 +61,6 @@ class EmbeddedBackend(Backend):
 
     name: ClassVar[str] = "embedded"
     config_class: ClassVar[type[BackendConfig]] = EmbeddedConfig
-    supports_img2img: ClassVar[bool] = True
     config: EmbeddedConfig
 
     def __init__(self, **settings: Any) -> None:
@@ -76,6 +81,8 @@ class EmbeddedBackend(Backend):
         if cpu:
             self.pipe.enable_cpu_speedups()
         self.steps = config.steps
+        self._prompt_rows: dict[tuple[tuple[str, float], ...], np.ndarray] = {}
+        self._noticed: set[str] = set()
 
     def to(self, device: str) -> EmbeddedBackend:
         self.pipe.to(device)
@@ -84,7 +91,28 @@ class EmbeddedBackend(Backend):
         return self
 
     def latent_shape(self, width: int, height: int) -> tuple[int, ...]:
-        return tuple(self.pipe.noise_shape(1)[1:])
+        return tuple(self.pipe.noise_shape(1, height, width)[1:])
+
+    def prompt_row(self, blend: Iterable[tuple[str, float]]) -> np.ndarray:
+        """The model's prompt row for a weighted prompt blend (cached; unknown words noticed once per prompt)."""
+        from renderer.embedded.vocabulary import default_vocabulary, prompt_meaning, unknown_words
+
+        key = tuple((text, round(float(weight), 4)) for text, weight in blend)
+        row = self._prompt_rows.get(key)
+        if row is None:
+            vocabulary = default_vocabulary()
+            for text, _ in key:
+                unknown = unknown_words([text], vocabulary) if text not in self._noticed else []
+                self._noticed.add(text)
+                if unknown:
+                    warnings.warn(InputWarning(f"prompt {text!r}", "the embedded model's vocabulary has no "
+                                               f"{', '.join(repr(w) for w in unknown)} (ignored; its words: "
+                                               "barlight looks)"), stacklevel=2)
+            row = prompt_meaning(list(key), vocabulary)
+            if len(self._prompt_rows) > 256:
+                self._prompt_rows.clear()
+            self._prompt_rows[key] = row
+        return row
 
     def context(self, request: BackendRequest) -> np.ndarray:
         """The model's audio context for the request, with loudness/brightness from the mapping."""
@@ -107,17 +135,10 @@ class EmbeddedBackend(Backend):
     def __call__(self, request: BackendRequest) -> np.ndarray:
         import torch
 
-        ctx = self.context(request)
-        noise = request.latents[None]
-        kwargs: dict[str, Any] = {}
-        steps = self.steps
-        if request.init_image is not None:
-            strength = min(max(request.strength, 1.0 / MAX_IMG2IMG_STEPS), 1.0)
-            steps = max(steps, min(math.ceil(1.0 / strength - 1e-9), MAX_IMG2IMG_STEPS))
-            kwargs = {"image": np.clip(request.init_image, 0.0, 1.0), "strength": strength}
         with torch.inference_mode():
-            frame = self.pipe(ctx, num_inference_steps=steps, noise=noise, height=request.height,
-                              width=request.width, output_type="pt", **kwargs).images
+            frame = self.pipe(self.context(request), self.prompt_row(request.conditioning.prompts),
+                              num_inference_steps=self.steps, noise=request.latents[None], height=request.height,
+                              width=request.width, output_type="pt").images
             if request.warp is not None:
                 frame = request.warp.apply(frame)  # the preset's [motion]: zoom, twist, fold on the beat or bar
         return frame[0].permute(1, 2, 0).float().cpu().numpy()

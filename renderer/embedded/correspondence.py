@@ -3,9 +3,8 @@
 Training pairs a moment's conditioning vector with a procedural image whose qualities
 follow that moment's audio; the model learns the mapping from these examples and runs
 no rules at render time. :func:`visual_params` reads the scalar block of
-:func:`renderer.embedded.context.audio_context`. Two target families use it: the looks
-(:mod:`renderer.embedded.looks`, one structure per look, one shared colouring) and the
-original soft-band picture (:func:`target_images`):
+:func:`renderer.embedded.context.audio_context`; the looks (:mod:`renderer.embedded.looks`)
+turn it into their phases and colours:
 
 =========================================  ===================================================
 music (audio_context scalar)               picture
@@ -13,17 +12,14 @@ music (audio_context scalar)               picture
 loudness (rms level, dB)                   luminance (overall light level)
 brightness (spectral centroid, log Hz)     colour temperature (cool blue -> warm orange: red
                                              and blue gains, so (R - B) / (R + B) rises)
-0.6 onset density + 0.4 noisiness          edges: the amount of fine structure (line count and
-  (onsets per second, spectral flatness)     density, jaggedness, particles); the soft-band
-                                             picture: contrast of a fine crinkled texture
-pitch class (chroma on circle of fifths)   hue accents (looks: the highlights lean to the
-                                             chord's hue; soft bands: accent band hue)
+0.6 onset density + 0.4 noisiness          edges: the amount of fine structure (more, denser
+  (onsets per second, spectral flatness)     lines, cells, cuts, stars; rougher terrain)
+pitch class (chroma on circle of fifths)   hue accents (the highlights lean to the chord's hue)
 beat phase                                 motion: a punch after each beat and a slower return
-                                             (looks: rings advance, cells pulse, stars fly ...;
-                                             soft bands: one band cycle per beat)
-bar phase                                  slower motion locked to the bar (looks: turns)
+                                             (rings travel and jolt, cells shiver, bands nudge ...)
+bar phase                                  slower motion locked to the bar (petals turn, stars drift)
 onset density (groove)                     how much the picture moves on the beat (0: still)
-prompt words (looks only)                  look, palette, texture scale, motion amount
+prompt words                               look, palette, texture scale, motion amount
 =========================================  ===================================================
 
 The composition (where things are) comes from the low-pass filtered diffusion noise
@@ -75,69 +71,6 @@ def visual_params(context):  # torch.Tensor (B, CONTEXT_DIM) -> dict of (B,) ten
     groove = s[:, SCALAR["onset_density"]].clamp(0, 1)
     return {"luminance": loud, "temperature": bright, "edges": edges, "hue": hue, "hue_focus": focus, "beat": beat,
             "bar": bar, "groove": groove}
-
-
-def _blur(x, sigma: float):
-    """Separable Gaussian blur of (B, 1, H, W) with reflect padding."""
-    import torch
-    import torch.nn.functional as F
-
-    radius = max(1, int(3 * sigma))
-    taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    pad = min(radius, x.shape[-1] - 1)
-    if pad < radius:  # tiny images: circular padding works for any size
-        x = F.pad(x, (radius, radius, radius, radius), mode="circular")
-    else:
-        x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
-    x = F.conv2d(x, kernel.view(1, 1, 1, -1))
-    return F.conv2d(x, kernel.view(1, 1, -1, 1))
-
-
-def _field(z, sigma: float):
-    f = _blur(z, sigma)
-    f = f - f.mean(dim=(2, 3), keepdim=True)
-    return f / f.std(dim=(2, 3), keepdim=True).clamp_min(1e-6)
-
-
-def _hsv_to_rgb(h, s, v):
-    import torch
-
-    k = torch.stack([(5 + h * 6) % 6, (3 + h * 6) % 6, (1 + h * 6) % 6], dim=1)
-    return v[:, None] - v[:, None] * s[:, None] * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
-
-
-def target_images(context, noise):  # (B, D), (B, 3, S, S) -> (B, 3, S, S) in [0, 1]
-    """The procedural picture for each conditioning row; ``noise`` sets the composition."""
-    import torch
-
-    p = visual_params(context)
-    size = noise.shape[-1]
-    scale = size / 64.0
-    f1 = _field(noise[:, 0:1], 6.0 * scale)  # band layout (broad)
-    f2 = _field(noise[:, 1:2], 1.2 * scale)  # fine texture (edges, jaggedness)
-    f3 = _field(noise[:, 2:3], 9.0 * scale)  # colour / light zones
-
-    def col(v):  # (B,) -> (B, 1, 1, 1)
-        return v[:, None, None, None]
-
-    e = col(p["edges"])
-    # broad bands: a gentle function of the noise that moves one cycle per beat
-    bands = 0.5 + 0.5 * torch.sin(2 * math.pi * (BAND_CYCLES * f1 + col(p["beat"])))
-    # fine crinkled texture: a local (near-linear) function of the noise, its contrast set by the edges quality
-    grain = (GRAIN_FLOOR + GRAIN_GAIN * e) * f2
-
-    t = p["temperature"]
-    cool = torch.tensor(COOL_RGB, dtype=noise.dtype, device=noise.device)
-    warm = torch.tensor(WARM_RGB, dtype=noise.dtype, device=noise.device)
-    base = (1 - t)[:, None] * cool + t[:, None] * warm  # (B, 3)
-    accent = _hsv_to_rgb(p["hue"], 0.25 + 0.45 * p["hue_focus"], torch.ones_like(t))  # (B, 3)
-    mix = 0.45 * bands * (0.7 + 0.3 * torch.tanh(f3))
-    colour = base[:, :, None, None] * (1 - mix) + accent[:, :, None, None] * mix
-    level = LEVEL_FLOOR + (1 - LEVEL_FLOOR) * col(p["luminance"]) ** 1.2
-    light = level * (0.55 + 0.45 * bands) * (0.85 + 0.15 * torch.tanh(f3)) * (1 + grain)
-    return (colour * light).clamp(0, 1)
 
 
 def image_qualities(images: np.ndarray) -> dict[str, np.ndarray]:

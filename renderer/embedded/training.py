@@ -85,7 +85,7 @@ def lr_at(step: int, config: TrainConfig) -> float:
     return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-TRAINED = ("unet", "audio_encoder", "prompt_encoder", "mixer")  # the components training changes
+TRAINED = ("unet", "audio_encoder", "prompt_encoder", "mixer", "decoder")  # the components training changes
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,23 @@ def batch_loss(pipe, batch: Batch, config: TrainConfig) -> tuple[torch.Tensor, d
              + F.mse_loss(offset, torch.stack([torch.cos(angle), torch.sin(angle)], -1)))
     loss = colour + config.mixer_weight * phase
     return loss, {"colour": colour.item(), "phase": phase.item()}
+
+
+def user_loss(pipe, user: Dataset, step: int, config: TrainConfig) -> torch.Tensor:
+    """Fine-tuning on a user's audio + image pairs: the frame the model draws for a pair's moment
+    (empty prompt, 64 x 64) against the user's image. Gradients reach the colour fields (UNet) and
+    the default look's tile and profile; the phases keep their layout."""
+    g = torch.Generator().manual_seed(config.seed * 1_000_003 + step + 7)
+    b = max(1, int(round(config.batch_size * (1 - config.procedural_fraction))))
+    idx = torch.randint(0, len(user), (b,), generator=g).numpy()
+    context = torch.from_numpy(user.context[idx]).float()
+    image = torch.from_numpy(user.images[idx]).permute(0, 3, 1, 2).float() / 255.0
+    size = image.shape[-1]
+    meaning = pipe.default_meaning(b)
+    noise = torch.randn(pipe.noise_shape(b, size, size), generator=g)
+    fields = pipe.fields(context, meaning, noise, num_inference_steps=1)
+    frame = pipe.decoder(fields.phases.detach(), fields.look_weights, fields.colours, size, size)
+    return F.mse_loss(frame, image)
 
 
 def _save_checkpoint(path: Path, pipe, ema: dict[str, Any], optimizer, state: TrainState, config: TrainConfig) -> None:
@@ -233,6 +250,9 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         for group in optimizer.param_groups:
             group["lr"] = lr_at(state.step, config)
         loss, parts = batch_loss(pipe, make_batch(pipe, data, state.step, config), config)
+        if user is not None:
+            pixels = user_loss(pipe, user, state.step, config)
+            loss, parts = loss + pixels, {**parts, "user": pixels.item()}
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

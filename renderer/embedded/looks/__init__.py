@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import torch
 
+from functools import lru_cache
+
 from renderer.embedded.looks import aurora, cells, chrome, contours, crystal, flow, ink, mandala, stars, tunnel
 from renderer.embedded.looks.layout import (BANK_NAMES, GRID, N_BANK, NOISE_CHANNELS, grid_shape, layout_bank,
                                             mix)
@@ -53,6 +55,32 @@ def targets(look_weights: torch.Tensor, scene: Scene, bank: torch.Tensor,
     return coefficients, colours
 
 
+def look_weights(look: str | Look, batch: int) -> torch.Tensor:
+    """``(batch, L)`` one-hot weights of one look."""
+    name = look.name if isinstance(look, Look) else look_by_word(look).name
+    weights = torch.zeros(batch, len(LOOKS))
+    weights[:, LOOK_NAMES.index(name)] = 1.0
+    return weights
+
+
+@lru_cache(maxsize=1)
+def _decoder():
+    from renderer.embedded.decoder import PhaseDecoder
+
+    return PhaseDecoder.from_looks(LOOKS).eval()
+
+
+def render(look: str | Look | torch.Tensor, scene: Scene, noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The looks' own frames ``(B, 3, H, W)`` in 0..1: ``look`` (a word, a :class:`Look` or ``(B, L)``
+    weights) for every row of ``scene``, composition ``noise`` ``(B, NOISE_CHANNELS, *grid_shape(H, W))``.
+    What the model is trained to draw (docs, tests, the evaluation's ceiling)."""
+    weights = look if isinstance(look, torch.Tensor) else look_weights(look, scene.batch)
+    bank = layout_bank(noise)
+    coefficients, colours = targets(weights, scene, bank)
+    with torch.no_grad():
+        return _decoder()(mix(coefficients, bank), weights, colours, height, width)
+
+
 __all__ = ["BANK_NAMES", "COLOUR_CHANNELS", "GRID", "LOOKS", "LOOK_NAMES", "N_BANK", "NOISE_CHANNELS", "PALETTES",
-           "PALETTE_NAMES", "Look", "Scene", "grid_shape", "layout_bank", "look_by_word", "make_scene", "mix",
-           "palette_by_word", "palette_tensor", "punch", "scene_from_context", "targets"]
+           "PALETTE_NAMES", "Look", "Scene", "grid_shape", "layout_bank", "look_by_word", "look_weights", "make_scene", "mix",
+           "palette_by_word", "palette_tensor", "punch", "render", "scene_from_context", "targets"]

@@ -1,7 +1,7 @@
 """Aurora: curtains of light hanging in a dark sky, each with a sharp lower hem and fine rays.
 
 The curtains are level lines of x bent by broad and medium fields (they fold and sway); the fine
-rays run along them at four times the spacing. The light fades towards the top of the frame.
+rays run along them at seven times the spacing. The light fades towards the top of the frame.
 ``edges`` adds folds and rays; on each beat the rays shimmer sideways.
 """
 
@@ -16,11 +16,11 @@ from renderer.embedded.looks.shapes import smoothstep
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 0.9)
+    b, k = scene.batch, density(scene, 1.6)
     sway = {"x": 1.0, "broad0": 0.07, "medium0": 0.012 + 0.02 * scene.edges}
     shimmer = 0.3 * scene.amplitude * punch(scene.beat)
     return phase_rows(phase_row(b, **{n: k * v for n, v in sway.items()}),
-                      phase_row(b, one=shimmer, medium1=0.3, **{n: 4 * k * v for n, v in sway.items()}),
+                      phase_row(b, one=shimmer, medium1=0.3, **{n: 7 * k * v for n, v in sway.items()}),
                       phase_row(b))
 
 
@@ -33,8 +33,8 @@ def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
 
 
 def curtain(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
-    hem = smoothstep(0.0, 0.04, u1) * torch.exp(-u1 / 0.3)
-    rays = 0.55 + 0.45 * glow(periodic(u2), 0.2)
+    hem = smoothstep(0.0, 0.015, u1) * torch.exp(-u1 / 0.22)
+    rays = 0.25 + 0.75 * glow(periodic(u2), 0.12)
     return (hem * rays).clamp(0.0, 1.0)
 
 

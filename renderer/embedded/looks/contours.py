@@ -18,7 +18,7 @@ def terrain(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.6, edges=1.5)
+    b, k = scene.batch, density(scene, 1.5, edges=1.0)
     lift = 0.5 * scene.amplitude * punch(scene.beat)
     h = terrain(scene)
     return phase_rows(phase_row(b, one=lift, **{n: k * v for n, v in h.items()}),

@@ -23,7 +23,7 @@ def stream(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 2.2)
+    b, k = scene.batch, density(scene, 1.6, edges=0.8)
     shift = 0.35 * scene.amplitude * punch(scene.beat)
     psi = stream(scene)
     return phase_rows(phase_row(b, one=shift, **{n: k * v for n, v in psi.items()}),
@@ -38,6 +38,6 @@ def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
 
 LOOK = Look("flow", ("flow", "streamlines", "current"), "ocean",
             "flow field: dense streamlines of a curling current, fainter lines between them",
-            tile=lambda u1, u2: 0.9 * glow(periodic(u1), 0.05),
-            line=lambda u: 0.35 * glow(periodic(u), 0.04),
+            tile=lambda u1, u2: 0.9 * glow(periodic(u1), 0.07),
+            line=lambda u: 0.3 * glow(periodic(u), 0.08),
             phases=phases, colours=colours)

@@ -20,7 +20,7 @@ def water(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.2, edges=1.5)
+    b, k = scene.batch, density(scene, 1.2, edges=1.1)
     nudge = 0.25 * scene.amplitude * punch(scene.beat)
     w = water(scene)
     return phase_rows(phase_row(b, one=nudge, **{n: k * v for n, v in w.items()}),

@@ -14,12 +14,12 @@ from renderer.embedded.looks.look import Look, colour_fields, density, field, ph
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
-N_STARS = 7
+N_STARS = 16
 JITTER = 0.03  # lattice displacement by the broad fields, in frame units
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 2.6, edges=1.5)
+    b, k = scene.batch, density(scene, 1.3, edges=1.5)
     jump = 0.05 * scene.amplitude * punch(scene.beat)
     return phase_rows(phase_row(b, one=-scene.bar - jump, x=k, broad0=JITTER * k),
                       phase_row(b, one=jump, y=k, broad1=JITTER * k),

@@ -30,7 +30,7 @@ def phases(scene: Scene) -> torch.Tensor:
 
 def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     tone = 0.55 + 0.3 * torch.tanh(field(bank, "broad1"))
-    base = colour_fields(scene, tone, tone, 0.95, 0.0)[:, :3]
+    base = colour_fields(scene, tone, tone, 0.8, 0.0)[:, :3]
     return torch.cat([base, -0.92 * base], 1)  # ink takes the paper's light away
 
 

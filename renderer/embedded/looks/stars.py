@@ -29,7 +29,7 @@ def phases(scene: Scene) -> torch.Tensor:
 def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     nebula = torch.tanh(field(bank, "broad2") + 0.6 * field(bank, "medium0"))
     tone = 0.5 + 0.45 * nebula
-    level = 0.05 + 0.14 * (0.5 + 0.5 * nebula)
+    level = 0.06 + 0.2 * (0.5 + 0.5 * nebula)
     return colour_fields(scene, tone, 0.85 - 0.3 * tone, level, 1.0)
 
 

@@ -7,6 +7,9 @@ them by the look weights and lights the upsampled colours with the result::
 
     frame = base + line_colour * sum_l w_l * clamp(tile_l + line_l, 0, 1)
 
+brought into 0..1 by moving over-bright colours towards the grey of equal luma
+(:func:`renderer.embedded.looks.colour.fit_gamut`), so clipping never makes a louder frame darker.
+
 Fine structure is therefore drawn at the output's own resolution: a line is a fixed share of a
 period wide at 256 and at 4096 pixels. This is the only per-pixel work of the embedded model.
 """
@@ -20,6 +23,8 @@ import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
+
+from renderer.embedded.looks.colour import fit_gamut
 
 
 class PhaseDecoder(ModelMixin, ConfigMixin):
@@ -72,6 +77,5 @@ class PhaseDecoder(ModelMixin, ConfigMixin):
             term = look_weights[:, look].view(-1, 1, 1, 1) * self.intensity(px, look)
             light = term if light is None else light + term
         colours = F.interpolate(colours, size=(height, width), mode="bilinear", align_corners=False)
-        if light is None:
-            return colours[:, :3].clamp(0.0, 1.0)
-        return torch.addcmul(colours[:, :3], colours[:, 3:], light).clamp_(0.0, 1.0)
+        rgb = colours[:, :3] if light is None else torch.addcmul(colours[:, :3], colours[:, 3:], light)
+        return fit_gamut(rgb.clamp_(min=0.0))

@@ -36,6 +36,6 @@ def mirror(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
     return (0.12 + 0.75 * bands + streak - 0.1 * seam).clamp(0.0, 1.0)
 
 
-LOOK = Look("chrome", ("chrome", "liquid", "metal"), "gold",
+LOOK = Look("chrome", ("chrome", "liquid", "metal"), "sunset",
             "liquid chrome: broad mirror reflections with sharp specular streaks and dark seams",
             tile=mirror, line=lambda u: torch.zeros_like(u), phases=phases, colours=colours)

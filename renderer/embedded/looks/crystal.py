@@ -40,7 +40,7 @@ def facets(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
     return (0.08 + ramp + cuts).clamp(0.0, 1.0)
 
 
-LOOK = Look("crystal", ("crystal", "shards", "glass"), "ice",
+LOOK = Look("crystal", ("crystal", "shards", "glass"), "rainbow",
             "crystal shards: three families of cuts at 60 degrees, faceted light, glinting edges",
             tile=facets, line=lambda u: 0.25 * u + 0.6 * glow(periodic(u), 0.012),
             phases=phases, colours=colours)

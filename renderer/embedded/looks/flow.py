@@ -36,7 +36,7 @@ def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     return colour_fields(scene, 1.0 - tone, tone, 0.12, 1.0)
 
 
-LOOK = Look("flow", ("flow", "streamlines", "current"), "ocean",
+LOOK = Look("flow", ("flow", "streamlines", "current"), "boreal",
             "flow field: dense streamlines of a curling current, fainter lines between them",
             tile=lambda u1, u2: 0.9 * glow(periodic(u1), 0.07),
             line=lambda u: 0.3 * glow(periodic(u), 0.08),

@@ -1,39 +1,31 @@
-"""The procedural targets follow the documented correspondence; the noise sets the composition."""
+"""The looks' targets follow the documented correspondence in every look; the quality measures are right."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from scipy.stats import spearmanr
 
 from renderer.embedded.context import CONTEXT_DIM, SCALAR
-from renderer.embedded.correspondence import image_qualities, target_images
+from renderer.embedded.correspondence import image_qualities
+from renderer.embedded.looks import LOOK_NAMES, NOISE_CHANNELS, look_by_word, render, scene_from_context
 
 
 def random_context(n: int, seed: int) -> torch.Tensor:
     return torch.rand(n, CONTEXT_DIM, generator=torch.Generator().manual_seed(seed))
 
 
-def test_target_qualities_follow_each_audio_quality() -> None:
-    ctx = random_context(160, 0)
-    noise = torch.randn(160, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    q = image_qualities(target_images(ctx, noise).permute(0, 2, 3, 1).numpy())
+@pytest.mark.parametrize("look", LOOK_NAMES)
+def test_target_qualities_follow_each_audio_quality(look: str) -> None:
+    ctx = random_context(64, 0)
+    noise = torch.randn(1, NOISE_CHANNELS, 64, 64, generator=torch.Generator().manual_seed(1)).expand(64, -1, -1, -1)
+    scene = scene_from_context(ctx, palette=look_by_word(look).palette)
+    q = image_qualities(render(look, scene, noise, 128, 128).permute(0, 2, 3, 1).numpy())
     edges = 0.6 * ctx[:, SCALAR["onset_density"]] + 0.4 * ctx[:, SCALAR["noisiness"]]
-    assert spearmanr(ctx[:, SCALAR["loudness"]], q["luminance"])[0] > 0.95
-    assert spearmanr(ctx[:, SCALAR["brightness"]], q["temperature"])[0] > 0.95
-    assert spearmanr(edges, q["edge_density"])[0] > 0.9
-
-
-def test_noise_sets_composition_and_beat_moves_it() -> None:
-    ctx = random_context(1, 2).repeat(3, 1)
-    noise = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3)).repeat(3, 1, 1, 1)
-    noise[2] = torch.randn(3, 64, 64, generator=torch.Generator().manual_seed(4))
-    img = target_images(ctx, noise)
-    assert torch.equal(img[0], img[1])
-    assert (img[0] - img[2]).abs().mean() > 0.01
-    moved = ctx[:1].clone()
-    moved[0, SCALAR["beat_sin"]], moved[0, SCALAR["beat_cos"]] = -ctx[0, SCALAR["beat_sin"]], -ctx[0, SCALAR["beat_cos"]]
-    assert (target_images(moved, noise[:1]) - img[:1]).abs().mean() > 0.005
+    assert spearmanr(ctx[:, SCALAR["loudness"]], q["luminance"])[0] > 0.9
+    assert spearmanr(ctx[:, SCALAR["brightness"]], q["temperature"])[0] > 0.9
+    assert spearmanr(edges, q["edge_density"])[0] > 0.8
 
 
 def test_quality_measures_on_known_images() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import torch
 
 from renderer.embedded import tiny_pipeline
 from renderer.embedded.context import CONTEXT_DIM
 from renderer.embedded.data import Dataset
-from renderer.embedded.training import CHECKPOINT, TrainConfig, make_batch, train
+from renderer.embedded.looks import LOOKS, N_BANK
+from renderer.embedded.training import CHECKPOINT, TrainConfig, batch_loss, make_batch, train
 
 
 def dataset(n: int = 64) -> Dataset:
@@ -17,8 +20,9 @@ def dataset(n: int = 64) -> Dataset:
                    rng.random(n) * 10)
 
 
-def config(steps: int) -> TrainConfig:
-    return TrainConfig(steps=steps, batch_size=4, warmup_steps=2, checkpoint_every=2, threads=1, learning_rate=2e-3)
+def config(steps: int, **changes) -> TrainConfig:
+    return TrainConfig(steps=steps, batch_size=4, warmup_steps=2, checkpoint_every=2, threads=1, learning_rate=2e-3,
+                       grids=((64, 64, 1.0),), **changes)
 
 
 def test_batches_are_a_function_of_seed_and_step() -> None:
@@ -26,9 +30,21 @@ def test_batches_are_a_function_of_seed_and_step() -> None:
     a = make_batch(pipe, data, 5, config(8))
     b = make_batch(pipe, data, 5, config(8))
     c = make_batch(pipe, data, 6, config(8))
-    assert all(torch.equal(x, y) for x, y in zip(a, b))
-    assert not torch.equal(a[1], c[1])
-    assert a[1].shape == (4, 48, 8, 8) and a[3].shape == (4, 48, 8, 8)
+    assert all(torch.equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    assert not torch.equal(a.noise, c.noise)
+    assert a.noise.shape == (4, 6, 64, 64) and a.colours.shape == (4, 6, 64, 64)
+    assert a.coefficients.shape == (4, len(LOOKS), 3, N_BANK) and a.meaning.shape == (4, 36)
+    assert torch.allclose(a.meaning[:, :len(LOOKS)].sum(1), torch.ones(4))  # every prompt row's looks sum to 1
+
+
+def test_batches_come_in_several_aspects() -> None:
+    pipe, data = tiny_pipeline(0), dataset()
+    wide = config(8, grids=((64, 64, 0.5), (64, 112, 0.5)))
+    shapes = {tuple(make_batch(pipe, data, step, wide).noise.shape[-2:]) for step in range(12)}
+    assert shapes == {(64, 64), (64, 112)}
+    loss, parts = batch_loss(pipe, make_batch(pipe, data, next(s for s in range(12) if tuple(
+        make_batch(pipe, data, s, wide).noise.shape[-2:]) == (64, 112)), wide), wide)
+    assert torch.isfinite(loss) and set(parts) == {"colour", "phase"}
 
 
 def test_resumed_run_equals_uninterrupted_run(tmp_path) -> None:
@@ -39,8 +55,9 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path) -> None:
     resumed, state = train(tiny_pipeline(1), data, tmp_path / "b", config(6), resume=True, progress=False,
                            log=lambda _: None)
     assert state.step == 6
-    for p, q in zip(straight.unet.parameters(), resumed.unet.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    for name in ("unet", "mixer", "prompt_encoder"):
+        for p, q in zip(getattr(straight, name).parameters(), getattr(resumed, name).parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 
 
 def test_loss_goes_down(tmp_path) -> None:
@@ -54,6 +71,7 @@ def test_a_finetuning_run_is_shorter_and_gentler_than_one_from_scratch():
     scratch = train_config(steps=None, seed=3)
     tune = train_config(finetune=True, seed=3)
     assert scratch == TrainConfig(seed=3)
+    assert sum(share for *_, share in scratch.grids) == 1.0
     assert tune.steps < scratch.steps and tune.learning_rate < scratch.learning_rate
     assert tune.warmup_steps < scratch.warmup_steps and tune.procedural_fraction == 1.0
     with_pairs = train_config(finetune=True, user_pairs=True)

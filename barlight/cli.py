@@ -33,6 +33,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("bench", "bench"),
     ("models", "models"),
     ("train", "train"),
+    ("looks", "looks"),
     ("m4l", "m4l"),
 )
 

@@ -1,33 +1,36 @@
-"""The embedded default model: audio features -> frames, small enough for a CPU.
+"""The embedded default model: audio features + a prompt -> frames, small enough for a CPU.
 
 Usage (the renderer's embedded backend does exactly this)::
 
     from renderer.embedded import audio_context, load_default_pipeline
+    from renderer.embedded.vocabulary import prompt_meaning
 
     pipe = load_default_pipeline()            # shipped weights (renderer/embedded/weights/)
     ctx = audio_context(track, seconds, beat_phase, bar_phase)   # (CONTEXT_DIM,) float32
-    frame = pipe(ctx, num_inference_steps=2, height=256, width=256).images[0]  # (256, 256, 3) in [0, 1]
+    prompt = prompt_meaning([("ink, fine", 0.7), ("cells", 0.3)])  # a section's prompt blend
+    frame = pipe(ctx, prompt, height=512, width=512).images[0]   # (512, 512, 3) in [0, 1]
 
-    # coherence: caller-supplied composition noise (e.g. slerp between per-bar seeds) ...
-    noise = torch.randn(pipe.noise_shape(1), generator=torch.Generator().manual_seed(bar_seed))
-    # ... and img2img from the previous frame
-    frame = pipe(ctx, noise=noise, image=previous_frame, strength=0.5).images[0]
+    # coherence: caller-supplied composition noise (e.g. slerp between per-bar seeds)
+    noise = torch.randn(pipe.noise_shape(1, 512, 512), generator=torch.Generator().manual_seed(bar_seed))
+    frame = pipe(ctx, prompt, noise=noise, height=512, width=512).images[0]
 
 * ``audio_context(track, seconds, beat_phase, bar_phase)`` takes a
   :class:`bridge.features.FeatureTrack`; scalars give ``(CONTEXT_DIM,)``, 1-D arrays of
   moments give ``(n, CONTEXT_DIM)``. Training uses the same function.
-* ``BarlightPipeline.__call__(audio_context (D,) or (B, D), num_inference_steps=2 (1-4 is the
-  intended range), image=None, strength=0.5, noise=None (B, 3, S, S) with S = pipe.model_size,
-  generator=None, height=256, width=256, output_type="np"|"uint8"|"pt")`` ->
-  ``BarlightPipelineOutput(images)``: (B, H, W, 3) float32 in [0, 1] for "np".
-  ``num_inference_steps * strength`` must be >= 1 with an ``image``.
+* ``BarlightPipeline.__call__(audio_context (D,) or (B, D), prompt=None (M,) or (B, M),
+  num_inference_steps=1, noise=None (pipe.noise_shape(B, height, width)), generator=None,
+  height=256, width=256, output_type="np"|"uint8"|"pt")`` -> ``BarlightPipelineOutput(images)``:
+  (B, H, W, 3) float32 in [0, 1] for "np". The model predicts phase and colour fields on a
+  64-cell grid; its decoder draws the looks' fine structure at the output's own resolution
+  (:mod:`renderer.embedded.decoder`).
 * ``save_pretrained(dir)`` / ``BarlightPipeline.from_pretrained(dir)``: a directory with
-  ``model_index.json``, ``unet/``, ``audio_encoder/``, ``scheduler/`` (safetensors + JSON).
+  ``model_index.json`` and one folder per component (safetensors + JSON).
 * ``tiny_pipeline(seed)``: a randomly initialised tiny model with the same interface, for tests.
 * ``pipe.to("cuda")`` moves it; CPU/float32 by default.
 * Training: ``barlight train`` (:mod:`renderer.embedded.training`, data in
-  :mod:`renderer.embedded.data`, targets in :mod:`renderer.embedded.correspondence`,
-  held-out metrics in :mod:`renderer.embedded.evaluation`); see docs/model-card.md.
+  :mod:`renderer.embedded.data`, targets in :mod:`renderer.embedded.looks`, held-out metrics in
+  :mod:`renderer.embedded.evaluation`); the words in :mod:`renderer.embedded.vocabulary`; see
+  docs/model-card.md and docs/looks.md.
 
 Importing this package is light: torch and diffusers load on first use of the pipeline names.
 """

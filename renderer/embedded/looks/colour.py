@@ -1,8 +1,8 @@
 """One colouring for every look: the documented correspondence's colour side.
 
-``colourize(structure, scene)`` turns a look's (intensity, tone) into RGB in 0..1. Everything
-that depends on colour alone is applied to a per-sample table of :data:`LUT_SIZE` colours along
-the palette ramp, then looked up at each pixel's tone (a gather) and scaled by its intensity:
+:func:`colour_table` gives, per sample, :data:`LUT_SIZE` colours along the palette ramp with
+everything that depends on colour alone applied; :func:`palette_at` looks tones up in it (the
+looks' colour recipes, :func:`renderer.embedded.looks.look.colour_fields`):
 
 * palette: the ramp through the scene's palette stops (linear between stops), its luma pulled
   towards :data:`PALETTE_LUMA` (``(PALETTE_LUMA / luma)^LUMA_PULL``), so tone mostly changes hue
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.scene import Scene, Structure
+from renderer.embedded.looks.scene import Scene
 from renderer.embedded.looks.shapes import smoothstep
 
 LEVEL_FLOOR = 0.28  # light level at loudness 0 (dim, but structure and colour stay visible)
@@ -77,12 +77,6 @@ def hue_colour(hue: torch.Tensor) -> torch.Tensor:
     """Fully saturated colours ``(B, 3)`` for hues 0..1 (0 red, 1/3 green, 2/3 blue)."""
     k = torch.stack([(5 + hue * 6) % 6, (3 + hue * 6) % 6, (1 + hue * 6) % 6], dim=1)
     return 1.0 - torch.clamp(torch.minimum(k, 4 - k), 0, 1)
-
-
-def colourize(structure: Structure, scene: Scene) -> torch.Tensor:
-    """RGB ``(B, 3, H, W)`` in 0..1 from a look's structure and the scene's qualities."""
-    intensity, tone = structure
-    return fit_gamut(palette_at(colour_table(scene), tone) * intensity)
 
 
 def fit_gamut(rgb: torch.Tensor) -> torch.Tensor:

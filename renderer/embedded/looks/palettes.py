@@ -2,7 +2,7 @@
 
 A palette is a ramp of sRGB stops (0..1 display values); :func:`palette_tensor` resamples each
 to :data:`STOPS` evenly spaced colours, the ``(B, K, 3)`` a :class:`Scene` carries. Looks
-choose a position along the ramp (their ``tone``); :func:`renderer.embedded.looks.colour.colourize`
+choose positions along the ramp (their tones); :func:`renderer.embedded.looks.colour.colour_table`
 reads it. Stops are vivid and never black: light comes from the look's intensity and the
 loudness, not from the palette.
 """

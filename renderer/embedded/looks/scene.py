@@ -1,13 +1,8 @@
-"""What a look is asked to draw: one :class:`Scene` row per picture, plus its sampling grid.
+"""What a look is asked to draw: one :class:`Scene` row per picture.
 
 A :class:`Scene` holds per-sample ``(B,)`` tensors, all 0..1 (``hue``, ``beat`` and ``bar``
 are cyclic): the audio side comes from :func:`renderer.embedded.correspondence.visual_params`
 (the documented correspondence), the ``palette``, ``scale`` and ``motion`` from prompt words.
-
-Coordinates are frame units: x to the right, y down, the frame's SHORT side spans [-1, 1]
-(a 16:9 frame has x in [-1.78, 1.78]). ``coords`` is ``(B, 2, H, W)`` (x, y) at pixel centres;
-a crop of a frame is the matching slice of the frame's coords, so every look draws the same
-picture in any window. The composition noise ``(B, C, h, w)`` covers the same window.
 
 Beat-locked motion uses :func:`punch`: 0 on the beat, up to 1 fast, back to ~0 slowly, so the
 picture is the same at phase 0 and 1 for any amplitude, and frame-to-frame motion repeats once
@@ -17,7 +12,6 @@ per period.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Callable, NamedTuple
 
 import torch
 
@@ -67,25 +61,6 @@ class Scene:
         return (self.groove * self.motion).clamp(0.0, 2.0)
 
 
-class Structure(NamedTuple):
-    """What a look draws, before colour: ``intensity`` (B, 1, H, W) in 0..1 (light) and ``tone``
-    (B, 1, H, W) in 0..1 (position along the palette)."""
-
-    intensity: torch.Tensor
-    tone: torch.Tensor
-
-
-@dataclass(frozen=True)
-class Look:
-    """A look: its word (``name``), synonyms, how it draws, its default palette, one line on what it is."""
-
-    name: str
-    words: tuple[str, ...]  # the name first, then synonyms
-    draw: Callable[["Scene", torch.Tensor, torch.Tensor], Structure]  # (scene, noise, coords) -> Structure
-    palette: str
-    summary: str
-
-
 def _column(value, batch: int) -> torch.Tensor:
     t = torch.as_tensor(value, dtype=torch.float32)
     return t.expand(batch).clone() if t.ndim == 0 else t.float()
@@ -132,42 +107,3 @@ def punch(phase: torch.Tensor, attack: float = ATTACK_BEATS) -> torch.Tensor:
     """
     u = phase / attack
     return u * u * torch.exp(2.0 * (1.0 - u))
-
-
-def punch_speed(phase: torch.Tensor, attack: float = ATTACK_BEATS) -> torch.Tensor:
-    """``attack x d punch / d phase``: positive while the punch rises (max ~0.9), negative on the return."""
-    u = phase / attack
-    return 2.0 * u * (1.0 - u) * torch.exp(2.0 * (1.0 - u))
-
-
-def coords_grid(height: int, width: int, window: tuple[float, float, float, float] | None = None,
-                batch: int = 1) -> torch.Tensor:
-    """``(batch, 2, height, width)`` frame coordinates of pixel centres over ``window``.
-
-    ``window = (x_min, y_min, x_max, y_max)`` in frame units (the outer edges of the pixels);
-    default: the whole frame of aspect ``width / height`` (short side [-1, 1]).
-    """
-    if window is None:
-        window = frame_window(width / height)
-    x0, y0, x1, y1 = window
-    xs = x0 + (torch.arange(width, dtype=torch.float32) + 0.5) * ((x1 - x0) / width)
-    ys = y0 + (torch.arange(height, dtype=torch.float32) + 0.5) * ((y1 - y0) / height)
-    grid = torch.stack([xs.view(1, -1).expand(height, width), ys.view(-1, 1).expand(height, width)])
-    return grid.unsqueeze(0).expand(batch, -1, -1, -1).contiguous()
-
-
-def frame_window(aspect: float) -> tuple[float, float, float, float]:
-    """The whole frame of aspect width/height: short side [-1, 1]."""
-    if aspect >= 1.0:
-        return (-aspect, -1.0, aspect, 1.0)
-    return (-1.0, -1.0 / aspect, 1.0, 1.0 / aspect)
-
-
-def square_crop_window(aspect: float, u: float, v: float) -> tuple[float, float, float, float]:
-    """A square window of side = the frame's short side, placed at (u, v) in 0..1 along the long side."""
-    x0, y0, x1, y1 = frame_window(aspect)
-    if aspect >= 1.0:
-        left = x0 + u * (x1 - x0 - 2.0)
-        return (left, -1.0, left + 2.0, 1.0)
-    top = y0 + v * (y1 - y0 - 2.0)
-    return (-1.0, top, 1.0, top + 2.0)

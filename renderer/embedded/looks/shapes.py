@@ -6,8 +6,6 @@ any resolution. Every function is elementwise on tensors.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 
@@ -24,20 +22,3 @@ def line(distance: torch.Tensor, width: float | torch.Tensor) -> torch.Tensor:
 def bump(squared: torch.Tensor) -> torch.Tensor:
     """``exp(-squared)`` for ``squared >= 0``, exactly 0 beyond 30 (exp's slow underflow path never runs)."""
     return torch.exp(-squared.clamp_max(30.0))
-
-
-def contour_distance(field: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor, spacing: float | torch.Tensor,
-                     offset: float | torch.Tensor = 0.0) -> torch.Tensor:
-    """Approximate distance (frame units) to the nearest level ``offset + k * spacing`` of ``field``.
-
-    ``|sin(pi u)| / (pi |grad u|)`` with ``u = (field - offset) / spacing``: exact at the line, and
-    bounded (by half a spacing over the gradient) between lines.
-    """
-    u = (field - offset) / spacing
-    grad = torch.sqrt(gx * gx + gy * gy).clamp_min(1e-4) / spacing
-    return torch.sin(math.pi * u).abs() / (math.pi * grad)
-
-
-def column(v: torch.Tensor) -> torch.Tensor:
-    """A per-sample ``(B,)`` value as ``(B, 1, 1, 1)`` for broadcasting over pictures."""
-    return v.view(-1, 1, 1, 1)

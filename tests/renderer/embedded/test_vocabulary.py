@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from renderer.embedded.examples import DEFAULT_LOOK, meaning
 from renderer.embedded.looks import LOOK_NAMES, LOOKS, PALETTES, palette_tensor
-from renderer.embedded.vocabulary import (KINDS, MOTION_WORDS, TEXTURE_WORDS, default_vocabulary, encode_prompts,
-                                          split_words, unknown_words)
+from renderer.embedded.vocabulary import (DEFAULT_LOOK, KINDS, MOTION_WORDS, TEXTURE_WORDS, default_vocabulary,
+                                          encode_prompts, meaning, prompt_meaning, split_words, unknown_words)
 
 
 @pytest.fixture(scope="module")
@@ -46,30 +45,39 @@ def test_each_kind_sums_to_the_blend_weight(vocab):
     assert bag.weights[vocab.index("tunnel")] == pytest.approx(0.375)  # two look words share 0.75
 
 
+def parts(row: np.ndarray) -> dict:
+    """A meaning row's look weights (by name), palette stops, scale and motion."""
+    n = len(LOOKS)
+    return {"looks": dict(zip(LOOK_NAMES, row[:n].tolist())), "palette": torch.from_numpy(row[n:-2]).view(-1, 3),
+            "scale": float(row[-2]), "motion": float(row[-1])}
+
+
 def test_synonyms_mean_the_same_picture(vocab):
-    a = torch.from_numpy(encode_prompts([("rings, lava", 1.0)], vocab).vector())[None]
-    b = torch.from_numpy(encode_prompts([("tunnel, fire", 1.0)], vocab).vector())[None]
-    ma, mb = meaning(a, vocab), meaning(b, vocab)
-    assert torch.equal(ma.looks, mb.looks) and torch.allclose(ma.palette, mb.palette)
+    np.testing.assert_allclose(prompt_meaning([("rings, lava", 1.0)], vocab), prompt_meaning([("tunnel, fire", 1.0)], vocab))
 
 
 def test_meaning_of_a_blend(vocab):
-    row = encode_prompts([("ink, mono, still", 0.3), ("cells", 0.7)], vocab).vector()
-    m = meaning(torch.from_numpy(row)[None], vocab)
-    looks = dict(zip(LOOK_NAMES, m.looks[0].tolist()))
-    assert looks["ink"] == pytest.approx(0.3) and looks["cells"] == pytest.approx(0.7)
+    m = parts(meaning(encode_prompts([("ink, mono, still", 0.3), ("cells", 0.7)], vocab), vocab))
+    assert m["looks"]["ink"] == pytest.approx(0.3) and m["looks"]["cells"] == pytest.approx(0.7)
     own = {look.name: palette_tensor(look.palette, 1)[0] for look in LOOKS}
     # the prompt without a palette word (weight 0.7) colours each look with its own palette, by look weight
     expected = 0.3 * palette_tensor("mono", 1)[0] + 0.7 * (0.3 * own["ink"] + 0.7 * own["cells"])
-    assert torch.allclose(m.palette[0], expected, atol=1e-6)
-    assert m.motion[0] == pytest.approx(0.3 * MOTION_WORDS["still"] + 0.7 * 1.0)
+    assert torch.allclose(m["palette"], expected, atol=1e-6)
+    assert m["motion"] == pytest.approx(0.3 * MOTION_WORDS["still"] + 0.7 * 1.0)
 
 
 def test_an_empty_prompt_gets_every_default(vocab):
-    m = meaning(torch.from_numpy(encode_prompts([("", 1.0)], vocab).vector())[None], vocab)
-    assert LOOK_NAMES[int(m.looks[0].argmax())] == DEFAULT_LOOK
-    assert float(m.scale[0]) == pytest.approx(0.5) and float(m.motion[0]) == pytest.approx(1.0)
-    assert np.isclose(float(m.looks[0].sum()), 1.0)
+    m = parts(prompt_meaning([("", 1.0)], vocab))
+    assert max(m["looks"], key=m["looks"].get) == DEFAULT_LOOK
+    assert m["scale"] == pytest.approx(0.5) and m["motion"] == pytest.approx(1.0)
+    assert sum(m["looks"].values()) == pytest.approx(1.0)
+
+
+def test_each_look_word_lands_on_its_look(vocab):
+    for look in LOOKS:
+        for word in look.words:
+            m = parts(prompt_meaning([(f"a {word.upper()} dream", 1.0)], vocab))
+            assert m["looks"][look.name] == pytest.approx(1.0), word
 
 
 def test_describe_lists_every_kind(vocab):

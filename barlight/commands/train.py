@@ -15,7 +15,7 @@ DEFAULT_OUT = Path("runs") / "embedded" / "train"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
-    parser.add_argument("--steps", type=int, default=None, help="training steps (default 2400 from scratch, 600 fine-tuning)")
+    parser.add_argument("--steps", type=int, default=None, help="training steps (default 1600 from scratch, 600 fine-tuning)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--finetune", type=Path, metavar="WEIGHTS",
                         help="start from this model folder (e.g. renderer/embedded/weights) instead of scratch")
@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--songs", type=int, default=64, help="generated training songs (default 64)")
     parser.add_argument("--clips", type=int, default=16, help="numpy-synthesised training clips (default 16)")
     parser.add_argument("--heldout-songs", type=int, default=6, help="held-out evaluation songs (default 6)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--batch-size", type=int, default=24)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     parser.add_argument("--export-to-package", action="store_true",
                         help="also write the weights into renderer/embedded/weights (the shipped default)")

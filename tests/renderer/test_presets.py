@@ -88,7 +88,7 @@ def test_the_old_flat_form_reads_as_the_backend_table(tmp_path):
     # the flat keys were only ever the diffusers backend's: an old embedded preset keeps its defaults
     (tmp_path / "old.toml").write_text(GOOD.replace('name = "Mine"', 'name = "Mine"\nbackend = "embedded"\nsteps = 1'))
     old = load_preset(tmp_path / "old.toml")
-    assert old.backend == "embedded" and old.backend_config == EmbeddedConfig() and old.backend_config.steps == 2
+    assert old.backend == "embedded" and old.backend_config == EmbeddedConfig() and old.backend_config.steps == 1
 
 
 def test_unknown_preset_name_lists_the_shipped_ones():

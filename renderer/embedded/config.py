@@ -20,10 +20,10 @@ SCHEDULER_CONFIG: dict[str, Any] = {
     "set_alpha_to_one": True,
 }
 
-_FOLDED_IN = 16 * (6 + 12)  # colour sample + layout bank, folded 4 x 4
-_FOLDED_OUT = 16 * 6
+_FOLDED_IN = 16 * (4 + 12)  # shading sample + layout bank, folded 4 x 4
+_FOLDED_OUT = 16 * 4
 
-#: The shipped model: colour fields on a 64-cell grid, folded 4x4 -> 16x16x96 UNet sample.
+#: The shipped model: shading fields on a 64-cell grid, folded 4x4 -> 16x16x64 UNet sample.
 DEFAULT_CONFIG: dict[str, Any] = {
     "unet": {
         "sample_size": 16,
@@ -52,6 +52,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     },
     "prompt_encoder": {"meaning_dim": 36, "token_dim": 64, "pooled_dim": 64, "hidden_dim": 128},
     "mixer": {"n_scalars": N_SCALARS, "meaning_dim": 36, "n_looks": 10, "n_bank": 12, "hidden_dim": 256},
+    "colour_table": {"n_scalars": N_SCALARS, "meaning_dim": 36, "size": 128, "hidden_dim": 256},
     "decoder": {"tile_size": 128, "line_size": 256},
     "scheduler": SCHEDULER_CONFIG,
 }
@@ -84,6 +85,7 @@ TINY_CONFIG: dict[str, Any] = {
     },
     "prompt_encoder": {"meaning_dim": 36, "token_dim": 16, "pooled_dim": 16, "hidden_dim": 16},
     "mixer": {"n_scalars": N_SCALARS, "meaning_dim": 36, "n_looks": 10, "n_bank": 12, "hidden_dim": 16},
+    "colour_table": {"n_scalars": N_SCALARS, "meaning_dim": 36, "size": 128, "hidden_dim": 16},
     "decoder": {"tile_size": 32, "line_size": 64},
     "scheduler": SCHEDULER_CONFIG,
 }
@@ -96,7 +98,7 @@ def build_pipeline(config: dict[str, Any] | None = None, seed: int = 0):  # -> B
 
     from renderer.embedded.decoder import PhaseDecoder
     from renderer.embedded.looks import LOOKS
-    from renderer.embedded.models import AudioEncoder, PhaseMixer, PromptEncoder
+    from renderer.embedded.models import AudioEncoder, ColourTable, PhaseMixer, PromptEncoder
     from renderer.embedded.pipeline import BarlightPipeline
 
     config = DEFAULT_CONFIG if config is None else config
@@ -105,6 +107,7 @@ def build_pipeline(config: dict[str, Any] | None = None, seed: int = 0):  # -> B
                             audio_encoder=AudioEncoder(**config["audio_encoder"]),
                             prompt_encoder=PromptEncoder(**config["prompt_encoder"]),
                             mixer=PhaseMixer(**config["mixer"]),
+                            colour_table=ColourTable(**config["colour_table"]),
                             decoder=PhaseDecoder.from_looks(LOOKS, **config["decoder"]),
                             scheduler=DDIMScheduler(**config["scheduler"]))
 

@@ -1,11 +1,12 @@
-"""The phase decoder: phase and colour fields on the layout grid -> pixels at any size.
+"""The phase decoder: phase and shading fields on the layout grid + a colour table -> pixels at any size.
 
 It holds every look's tile and line profile (:class:`renderer.embedded.looks.Look`) as small
 tables. At each output pixel it reads the upsampled phases (bicubic, so level lines stay smooth
 curves), looks up ``tile(frac u1, frac u2) + line(frac u3)`` for every look in the blend, weighs
-them by the look weights and lights the upsampled colours with the result::
+them by the look weights, and lights the frame's colour table at the upsampled tones::
 
-    frame = base + line_colour * sum_l w_l * clamp(tile_l + line_l, 0, 1)
+    I = sum_l w_l * clamp(tile_l + line_l, 0, 1)
+    frame = table(base_tone) * base_level + table(line_tone) * line_level * I
 
 brought into 0..1 by moving over-bright colours towards the grey of equal luma
 (:func:`renderer.embedded.looks.colour.fit_gamut`), so clipping never makes a louder frame darker.
@@ -28,7 +29,8 @@ from renderer.embedded.looks.colour import fit_gamut
 
 
 class PhaseDecoder(ModelMixin, ConfigMixin):
-    """``forward(phases (B, L, 3, h, w), look_weights (B, L), colours (B, 6, h, w), height, width) -> (B, 3, H, W)``."""
+    """``forward(phases (B, L, 3, h, w), look_weights (B, L), shading (B, 4, h, w), table (B, T, 3), height, width)
+    -> (B, 3, H, W)``."""
 
     config_name = "config.json"
 
@@ -66,7 +68,7 @@ class PhaseDecoder(ModelMixin, ConfigMixin):
         tile = self.tiles[look].flatten()[i1 * t + i2]
         return (tile + self.lines[look][i3]).clamp_(0.0, 1.0)
 
-    def forward(self, phases: torch.Tensor, look_weights: torch.Tensor, colours: torch.Tensor,
+    def forward(self, phases: torch.Tensor, look_weights: torch.Tensor, shading: torch.Tensor, table: torch.Tensor,
                 height: int, width: int) -> torch.Tensor:
         b, n_looks = look_weights.shape
         if phases.shape[:3] != (b, n_looks, 3) or n_looks != self.tiles.shape[0]:
@@ -76,6 +78,16 @@ class PhaseDecoder(ModelMixin, ConfigMixin):
             px = F.interpolate(phases[:, look], size=(height, width), mode="bicubic", align_corners=False)
             term = look_weights[:, look].view(-1, 1, 1, 1) * self.intensity(px, look)
             light = term if light is None else light + term
-        colours = F.interpolate(colours, size=(height, width), mode="bilinear", align_corners=False)
-        rgb = colours[:, :3] if light is None else torch.addcmul(colours[:, :3], colours[:, 3:], light)
-        return fit_gamut(rgb.clamp_(min=0.0))
+        shading = F.interpolate(shading, size=(height, width), mode="bilinear", align_corners=False)
+        base = lookup(table, shading[:, 0:1]) * shading[:, 2:3]
+        if light is not None:
+            base = base + lookup(table, shading[:, 1:2]) * (shading[:, 3:4] * light)
+        return fit_gamut(base.clamp_(min=0.0))
+
+
+def lookup(table: torch.Tensor, tone: torch.Tensor) -> torch.Tensor:
+    """Colours ``(B, 3, H, W)`` of per-sample tables ``(B, T, 3)`` at tones ``(B, 1, H, W)`` (nearest entry)."""
+    b, t, _ = table.shape
+    h, w = tone.shape[-2:]
+    index = (tone.clamp(0.0, 1.0) * (t - 1) + 0.5).long().view(b, 1, h * w).expand(b, 3, h * w)
+    return torch.gather(table.transpose(1, 2), 2, index).view(b, 3, h, w)

@@ -80,9 +80,9 @@ def reference(pipe, context: np.ndarray, noise: torch.Tensor, look: str | None =
     scene = scene_from_context(torch.from_numpy(context).float(), palette=prompt[:, n:-2].reshape(len(context), -1, 3),
                                scale=prompt[:, -2], motion=prompt[:, -1])
     bank = layout_bank(noise)
-    coefficients, colours = targets(prompt[:, :n], scene, bank)
+    wanted = targets(prompt[:, :n], scene, bank)
     with torch.no_grad():
-        frames = pipe.decoder(mix(coefficients, bank), prompt[:, :n], colours, size, size)
+        frames = pipe.decoder(mix(wanted.coefficients, bank), prompt[:, :n], wanted.shading, wanted.table, size, size)
     return frames.permute(0, 2, 3, 1).numpy()
 
 

@@ -114,3 +114,21 @@ class PhaseMixer(ModelMixin, ConfigMixin):
         fields, offset = self.heads(scalars, meaning)
         one = torch.atan2(offset[..., 1:2], offset[..., 0:1]) / (2 * math.pi)
         return torch.cat([one, fields], -1)
+
+
+class ColourTable(ModelMixin, ConfigMixin):
+    """Audio scalars + prompt meaning -> the frame's colour table ``(B, size, 3)``: the palette as the
+    documented correspondence colours it (light from loudness, temperature from brightness, the
+    highlights' hue from the chord). The shading fields pick tones along it."""
+
+    config_name = "config.json"
+
+    @register_to_config
+    def __init__(self, n_scalars: int = 20, meaning_dim: int = 36, size: int = 128, hidden_dim: int = 256) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_scalars + meaning_dim, hidden_dim), nn.GELU(),
+                                 nn.Linear(hidden_dim, hidden_dim), nn.GELU(),
+                                 nn.Linear(hidden_dim, size * 3))
+
+    def forward(self, scalars: torch.Tensor, meaning: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([scalars, meaning], 1)).view(-1, self.config.size, 3)

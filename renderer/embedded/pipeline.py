@@ -8,17 +8,20 @@ Components (diffusers style, registered and saved as a directory):
   (:func:`renderer.embedded.vocabulary.prompt_meaning`) -> one more token + a pooled vector;
 * ``mixer`` — :class:`renderer.embedded.models.PhaseMixer`: audio scalars + meaning -> each look's
   phase coefficients over the layout bank (:mod:`renderer.embedded.looks.layout`);
-* ``unet`` — a small ``UNet2DConditionModel`` denoising the **colour fields** (base and line RGB on
-  the layout grid, folded 4 x 4 into channels), with the layout bank as a fixed extra input,
-  predicting the clean sample (``prediction_type="sample"``);
+* ``colour_table`` — :class:`renderer.embedded.models.ColourTable`: audio scalars + meaning -> the
+  frame's colour table;
+* ``unet`` — a small ``UNet2DConditionModel`` denoising the **shading fields** (base and line tone
+  and level on the layout grid, folded 4 x 4 into channels), with the layout bank as a fixed extra
+  input, predicting the clean sample (``prediction_type="sample"``);
 * ``scheduler`` — ``DDIMScheduler`` (zero terminal SNR, "trailing" timesteps): one step from pure
   noise is the intended use, 2-4 refine;
-* ``decoder`` — :class:`renderer.embedded.decoder.PhaseDecoder`: phases + colours -> pixels at the
-  requested size, through each look's tile and line profile.
+* ``decoder`` — :class:`renderer.embedded.decoder.PhaseDecoder`: phases + shading + table -> pixels
+  at the requested size, through each look's tile and line profile.
 
-The diffusion noise ``(B, 6, h, w)`` on the layout grid (:func:`renderer.embedded.looks.grid_shape`)
-is also the composition noise: the layout bank is made from it, so the caller's noise (a slerp walk
-between per-bar seeds) sets where things are and moves them smoothly.
+The noise ``(B, 6, h, w)`` on the layout grid (:func:`renderer.embedded.looks.grid_shape`) is the
+composition noise (the layout bank is made from it) and, in its first four channels, the diffusion
+noise: the caller's noise (a slerp walk between per-bar seeds) sets where things are and moves
+them smoothly.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from diffusers.utils import logging as diffusers_logging
 
 from renderer.embedded.decoder import PhaseDecoder
 from renderer.embedded.looks.layout import NOISE_CHANNELS, grid_shape, layout_bank, mix
-from renderer.embedded.models import AudioEncoder, PhaseMixer, PromptEncoder
+from renderer.embedded.models import AudioEncoder, ColourTable, PhaseMixer, PromptEncoder
 
 MODEL_INDEX = "model_index.json"
 FORMAT_VERSION = 2
@@ -50,10 +53,13 @@ COMPONENTS: dict[str, tuple[str, str]] = {  # name -> (library, class), as model
     "audio_encoder": ("renderer.embedded.models", "AudioEncoder"),
     "prompt_encoder": ("renderer.embedded.models", "PromptEncoder"),
     "mixer": ("renderer.embedded.models", "PhaseMixer"),
+    "colour_table": ("renderer.embedded.models", "ColourTable"),
     "decoder": ("renderer.embedded.decoder", "PhaseDecoder"),
 }
 _CLASSES = {"UNet2DConditionModel": UNet2DConditionModel, "AudioEncoder": AudioEncoder,
-            "PromptEncoder": PromptEncoder, "PhaseMixer": PhaseMixer, "PhaseDecoder": PhaseDecoder}
+            "PromptEncoder": PromptEncoder, "PhaseMixer": PhaseMixer, "ColourTable": ColourTable,
+            "PhaseDecoder": PhaseDecoder}
+SHADING_CHANNELS = 4  # the diffusion sample: base tone, line tone, base level, line level
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,11 @@ class BarlightPipelineOutput:
 @dataclass(frozen=True)
 class Fields:
     """What the model predicts for a batch, before pixels: every look's ``phases`` (B, L, 3, h, w) in
-    cycles, the ``colours`` (B, 6, h, w) and the ``look_weights`` (B, L) they are blended with."""
+    cycles, the ``shading`` (B, 4, h, w), the colour ``table`` (B, T, 3) and the ``look_weights`` (B, L)."""
 
     phases: torch.Tensor
-    colours: torch.Tensor
+    shading: torch.Tensor
+    table: torch.Tensor
     look_weights: torch.Tensor
 
 
@@ -77,10 +84,11 @@ class BarlightPipeline(DiffusionPipeline):
     """The embedded default model; see :mod:`renderer.embedded` for usage."""
 
     def __init__(self, unet: UNet2DConditionModel, audio_encoder: AudioEncoder, prompt_encoder: PromptEncoder,
-                 mixer: PhaseMixer, decoder: PhaseDecoder, scheduler: DDIMScheduler) -> None:
+                 mixer: PhaseMixer, colour_table: ColourTable, decoder: PhaseDecoder,
+                 scheduler: DDIMScheduler) -> None:
         super().__init__()
         self.register_modules(unet=unet, audio_encoder=audio_encoder, prompt_encoder=prompt_encoder, mixer=mixer,
-                              decoder=decoder, scheduler=scheduler)
+                              colour_table=colour_table, decoder=decoder, scheduler=scheduler)
         self._traced_unet = None
 
     def enable_cpu_speedups(self, enabled: bool = True) -> None:
@@ -137,7 +145,7 @@ class BarlightPipeline(DiffusionPipeline):
 
     # ----------------------------------------------------------------- the model
     def unet_input(self, sample: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
-        """The UNet's input: the noisy colour sample and the layout bank, folded 4 x 4 into channels."""
+        """The UNet's input: the noisy shading sample and the layout bank, folded 4 x 4 into channels."""
         return F.pixel_unshuffle(torch.cat([sample, bank], 1), FOLD)
 
     def conditioning(self, context: torch.Tensor, meaning: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,18 +165,19 @@ class BarlightPipeline(DiffusionPipeline):
 
     def fields(self, context: torch.Tensor, meaning: torch.Tensor, noise: torch.Tensor,
                num_inference_steps: int = 1) -> Fields:
-        """Phases and colours on the layout grid for a batch (differentiable: training calls it too)."""
+        """Phases, shading and colour table for a batch (differentiable: training calls it too)."""
         bank = layout_bank(noise)
-        n_scalars = self.mixer.config.n_scalars
-        phases = mix(self.mixer(context[:, -n_scalars:], meaning), bank)
+        scalars = context[:, -self.mixer.config.n_scalars:]
+        phases = mix(self.mixer(scalars, meaning), bank)
+        table = self.colour_table(scalars, meaning)
         tokens, pooled = self.conditioning(context, meaning)
         self.scheduler.set_timesteps(num_inference_steps, device=noise.device)
-        sample = noise * self.scheduler.init_noise_sigma
+        sample = noise[:, :SHADING_CHANNELS] * self.scheduler.init_noise_sigma
         for t in self.scheduler.timesteps:
             model_in = self.unet_input(self.scheduler.scale_model_input(sample, t), bank)
             pred = self.denoise(model_in, t, tokens, pooled)
             sample = self.scheduler.step(pred, t, sample).prev_sample if num_inference_steps > 1 else pred
-        return Fields(phases, sample, meaning[:, :len(self.look_names)])
+        return Fields(phases, sample, table, meaning[:, :len(self.look_names)])
 
     # ----------------------------------------------------------------- call
     @torch.no_grad()
@@ -204,7 +213,7 @@ class BarlightPipeline(DiffusionPipeline):
             noise = torch.randn(self.noise_shape(batch, height, width), generator=generator, dtype=torch.float32,
                                 device=generator.device if generator is not None else "cpu")
         fields = self.fields(context, meaning, noise.to(device, dtype), num_inference_steps)
-        frame = self.decoder(fields.phases, fields.look_weights, fields.colours, height, width)
+        frame = self.decoder(fields.phases, fields.look_weights, fields.shading, fields.table, height, width)
         if output_type == "pt":
             images: Any = frame
         else:

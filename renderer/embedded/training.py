@@ -85,20 +85,19 @@ def lr_at(step: int, config: TrainConfig) -> float:
     return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-TRAINED = ("unet", "audio_encoder", "prompt_encoder", "mixer", "decoder")  # the components training changes
+TRAINED = ("unet", "audio_encoder", "prompt_encoder", "mixer", "colour_table", "decoder")  # the components training changes
 
 
 @dataclass(frozen=True)
 class Batch:
     """One step's inputs and targets: ``context`` (B, D), ``meaning`` (B, M), ``noise`` (B, 6, h, w),
-    ``t`` (B,) timesteps, ``coefficients`` (B, L, 3, N_BANK) and ``colours`` (B, 6, h, w)."""
+    ``t`` (B,) timesteps and what the looks' recipes want (:class:`renderer.embedded.looks.Targets`)."""
 
     context: torch.Tensor
     meaning: torch.Tensor
     noise: torch.Tensor
     t: torch.Tensor
-    coefficients: torch.Tensor
-    colours: torch.Tensor
+    wanted: Any
 
 
 def make_batch(pipe, data: Dataset, step: int, config: TrainConfig) -> Batch:
@@ -121,36 +120,40 @@ def make_batch(pipe, data: Dataset, step: int, config: TrainConfig) -> Batch:
     shares = torch.tensor([share for *_, share in config.grids])
     rows_, cols, _ = config.grids[int(torch.multinomial(shares, 1, generator=g))]
     noise = torch.randn(b, 6, rows_, cols, generator=g)
-    coefficients, colours = targets(mean[:, :n_looks], scene, layout_bank(noise))
+    wanted = targets(mean[:, :n_looks], scene, layout_bank(noise))
     T = pipe.scheduler.config.num_train_timesteps
     t = torch.randint(0, T, (b,), generator=g)
     t = torch.where(torch.rand(b, generator=g) < config.terminal_fraction, torch.full_like(t, T - 1), t)
-    return Batch(context, mean, noise, t, coefficients, colours)
+    return Batch(context, mean, noise, t, wanted)
 
 
 def batch_loss(pipe, batch: Batch, config: TrainConfig) -> tuple[torch.Tensor, dict[str, float]]:
-    """Colour MSE on the clean sample plus the mixer's coefficient loss (offsets as unit vectors)."""
+    """Shading MSE on the clean sample, the colour table's MSE and the mixer's coefficient loss
+    (offsets as unit vectors)."""
     from renderer.embedded.looks.layout import layout_bank
 
+    wanted = batch.wanted
     bank = layout_bank(batch.noise)
-    noisy = pipe.scheduler.add_noise(batch.colours, batch.noise, batch.t)
+    noise = batch.noise[:, :wanted.shading.shape[1]]
+    noisy = pipe.scheduler.add_noise(wanted.shading, noise, batch.t)
     tokens, pooled = pipe.conditioning(batch.context, batch.meaning)
     model_in = pipe.unet_input(noisy, bank)
     pred = F.pixel_shuffle(pipe.unet(model_in, batch.t, encoder_hidden_states=tokens, class_labels=pooled).sample, 4)
-    colour = F.mse_loss(pred, batch.colours)
-    n_scalars = pipe.mixer.config.n_scalars
-    fields, offset = pipe.mixer.heads(batch.context[:, -n_scalars:], batch.meaning)
-    angle = 2 * math.pi * batch.coefficients[..., 0]
-    phase = (F.mse_loss(fields, batch.coefficients[..., 1:])
+    shading = F.mse_loss(pred, wanted.shading)
+    scalars = batch.context[:, -pipe.mixer.config.n_scalars:]
+    table = F.mse_loss(pipe.colour_table(scalars, batch.meaning), wanted.table)
+    fields, offset = pipe.mixer.heads(scalars, batch.meaning)
+    angle = 2 * math.pi * wanted.coefficients[..., 0]
+    phase = (F.mse_loss(fields, wanted.coefficients[..., 1:])
              + F.mse_loss(offset, torch.stack([torch.cos(angle), torch.sin(angle)], -1)))
-    loss = colour + config.mixer_weight * phase
-    return loss, {"colour": colour.item(), "phase": phase.item()}
+    loss = shading + table + config.mixer_weight * phase
+    return loss, {"shading": shading.item(), "table": table.item(), "phase": phase.item()}
 
 
 def user_loss(pipe, user: Dataset, step: int, config: TrainConfig) -> torch.Tensor:
     """Fine-tuning on a user's audio + image pairs: the frame the model draws for a pair's moment
-    (empty prompt, 64 x 64) against the user's image. Gradients reach the colour fields (UNet) and
-    the default look's tile and profile; the phases keep their layout."""
+    (empty prompt, 64 x 64) against the user's image. Gradients reach the shading (UNet), the colour
+    table and the default look's tile and profile; the phases keep their layout."""
     g = torch.Generator().manual_seed(config.seed * 1_000_003 + step + 7)
     b = max(1, int(round(config.batch_size * (1 - config.procedural_fraction))))
     idx = torch.randint(0, len(user), (b,), generator=g).numpy()
@@ -160,7 +163,7 @@ def user_loss(pipe, user: Dataset, step: int, config: TrainConfig) -> torch.Tens
     meaning = pipe.default_meaning(b)
     noise = torch.randn(pipe.noise_shape(b, size, size), generator=g)
     fields = pipe.fields(context, meaning, noise, num_inference_steps=1)
-    frame = pipe.decoder(fields.phases.detach(), fields.look_weights, fields.colours, size, size)
+    frame = pipe.decoder(fields.phases.detach(), fields.look_weights, fields.shading, fields.table, size, size)
     return F.mse_loss(frame, image)
 
 
@@ -265,7 +268,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
         state.seconds = time.perf_counter() - started
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{running:.4f}", colour=f"{parts['colour']:.4f}", phase=f"{parts['phase']:.4f}",
+            bar.set_postfix(loss=f"{running:.4f}", **{k: f"{v:.4f}" for k, v in parts.items()},
                             lr=f"{lr_at(state.step, config):.1e}")
         if state.step % config.checkpoint_every == 0 or state.step == last:
             _save_checkpoint(ckpt_path, pipe, ema, optimizer, state, config)

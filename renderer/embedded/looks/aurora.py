@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 from renderer.embedded.looks.shapes import smoothstep
@@ -24,12 +24,12 @@ def phases(scene: Scene) -> torch.Tensor:
                       phase_row(b))
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     y = field(bank, "y")
     tone = 0.15 + 0.7 * smoothstep(0.9, -0.8, y + 0.2 * field(bank, "broad1"))
     hang = smoothstep(-1.2, 0.5, y)  # light grows towards the lower hems (y points down)
     sky = 0.06 + 0.06 * (1.0 - hang)
-    return colour_fields(scene, 1.0 - tone, tone, sky, 0.35 + 0.75 * hang)
+    return shading(1.0 - tone, tone, sky, 0.35 + 0.75 * hang)
 
 
 def curtain(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
@@ -40,4 +40,4 @@ def curtain(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
 
 LOOK = Look("aurora", ("aurora", "borealis", "curtains"), "boreal",
             "aurora: folding curtains of light with sharp hems and fine rays in a dark sky",
-            tile=curtain, line=lambda u: torch.zeros_like(u), phases=phases, colours=colours)
+            tile=curtain, line=lambda u: torch.zeros_like(u), phases=phases, shading=shades)

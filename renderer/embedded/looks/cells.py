@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, phase_row, phase_rows
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 from renderer.embedded.looks.shapes import smoothstep
@@ -29,9 +29,9 @@ def phases(scene: Scene) -> torch.Tensor:
                       phase_row(b))
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     tone = 0.5 + 0.45 * torch.sin(1.6 * field(bank, "broad2") + 0.8 * field(bank, "medium0"))
-    return colour_fields(scene, tone, 1.0 - 0.6 * tone, 0.16, 0.9)
+    return shading(tone, 1.0 - 0.6 * tone, 0.16, 0.9)
 
 
 def cell(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
@@ -52,4 +52,4 @@ def cell(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
 
 LOOK = Look("cells", ("cells", "tissue", "honeycomb"), "candy",
             "cells: a warped honeycomb of glowing cells with bright membranes and nuclei",
-            tile=cell, line=lambda u: torch.zeros_like(u), phases=phases, colours=colours)
+            tile=cell, line=lambda u: torch.zeros_like(u), phases=phases, shading=shades)

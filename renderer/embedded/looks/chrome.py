@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -24,9 +24,9 @@ def phases(scene: Scene) -> torch.Tensor:
                       phase_row(b))
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     tone = 0.5 + 0.4 * torch.tanh(field(bank, "broad2"))
-    return colour_fields(scene, tone, 0.9 - 0.2 * tone, 0.22, 1.0)
+    return shading(tone, 0.9 - 0.2 * tone, 0.22, 1.0)
 
 
 def mirror(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
@@ -38,4 +38,4 @@ def mirror(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
 
 LOOK = Look("chrome", ("chrome", "liquid", "metal"), "sunset",
             "liquid chrome: broad mirror reflections with sharp specular streaks and dark seams",
-            tile=mirror, line=lambda u: torch.zeros_like(u), phases=phases, colours=colours)
+            tile=mirror, line=lambda u: torch.zeros_like(u), phases=phases, shading=shades)

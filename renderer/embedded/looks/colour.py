@@ -1,8 +1,8 @@
 """One colouring for every look: the documented correspondence's colour side.
 
 :func:`colour_table` gives, per sample, :data:`LUT_SIZE` colours along the palette ramp with
-everything that depends on colour alone applied; :func:`palette_at` looks tones up in it (the
-looks' colour recipes, :func:`renderer.embedded.looks.look.colour_fields`):
+everything that depends on colour alone applied; the looks' shading picks tones along it and the
+decoder looks them up (:mod:`renderer.embedded.decoder`):
 
 * palette: the ramp through the scene's palette stops (linear between stops), its luma pulled
   towards :data:`PALETTE_LUMA` (``(PALETTE_LUMA / luma)^LUMA_PULL``), so tone mostly changes hue
@@ -62,15 +62,6 @@ def colour_table(scene: Scene) -> torch.Tensor:
     table = warm * (grey / _luma(warm).clamp_min(1e-4))  # temperature keeps each colour's luma
     level = LEVEL_FLOOR + (1.0 - LEVEL_FLOOR) * scene.luminance.clamp(0.0, 1.0).sqrt()
     return table * level.view(-1, 1, 1)
-
-
-def palette_at(table: torch.Tensor, tone: torch.Tensor) -> torch.Tensor:
-    """Colours ``(B, 3, H, W)`` of a ``(B, LUT_SIZE, 3)`` table at positions ``tone`` (B, 1, H, W) (nearest entry)."""
-    b = table.shape[0]
-    _, _, h, w = tone.shape
-    index = (tone.clamp(0.0, 1.0) * (LUT_SIZE - 1) + 0.5).long().view(b, 1, h * w).expand(b, 3, h * w)
-    flat = table.transpose(1, 2).reshape(b * 3, LUT_SIZE)
-    return torch.gather(flat, 1, index.reshape(b * 3, h * w)).view(b, 3, h, w)
 
 
 def hue_colour(hue: torch.Tensor) -> torch.Tensor:

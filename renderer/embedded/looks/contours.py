@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import (Look, colour_fields, density, field, periodic, phase_row, phase_rows)
+from renderer.embedded.looks.look import (Look, shading, density, field, periodic, phase_row, phase_rows)
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -18,7 +18,7 @@ def terrain(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.5, edges=1.0)
+    b, k = scene.batch, density(scene, 1.1, edges=2.0)
     lift = 0.5 * scene.amplitude * punch(scene.beat)
     h = terrain(scene)
     return phase_rows(phase_row(b, one=lift, **{n: k * v for n, v in h.items()}),
@@ -26,14 +26,14 @@ def phases(scene: Scene) -> torch.Tensor:
                       phase_row(b, one=lift / 4, **{n: k * v / 4 for n, v in h.items()}))
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     h = field(bank, "broad0") + 0.45 * field(bank, "medium0")
     tone = 0.5 + 0.45 * torch.tanh(0.8 * h)
-    return colour_fields(scene, tone, tone + 0.12, 0.32, 0.9)
+    return shading(tone, tone + 0.12, 0.32, 0.9)
 
 
 LOOK = Look("contours", ("contours", "topographic", "map"), "terrain",
             "topographic map: thin contour lines, bold index lines, hypsometric colour",
             tile=lambda u1, u2: 0.8 * glow(periodic(u1), 0.035),
             line=lambda u: glow(periodic(u), 0.022),
-            phases=phases, colours=colours)
+            phases=phases, shading=shades)

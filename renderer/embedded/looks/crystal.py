@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -29,9 +29,9 @@ def phases(scene: Scene) -> torch.Tensor:
     return phase_rows(*rows)
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     tone = 0.5 + 0.45 * torch.tanh(1.2 * field(bank, "medium1"))
-    return colour_fields(scene, tone, 0.25 + 0.5 * tone, 0.1, 1.0)
+    return shading(tone, 0.25 + 0.5 * tone, 0.1, 1.0)
 
 
 def facets(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
@@ -43,4 +43,4 @@ def facets(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
 LOOK = Look("crystal", ("crystal", "shards", "glass"), "rainbow",
             "crystal shards: three families of cuts at 60 degrees, faceted light, glinting edges",
             tile=facets, line=lambda u: 0.25 * u + 0.6 * glow(periodic(u), 0.012),
-            phases=phases, colours=colours)
+            phases=phases, shading=shades)

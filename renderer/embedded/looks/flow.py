@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -23,7 +23,7 @@ def stream(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.6, edges=0.8)
+    b, k = scene.batch, density(scene, 1.1, edges=1.6)
     shift = 0.35 * scene.amplitude * punch(scene.beat)
     psi = stream(scene)
     return phase_rows(phase_row(b, one=shift, **{n: k * v for n, v in psi.items()}),
@@ -31,13 +31,13 @@ def phases(scene: Scene) -> torch.Tensor:
                       phase_row(b, one=2 * shift + 0.5, **{n: 2 * k * v for n, v in psi.items()}))
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     tone = 0.5 + 0.45 * torch.tanh(field(bank, "broad1") + 0.5 * field(bank, "medium2"))
-    return colour_fields(scene, 1.0 - tone, tone, 0.12, 1.0)
+    return shading(1.0 - tone, tone, 0.12, 1.0)
 
 
 LOOK = Look("flow", ("flow", "streamlines", "current"), "boreal",
             "flow field: dense streamlines of a curling current, fainter lines between them",
             tile=lambda u1, u2: 0.9 * glow(periodic(u1), 0.07),
             line=lambda u: 0.3 * glow(periodic(u), 0.08),
-            phases=phases, colours=colours)
+            phases=phases, shading=shades)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 from renderer.embedded.looks.shapes import smoothstep
@@ -28,10 +28,9 @@ def phases(scene: Scene) -> torch.Tensor:
                       phase_row(b, one=3 * nudge, **{n: 3 * k * v for n, v in w.items()}))
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     tone = 0.55 + 0.3 * torch.tanh(field(bank, "broad1"))
-    base = colour_fields(scene, tone, tone, 0.8, 0.0)[:, :3]
-    return torch.cat([base, -0.92 * base], 1)  # ink takes the paper's light away
+    return shading(tone, tone, 0.8, -0.92 * 0.8)  # ink takes the paper's light away
 
 
 def band(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
@@ -41,4 +40,4 @@ def band(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
 
 LOOK = Look("ink", ("ink", "marble", "sumi"), "mono",
             "ink marbling: sharp-edged bands of ink floating on water, fine filaments between",
-            tile=band, line=lambda u: 0.45 * glow(periodic(u), 0.02), phases=phases, colours=colours)
+            tile=band, line=lambda u: 0.45 * glow(periodic(u), 0.02), phases=phases, shading=shades)

@@ -1,17 +1,19 @@
 """What a look is: a tile, a line profile, a phase recipe and a colour recipe.
 
-A frame of a look is drawn from three smooth **phase** fields (in cycles) and two smooth
-**colour** fields, all on the layout grid (:mod:`.layout`), plus the look's two small pictures:
+A frame of a look is drawn from three smooth **phase** fields (in cycles) and four smooth
+**shading** fields (base and line tone, base and line level), all on the layout grid
+(:mod:`.layout`), the frame's **colour table** (the palette as the documented correspondence
+colours it: :func:`renderer.embedded.looks.colour.colour_table`), plus the look's two small pictures:
 
 * ``tile(u1, u2)``: intensity 0..1 over one period of phases 1 and 2 (a torus): lines, dots,
   cells, facets ...; ``line(u3)``: intensity 0..1 over one period of phase 3;
 * at every pixel ``u = frac(phase)``, ``I = clamp(tile(u1, u2) + line(u3), 0, 1)`` and the
-  colour is ``base + line_colour * I``.
+  colour is ``table(base_tone) * base_level + table(line_tone) * line_level * I``.
 
 The phases are linear in the layout bank (:meth:`Look.phases` gives the coefficients), so their
 level lines stay smooth curves at any output size: the fine structure is drawn at the frame's
 own resolution, never blown up. The recipes below are the *training targets*: the model learns
-the phase coefficients and colour fields from the audio and the prompt
+the phase coefficients, shading fields and colour table from the audio and the prompt
 (:mod:`renderer.embedded.pipeline`); the tiles and profiles ship with the model.
 """
 
@@ -22,12 +24,11 @@ from dataclasses import dataclass
 
 import torch
 
-from renderer.embedded.looks.colour import colour_table, palette_at
 from renderer.embedded.looks.layout import BANK, N_BANK
 from renderer.embedded.looks.scene import Scene
 
 PhaseRecipe = Callable[[Scene], torch.Tensor]  # -> (B, 3, N_BANK) coefficients
-ColourRecipe = Callable[[Scene, torch.Tensor], torch.Tensor]  # (scene, bank (B, N_BANK, h, w)) -> (B, 6, h, w)
+ShadingRecipe = Callable[[Scene, torch.Tensor], torch.Tensor]  # (scene, bank (B, N_BANK, h, w)) -> (B, 4, h, w)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Look:
     tile: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (u1, u2) in [0, 1) -> intensity 0..1
     line: Callable[[torch.Tensor], torch.Tensor]  # u3 in [0, 1) -> intensity 0..1
     phases: PhaseRecipe
-    colours: ColourRecipe
+    shading: ShadingRecipe
 
 
 def phase_row(batch: int, **terms: torch.Tensor | float) -> torch.Tensor:
@@ -62,15 +63,12 @@ def periodic(u: torch.Tensor) -> torch.Tensor:
     return (u - torch.round(u)).abs()
 
 
-def colour_fields(scene: Scene, base_tone: torch.Tensor, line_tone: torch.Tensor,
-                  base_level: torch.Tensor | float, line_level: torch.Tensor | float) -> torch.Tensor:
-    """``(B, 6, h, w)``: base and line colours from tones (``(B, 1, h, w)``, 0..1 along the scene's
-    palette) and levels, through the documented correspondence (:func:`colour_table`: loudness sets
-    the light, the music's brightness the colour temperature, the chord the highlights' hue)."""
-    table = colour_table(scene)
-    base = palette_at(table, base_tone.clamp(0.0, 1.0)) * base_level
-    line = palette_at(table, line_tone.clamp(0.0, 1.0)) * line_level
-    return torch.cat([base, line], 1)
+def shading(base_tone: torch.Tensor, line_tone: torch.Tensor, base_level: torch.Tensor | float,
+            line_level: torch.Tensor | float) -> torch.Tensor:
+    """``(B, 4, h, w)``: where along the frame's colour table the base and the lines sit (tones, 0..1,
+    ``(B, 1, h, w)``) and how much light each gets (levels: floats or fields; negative darkens)."""
+    levels = [torch.as_tensor(v, dtype=base_tone.dtype).expand_as(base_tone) for v in (base_level, line_level)]
+    return torch.cat([base_tone.clamp(0.0, 1.0), line_tone.clamp(0.0, 1.0), *levels], 1)
 
 
 def density(scene: Scene, base: float, edges: float = 1.2) -> torch.Tensor:

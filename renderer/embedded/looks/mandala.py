@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, colour_fields, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
 from renderer.embedded.looks.scene import ATTACK_BARS, Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -29,13 +29,13 @@ def phases(scene: Scene) -> torch.Tensor:
     return phase_rows(*rows)
 
 
-def colours(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
+def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:
     r = field(bank, "r")
     tone = 0.5 + 0.42 * torch.sin(3.5 * r + 0.5 * field(bank, "broad0"))
-    return colour_fields(scene, tone, 1.0 - 0.8 * tone, 0.18, 1.0)
+    return shading(tone, 1.0 - 0.8 * tone, 0.18, 1.0)
 
 
 LOOK = Look("mandala", ("mandala", "kaleidoscope", "kaleido"), "sunset",
             "kaleidoscopic mandala: concentric rings crossed by scalloped rings in eight-fold petals",
             tile=lambda u1, u2: 0.75 * glow(periodic(u1), 0.03) + 0.75 * glow(periodic(u2), 0.03),
-            line=lambda u: 0.75 * glow(periodic(u), 0.03), phases=phases, colours=colours)
+            line=lambda u: 0.75 * glow(periodic(u), 0.03), phases=phases, shading=shades)

@@ -118,9 +118,9 @@ def test_phases_are_linear_in_the_layout_bank() -> None:
     """What keeps level lines smooth at any size: each phase is a weighted sum of the bank's fields."""
     scene = make_scene(2, edges=torch.tensor([0.2, 0.8]))
     bank = layout_bank(noise(2, 64, 64, 9))
-    coefficients, colours = targets(look_weights("contours", 2), scene, bank)
-    phases = mix(coefficients, bank)
-    assert coefficients.shape == (2, len(LOOKS), 3, bank.shape[1]) and colours.shape == (2, 6, 64, 64)
+    wanted = targets(look_weights("contours", 2), scene, bank)
+    coefficients, phases = wanted.coefficients, mix(wanted.coefficients, bank)
+    assert coefficients.shape == (2, len(LOOKS), 3, bank.shape[1]) and wanted.shading.shape == (2, 4, 64, 64)
     manual = sum(coefficients[:, :, :, j, None, None] * bank[:, None, None, j] for j in range(bank.shape[1]))
     assert torch.allclose(phases, manual, atol=1e-4)
     assert (coefficients[1, :, :, 1:].abs().sum() > coefficients[0, :, :, 1:].abs().sum())  # edges: denser

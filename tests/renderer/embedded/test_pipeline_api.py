@@ -72,7 +72,7 @@ def test_save_and_load_round_trip(pipe: BarlightPipeline, tmp_path) -> None:
     pipe.save_pretrained(tmp_path / "model", weights_dtype="float32")
     index = json.loads((tmp_path / "model" / "model_index.json").read_text())
     assert index["_class_name"] == "BarlightPipeline" and index["_barlight_format"] == 2
-    assert {"unet", "audio_encoder", "prompt_encoder", "mixer", "decoder", "scheduler"} <= set(index)
+    assert {"unet", "audio_encoder", "prompt_encoder", "mixer", "colour_table", "decoder", "scheduler"} <= set(index)
     assert not list((tmp_path / "model").rglob("*.bin")) and list((tmp_path / "model").rglob("*.safetensors"))
     loaded = BarlightPipeline.from_pretrained(tmp_path / "model")
     noise = torch.randn(pipe.noise_shape(2, 64, 64), generator=torch.Generator().manual_seed(4))

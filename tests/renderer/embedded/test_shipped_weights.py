@@ -48,7 +48,7 @@ def test_weights_are_safetensors_json_and_small() -> None:
     assert not [p for p in files if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]
     index = json.loads((WEIGHTS_DIR / "model_index.json").read_text())
     assert index["_barlight_format"] == 2
-    assert set(index) >= {"unet", "audio_encoder", "prompt_encoder", "mixer", "decoder", "scheduler"}
+    assert set(index) >= {"unet", "audio_encoder", "prompt_encoder", "mixer", "colour_table", "decoder", "scheduler"}
     training = json.loads((WEIGHTS_DIR / "training.json").read_text())
     assert training["settings"]["steps"] >= 1 and training["metrics"] is not None
     manifest = json.loads((WEIGHTS_DIR / "data_manifest.json").read_text())

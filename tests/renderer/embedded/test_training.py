@@ -32,10 +32,13 @@ def test_batches_are_a_function_of_seed_and_step() -> None:
     a = make_batch(pipe, data, 5, config(8))
     b = make_batch(pipe, data, 5, config(8))
     c = make_batch(pipe, data, 6, config(8))
-    assert all(torch.equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    tensors = lambda batch: [batch.context, batch.meaning, batch.noise, batch.t,  # noqa: E731
+                             *(getattr(batch.wanted, f.name) for f in fields(batch.wanted))]
+    assert all(torch.equal(x, y) for x, y in zip(tensors(a), tensors(b)))
     assert not torch.equal(a.noise, c.noise)
-    assert a.noise.shape == (4, 6, 64, 64) and a.colours.shape == (4, 6, 64, 64)
-    assert a.coefficients.shape == (4, len(LOOKS), 3, N_BANK) and a.meaning.shape == (4, 36)
+    assert a.noise.shape == (4, 6, 64, 64) and a.wanted.shading.shape == (4, 4, 64, 64)
+    assert a.wanted.coefficients.shape == (4, len(LOOKS), 3, N_BANK) and a.meaning.shape == (4, 36)
+    assert a.wanted.table.shape == (4, 128, 3)
     assert torch.allclose(a.meaning[:, :len(LOOKS)].sum(1), torch.ones(4))  # every prompt row's looks sum to 1
 
 
@@ -46,7 +49,7 @@ def test_batches_come_in_several_aspects() -> None:
     assert shapes == {(64, 64), (64, 112)}
     loss, parts = batch_loss(pipe, make_batch(pipe, data, next(s for s in range(12) if tuple(
         make_batch(pipe, data, s, wide).noise.shape[-2:]) == (64, 112)), wide), wide)
-    assert torch.isfinite(loss) and set(parts) == {"colour", "phase"}
+    assert torch.isfinite(loss) and set(parts) == {"shading", "table", "phase"}
 
 
 def test_resumed_run_equals_uninterrupted_run(tmp_path) -> None:
@@ -57,7 +60,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path) -> None:
     resumed, state = train(tiny_pipeline(1), data, tmp_path / "b", config(6), resume=True, progress=False,
                            log=lambda _: None)
     assert state.step == 6
-    for name in ("unet", "mixer", "prompt_encoder"):
+    for name in ("unet", "mixer", "prompt_encoder", "colour_table"):
         for p, q in zip(getattr(straight, name).parameters(), getattr(resumed, name).parameters()):
             torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 

@@ -7,7 +7,6 @@ import dataclasses
 
 import pytest
 
-from renderer.motion import Motion
 from renderer.preset_metrics import motion_lag
 from renderer.presets import builtin_presets, load_preset
 
@@ -28,7 +27,10 @@ def test_motion_energy_repeats_at_the_period_the_preset_locks_to(preset, backend
     assert abs(lag["lag_frames"] - period) <= 1.0, lag
 
 
-def test_the_warp_is_what_locks_a_preset_to_the_bar(backend) -> None:
-    still = dataclasses.replace(load_preset("ink"), motion=Motion())
-    lag = motion_lag(still, backend=backend)
-    assert abs(lag["lag_frames"] - lag["bar_frames"]) > 1.0, lag
+def test_the_motion_table_sets_the_lock(backend) -> None:
+    """Ink turns once per bar; the same warp locked to the beat moves its motion's period to the beat."""
+    ink = load_preset("ink")
+    on_beat = dataclasses.replace(ink, motion=dataclasses.replace(ink.motion, lock="beat"))
+    assert ink.motion.lock == "bar"
+    lag = motion_lag(on_beat, backend=backend)
+    assert abs(lag["lag_frames"] - lag["beat_frames"]) <= 1.0, lag

@@ -82,3 +82,22 @@ def test_a_finetuning_run_is_shorter_and_gentler_than_one_from_scratch():
     with_pairs = train_config(finetune=True, user_pairs=True)
     assert 0.0 < with_pairs.procedural_fraction < 1.0  # the user's pictures fill the rest of each batch
     assert train_config(finetune=True, steps=10, batch_size=4).steps == 10
+
+
+def test_finetuning_on_pairs_moves_the_frames_towards_the_pictures(tmp_path) -> None:
+    """The user's pairs (here: every moment paired with a plain orange picture) pull the frames the
+    model draws for those moments towards the pictures."""
+    data = dataset()
+    orange = np.broadcast_to(np.array([230, 120, 20], np.uint8), (16, 64, 64, 3)).copy()
+    user = Dataset(data.context[:16], data.source[:16], data.seconds[:16], images=orange)
+    pipe = tiny_pipeline(0)
+
+    def error(model) -> float:
+        noise = torch.randn(model.noise_shape(16, 64, 64), generator=torch.Generator().manual_seed(9))
+        frames = model(user.context, noise=noise, height=64, width=64).images
+        return float(np.abs(frames - orange / 255.0).mean())
+
+    before = error(pipe)
+    tuned, _ = train(pipe, data, tmp_path, config(30, learning_rate=5e-3, procedural_fraction=0.25), user=user,
+                     progress=False)
+    assert error(tuned) < 0.7 * before

@@ -22,6 +22,7 @@ decoder looks them up (:mod:`renderer.embedded.decoder`):
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from renderer.embedded.looks.scene import Scene
 from renderer.embedded.looks.shapes import smoothstep
@@ -70,16 +71,19 @@ def hue_colour(hue: torch.Tensor) -> torch.Tensor:
     return 1.0 - torch.clamp(torch.minimum(k, 4 - k), 0, 1)
 
 
-def fit_gamut(rgb: torch.Tensor) -> torch.Tensor:
+def fit_gamut(rgb: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     """Colours ``(B, 3, H, W)`` brought into 0..1 by moving over-bright ones towards the grey of equal luma.
 
     Luma is kept (up to 1), so clipping never makes a louder frame darker; hue is kept, only the
-    saturation of the over-bright pixels drops.
+    saturation of the over-bright pixels drops. ``inplace`` reuses ``rgb``'s memory (the decoder's
+    per-pixel path, where every full-size pass counts).
     """
-    luma = (LUMA[0] * rgb[:, 0:1] + LUMA[1] * rgb[:, 1:2] + LUMA[2] * rgb[:, 2:3]).clamp(0.0, 1.0)
+    weights = torch.tensor(LUMA, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    luma = F.conv2d(rgb, weights).clamp_(0.0, 1.0)
     peak = rgb.amax(dim=1, keepdim=True)
-    keep = ((1.0 - luma) / (peak - luma).clamp_min(1e-6)).clamp(0.0, 1.0)
-    return (luma + keep * (rgb - luma)).clamp(0.0, 1.0)
+    keep = (1.0 - luma).div_((peak - luma).clamp_min_(1e-6)).clamp_(0.0, 1.0)
+    out = rgb if inplace else rgb.clone()
+    return out.sub_(luma).mul_(keep).add_(luma).clamp_(0.0, 1.0)
 
 
 def _luma(rgb: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 from bridge.files import atomic_output
 from renderer.embedded.context import SCALAR, audio_context
 from renderer.embedded.correspondence import image_qualities
-from renderer.embedded.data import Dataset
+from renderer.embedded.data import HELDOUT_SEED_BASE, Dataset
 
 #: (audio quality from the context scalars, picture quality) pairs with a rho threshold.
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -30,6 +30,7 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("edges", "edge_density"),
 )
 RHO_THRESHOLD = 0.8
+HELDOUT_SEED = HELDOUT_SEED_BASE + 6  # a held-out song beyond the evaluation's six (seeds +0..+5)
 SIZE = 128  # side of the measured frames
 ROWS = 240  # held-out moments measured per look (evenly spread)
 
@@ -210,26 +211,28 @@ def evaluate(pipe, data: Dataset, heldout_dir: str | os.PathLike, out_dir: str |
     return metrics
 
 
-#: Seed of the numpy-synthesised clip the fast test evaluates on (training clips use CLIP_SEED_BASE + ...).
-SYNTH_HELDOUT_SEED = 9_000_001
+def heldout_song(work_dir: str | os.PathLike, seed: int = HELDOUT_SEED, moments_per_second: float = 4.0
+                 ) -> np.ndarray:
+    """Conditioning rows ``(n, CONTEXT_DIM)`` of one generated song never used in training (seeds from
+    :data:`renderer.embedded.data.HELDOUT_SEED_BASE` on), rendered with FluidSynth into ``work_dir``."""
+    from bridge.features import analyze_file
+    from renderer.embedded.songs import make_song, render_song
+
+    work_dir = Path(work_dir)
+    midi, info = make_song(seed)
+    mid, wav = work_dir / f"song_{seed}.mid", work_dir / f"song_{seed}.wav"
+    midi.save(mid)
+    render_song(mid, wav, seed)
+    track = analyze_file(wav)
+    seconds = np.arange(1.0, track.duration_seconds - 0.5, 1.0 / moments_per_second)
+    return audio_context(track, seconds, info.beat_phase(seconds), info.bar_phase(seconds))
 
 
-def synth_clip_metrics(pipe, seed: int = SYNTH_HELDOUT_SEED, seconds: float = 16.0, steps: int = 1,
-                       look: str | None = None) -> dict[str, float]:
-    """Spearman's rho per documented pair on a held-out numpy clip (no FluidSynth; a few seconds on a CPU).
-
-    Two moments per 0.5 s segment, one fixed composition noise, 128 x 128 frames of ``look``.
-    """
-    from bridge.features import FeatureExtractor
-    from renderer.embedded.songs import SAMPLE_RATE, synth_clip
-
-    audio, _ = synth_clip(seed, seconds=seconds)
-    track = FeatureExtractor(SAMPLE_RATE).analyze(audio)
-    seconds_at = np.concatenate([np.arange(1.0, seconds, 0.5) + 0.3, np.arange(1.0, seconds, 0.5) + 0.45])
-    bpm = 100.0
-    ctx = audio_context(track, seconds_at, np.mod(seconds_at * bpm / 60, 1.0), np.mod(seconds_at * bpm / 240, 1.0))
+def song_metrics(pipe, context: np.ndarray, look: str | None = None, steps: int = 1, seed: int = 0
+                 ) -> dict[str, float]:
+    """Spearman's rho per documented pair for ``look``'s frames of one song (one composition noise, 128 x 128)."""
     noise = torch.randn(pipe.noise_shape(1, SIZE, SIZE), generator=torch.Generator().manual_seed(seed))
-    frames = render(pipe, ctx, noise.expand(len(ctx), -1, -1, -1).contiguous(), look, steps=steps)
+    frames = render(pipe, context, noise.expand(len(context), -1, -1, -1).contiguous(), look, steps=steps)
     measured = image_qualities(frames)
-    audio_q = audio_qualities(ctx)
+    audio_q = audio_qualities(context)
     return {f"rho_{a}_{v}": spearman(audio_q[a], measured[v]) for a, v in PAIRS}

@@ -84,7 +84,8 @@ class PhaseDecoder(ModelMixin, ConfigMixin):
         base = lookup(table, shading[:, 0:1]) * shading[:, 2:3]
         if light is not None:
             base = base + lookup(table, shading[:, 1:2]) * (shading[:, 3:4] * light)
-        return fit_gamut(base.clamp_(min=0.0), inplace=True)
+        in_place = not torch.is_grad_enabled()  # fine-tuning differentiates through the decoder
+        return fit_gamut(base.clamp_(min=0.0) if in_place else base.clamp(min=0.0), inplace=in_place)
 
 
 def smooth_upsample(grid: torch.Tensor, height: int, width: int) -> torch.Tensor:

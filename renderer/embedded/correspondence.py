@@ -16,7 +16,7 @@ brightness (spectral centroid, log Hz)     colour temperature (cool blue -> warm
   (onsets per second, spectral flatness)     lines, cells, cuts, stars; rougher terrain)
 pitch class (chroma on circle of fifths)   hue accents (the highlights lean to the chord's hue)
 beat phase                                 motion: a punch after each beat and a slower return
-                                             (rings travel and jolt, cells shiver, bands nudge ...)
+                                             (rings jolt, cells shiver, bands nudge ...)
 bar phase                                  slower motion locked to the bar (petals turn, stars drift)
 onset density (groove)                     how much the picture moves on the beat (0: still)
 prompt words                               look, palette, texture scale, motion amount

@@ -20,7 +20,7 @@ import numpy as np
 from renderer.export.audio import AudioClip
 from renderer.export.chunks import Chunk
 from renderer.sinks.base import FramePosition, FrameSink
-from renderer.sinks.video_file import AudioTrack, VideoFormat, VideoWriter
+from renderer.sinks.video_file import AudioTrack, VideoFormat, VideoWriter, container_options
 
 
 def segment_path(folder: str | os.PathLike[str], chunk: Chunk, video_format: VideoFormat) -> Path:
@@ -44,7 +44,7 @@ def join_segments(segments: Sequence[tuple[Path, Chunk]], path: str | os.PathLik
 
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.joining{path.suffix}")
-    options = {k: v for k, v in video_format.video_options.items() if k == "movflags"}
+    options = container_options(video_format, Fraction(fps))
     try:
         with av.open(os.fspath(segments[0][0])) as first, \
                 av.open(os.fspath(tmp), "w", container_options=options) as out:

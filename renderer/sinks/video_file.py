@@ -54,6 +54,17 @@ PRORES = VideoFormat("prores", ".mov", "prores_ks", "yuv422p10le", "pcm_s16le", 
 AUDIO_CHUNK = 1024  # samples per audio frame handed to the encoder (AAC's frame size)
 
 
+def container_options(video_format: VideoFormat, fps: Fraction) -> dict[str, str]:
+    """The muxer's options: the format's ``movflags``, and a movie timescale in which every frame boundary
+    is exact (``fps``' numerator, x 1000 for whole rates). The mp4 muxer writes edit lists (B-frame delay,
+    AAC priming) in the movie timescale, 1000 by default: a 32-frame video at 24 fps then lasted
+    16380/12288 s instead of 4/3 s whenever x264 put B-frames at the start."""
+    options = {k: v for k, v in video_format.video_options.items() if k == "movflags"}
+    if video_format.suffix in (".mp4", ".mov"):
+        options["movie_timescale"] = str(fps.numerator * (1000 if fps.denominator == 1 else 1))
+    return options
+
+
 class VideoWriter(FrameSink):
     """Encodes RGB frames one by one, audio alongside; the file appears at ``path`` only on :meth:`close`.
 
@@ -74,8 +85,8 @@ class VideoWriter(FrameSink):
         self.frames_written = 0
         self._tmp = self.path.with_name(f".{self.path.stem}.incomplete{self.path.suffix}")
         self._tmp.unlink(missing_ok=True)
-        container_options = {k: v for k, v in video_format.video_options.items() if k == "movflags"}
-        self._container = av.open(os.fspath(self._tmp), "w", container_options=container_options)
+        options = container_options(video_format, self.fps)
+        self._container = av.open(os.fspath(self._tmp), "w", container_options=options)
         video = self._container.add_stream(video_format.video_codec, rate=self.fps)
         video.width, video.height = self.width, self.height
         video.pix_fmt = video_format.pix_fmt

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import (Look, shading, density, field, periodic, phase_row, phase_rows)
+from renderer.embedded.looks.look import Look, density, field, level_lines, periodic, shading
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -20,10 +20,7 @@ def terrain(scene: Scene) -> dict[str, torch.Tensor | float]:
 def phases(scene: Scene) -> torch.Tensor:
     b, k = scene.batch, density(scene, 1.1, edges=2.0)
     lift = 0.5 * scene.amplitude * punch(scene.beat)
-    h = terrain(scene)
-    return phase_rows(phase_row(b, one=lift, **{n: k * v for n, v in h.items()}),
-                      phase_row(b),
-                      phase_row(b, one=lift / 4, **{n: k * v / 4 for n, v in h.items()}))
+    return level_lines(b, terrain(scene), k, lift, harmonic=0.25)
 
 
 def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, density, field, level_lines, periodic, shading
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 
@@ -25,10 +25,7 @@ def stream(scene: Scene) -> dict[str, torch.Tensor | float]:
 def phases(scene: Scene) -> torch.Tensor:
     b, k = scene.batch, density(scene, 1.1, edges=1.6)
     shift = 0.35 * scene.amplitude * punch(scene.beat)
-    psi = stream(scene)
-    return phase_rows(phase_row(b, one=shift, **{n: k * v for n, v in psi.items()}),
-                      phase_row(b),
-                      phase_row(b, one=2 * shift + 0.5, **{n: 2 * k * v for n, v in psi.items()}))
+    return level_lines(b, stream(scene), k, shift, harmonic=2.0, shift=0.5)
 
 
 def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import Look, shading, density, field, periodic, phase_row, phase_rows
+from renderer.embedded.looks.look import Look, density, field, level_lines, periodic, shading
 from renderer.embedded.looks.scene import Scene, punch
 from renderer.embedded.looks.shapes import line as glow
 from renderer.embedded.looks.shapes import smoothstep
@@ -22,10 +22,7 @@ def water(scene: Scene) -> dict[str, torch.Tensor | float]:
 def phases(scene: Scene) -> torch.Tensor:
     b, k = scene.batch, density(scene, 1.2, edges=1.1)
     nudge = 0.25 * scene.amplitude * punch(scene.beat)
-    w = water(scene)
-    return phase_rows(phase_row(b, one=nudge, **{n: k * v for n, v in w.items()}),
-                      phase_row(b),
-                      phase_row(b, one=3 * nudge, **{n: 3 * k * v for n, v in w.items()}))
+    return level_lines(b, water(scene), k, nudge, harmonic=3.0)
 
 
 def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:

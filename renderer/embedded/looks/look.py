@@ -58,6 +58,17 @@ def phase_rows(*rows: torch.Tensor) -> torch.Tensor:
     return torch.stack(rows, 1)
 
 
+def level_lines(batch: int, field_terms: dict[str, torch.Tensor | float], density: torch.Tensor,
+                offset: torch.Tensor | float, harmonic: float, shift: float = 0.0) -> torch.Tensor:
+    """``(B, 3, N_BANK)`` phases of a look drawn along the level lines of one field (a mix of bank fields):
+    phase 1 is ``density x field + offset``, phase 2 is unused, phase 3 is ``harmonic x phase 1 + shift``
+    (index lines, filaments or lines in between)."""
+    first = {name: density * weight for name, weight in field_terms.items()}
+    return phase_rows(phase_row(batch, one=offset, **first), phase_row(batch),
+                      phase_row(batch, one=harmonic * offset + shift,
+                                **{name: harmonic * weight for name, weight in first.items()}))
+
+
 def periodic(u: torch.Tensor) -> torch.Tensor:
     """Distance (in periods) from ``u`` to the nearest integer: 0 on the line, 0.5 between lines."""
     return (u - torch.round(u)).abs()

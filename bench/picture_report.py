@@ -58,18 +58,15 @@ def looks_told_apart(pipe, track, tempo_map, seconds: float, frames: int, size: 
 
 def steady_flicker(preset: str, backend) -> float:
     """Mean frame-to-frame change of ``preset`` over 1 s of a held chord at 30 fps (64 x 64, as the tests)."""
-    import numpy as np
-
     from bridge.features import FeatureExtractor
     from bridge.timeline.tempo_map import TempoMap
     from renderer.coherence import flicker
+    from renderer.embedded.probes import pad_audio
     from renderer.embedded.songs import SAMPLE_RATE
     from renderer.moment import moment_at
     from renderer.renderer import Renderer
 
-    t = np.arange(int(4.0 * SAMPLE_RATE)) / SAMPLE_RATE
-    chord = sum(np.sin(2 * np.pi * f * t) / (i + 1) for i, f in enumerate((220.0, 277.18, 329.63, 440.0)))
-    track = FeatureExtractor(SAMPLE_RATE).analyze((0.1 * chord / np.max(np.abs(chord))).astype(np.float32))
+    track = FeatureExtractor(SAMPLE_RATE).analyze(pad_audio(4.0))
     renderer = Renderer.from_preset(preset, backend=backend, size=(64, 64))
     state, frames = None, []
     for k in range(30):

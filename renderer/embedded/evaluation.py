@@ -74,17 +74,13 @@ def render(pipe, context: np.ndarray, noise: torch.Tensor, look: str | None = No
 
 def reference(pipe, context: np.ndarray, noise: torch.Tensor, look: str | None = None, size: int = SIZE) -> np.ndarray:
     """The looks' own frames for the same rows (targets through the pipeline's decoder): the ceiling."""
-    from renderer.embedded.looks import LOOKS, layout_bank, mix, scene_from_context, targets
+    from renderer.embedded.looks import LOOKS, render, scene_from_context
 
     prompt = torch.from_numpy(look_prompt(pipe, look)).expand(len(context), -1)
     n = len(LOOKS)
     scene = scene_from_context(torch.from_numpy(context).float(), palette=prompt[:, n:-2].reshape(len(context), -1, 3),
                                scale=prompt[:, -2], motion=prompt[:, -1])
-    bank = layout_bank(noise)
-    wanted = targets(prompt[:, :n], scene, bank)
-    with torch.no_grad():
-        frames = pipe.decoder(mix(wanted.coefficients, bank), prompt[:, :n], wanted.shading, wanted.table, size, size)
-    return frames.permute(0, 2, 3, 1).numpy()
+    return render(prompt[:, :n], scene, noise, size, size, decoder=pipe.decoder).permute(0, 2, 3, 1).numpy()
 
 
 def evenly(data: Dataset, rows: int = ROWS) -> Dataset:
@@ -127,6 +123,7 @@ def correspondence_metrics(pipe, data: Dataset, steps: int = 1) -> tuple[dict[st
 def stability_metrics(pipe, frames: np.ndarray, data: Dataset, steps: int = 1) -> dict[str, Any]:
     """Diversity across songs vs change within a steady passage (a held synthetic chord)."""
     from bridge.features import FeatureExtractor
+    from renderer.embedded.probes import pad_audio
     from renderer.embedded.songs import SAMPLE_RATE
 
     data = evenly(data)
@@ -139,10 +136,7 @@ def stability_metrics(pipe, frames: np.ndarray, data: Dataset, steps: int = 1) -
     song_means = np.stack([frames[data.source == s].mean(axis=0) for s in songs])
     song_spread = float(np.mean(np.abs(song_means[:, None] - song_means[None, :])) * len(songs) / max(1, len(songs) - 1))
 
-    t = np.arange(int(6.0 * SAMPLE_RATE)) / SAMPLE_RATE
-    chord = sum(np.sin(2 * np.pi * f * t) / (i + 1) for i, f in enumerate((220.0, 277.18, 329.63, 440.0)))
-    chord = (0.1 * chord / np.max(np.abs(chord))).astype(np.float32)
-    track = FeatureExtractor(SAMPLE_RATE).analyze(chord)
+    track = FeatureExtractor(SAMPLE_RATE).analyze(pad_audio(6.0))
     seconds = np.arange(3.0, 5.0, 1 / 30)
     bpm = 120.0
     ctx = audio_context(track, seconds, np.mod(seconds * bpm / 60, 1.0), np.mod(seconds * bpm / 240, 1.0))

@@ -41,7 +41,9 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
 from diffusers.utils import logging as diffusers_logging
 
+from bridge.errors import InputError
 from renderer.embedded.decoder import PhaseDecoder
+from renderer.embedded.looks import SHADING_CHANNELS
 from renderer.embedded.looks.layout import NOISE_CHANNELS, grid_shape, layout_bank, mix
 from renderer.embedded.models import AudioEncoder, ColourTable, PhaseMixer, PromptEncoder
 
@@ -59,7 +61,6 @@ COMPONENTS: dict[str, tuple[str, str]] = {  # name -> (library, class), as model
 _CLASSES = {"UNet2DConditionModel": UNet2DConditionModel, "AudioEncoder": AudioEncoder,
             "PromptEncoder": PromptEncoder, "PhaseMixer": PhaseMixer, "ColourTable": ColourTable,
             "PhaseDecoder": PhaseDecoder}
-SHADING_CHANNELS = 4  # the diffusion sample: base tone, line tone, base level, line level
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class BarlightPipeline(DiffusionPipeline):
         for t in self.scheduler.timesteps:
             model_in = self.unet_input(self.scheduler.scale_model_input(sample, t), bank)
             pred = self.denoise(model_in, t, tokens, pooled)
-            sample = self.scheduler.step(pred, t, sample).prev_sample if num_inference_steps > 1 else pred
+            sample = self.scheduler.step(pred, t, sample).prev_sample
         return Fields(phases, sample, table, meaning[:, :len(self.look_names)])
 
     # ----------------------------------------------------------------- call
@@ -274,9 +275,9 @@ class BarlightPipeline(DiffusionPipeline):
         index = json.loads(index_path.read_text())
         if index.get("_class_name") != cls.__name__:
             raise ValueError(f"{index_path}: _class_name is {index.get('_class_name')!r}, expected {cls.__name__!r}")
-        if index.get("_barlight_format") != FORMAT_VERSION:
-            raise ValueError(f"{index_path}: model format {index.get('_barlight_format')!r}, this Barlight reads "
-                             f"format {FORMAT_VERSION} (retrain with `barlight train`)")
+        if index.get("_barlight_format") != FORMAT_VERSION:  # an InputError: the CLI says it in one line
+            raise InputError(index_path, f"model format {index.get('_barlight_format')!r}, this Barlight reads "
+                                         f"format {FORMAT_VERSION} (retrain with `barlight train`)")
         parts = {name: _CLASSES[cls_name].from_pretrained(root / name, torch_dtype=torch.float32,
                                                           low_cpu_mem_usage=False).eval()
                  for name, (_, cls_name) in COMPONENTS.items()}

@@ -90,12 +90,14 @@ TRAINED = ("unet", "audio_encoder", "prompt_encoder", "mixer", "colour_table", "
 
 @dataclass(frozen=True)
 class Batch:
-    """One step's inputs and targets: ``context`` (B, D), ``meaning`` (B, M), ``noise`` (B, 6, h, w),
-    ``t`` (B,) timesteps and what the looks' recipes want (:class:`renderer.embedded.looks.Targets`)."""
+    """One step's inputs and targets: ``context`` (B, D), ``meaning`` (B, M), ``noise`` (B, 6, h, w), its
+    layout ``bank`` (B, N_BANK, h, w), ``t`` (B,) timesteps and what the looks' recipes want
+    (:class:`renderer.embedded.looks.Targets`)."""
 
     context: torch.Tensor
     meaning: torch.Tensor
     noise: torch.Tensor
+    bank: torch.Tensor
     t: torch.Tensor
     wanted: Any
 
@@ -120,25 +122,22 @@ def make_batch(pipe, data: Dataset, step: int, config: TrainConfig) -> Batch:
     shares = torch.tensor([share for *_, share in config.grids])
     rows_, cols, _ = config.grids[int(torch.multinomial(shares, 1, generator=g))]
     noise = torch.randn(b, 6, rows_, cols, generator=g)
-    wanted = targets(mean[:, :n_looks], scene, layout_bank(noise))
+    bank = layout_bank(noise)
+    wanted = targets(mean[:, :n_looks], scene, bank)
     T = pipe.scheduler.config.num_train_timesteps
     t = torch.randint(0, T, (b,), generator=g)
     t = torch.where(torch.rand(b, generator=g) < config.terminal_fraction, torch.full_like(t, T - 1), t)
-    return Batch(context, mean, noise, t, wanted)
+    return Batch(context, mean, noise, bank, t, wanted)
 
 
 def batch_loss(pipe, batch: Batch, config: TrainConfig) -> tuple[torch.Tensor, dict[str, float]]:
     """Shading MSE on the clean sample, the colour table's MSE and the mixer's coefficient loss
     (offsets as unit vectors)."""
-    from renderer.embedded.looks.layout import layout_bank
-
     wanted = batch.wanted
-    bank = layout_bank(batch.noise)
     noise = batch.noise[:, :wanted.shading.shape[1]]
     noisy = pipe.scheduler.add_noise(wanted.shading, noise, batch.t)
     tokens, pooled = pipe.conditioning(batch.context, batch.meaning)
-    model_in = pipe.unet_input(noisy, bank)
-    pred = F.pixel_shuffle(pipe.unet(model_in, batch.t, encoder_hidden_states=tokens, class_labels=pooled).sample, 4)
+    pred = pipe.denoise(pipe.unet_input(noisy, batch.bank), batch.t, tokens, pooled)
     shading = F.mse_loss(pred, wanted.shading)
     scalars = batch.context[:, -pipe.mixer.config.n_scalars:]
     table = F.mse_loss(pipe.colour_table(scalars, batch.meaning), wanted.table)

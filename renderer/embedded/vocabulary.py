@@ -15,9 +15,10 @@ reported once so the user knows it does nothing here (it still matters to the di
 backend, which reads the same prompts). :func:`encode_prompts` turns a weighted prompt blend
 -- what the Renderer hands a backend -- into a :class:`PromptBag`: per kind, the weight of
 each word, with the weight of prompts that name no word of that kind given to the kind's
-*default* slot (the look's own palette, medium scale, normal motion). The model embeds each
-kind as the weighted mean of its words' learned vectors, so blends between sections are
-blends in embedding space, the way the model was trained.
+*default* slot (the look's own palette, medium scale, normal motion). :func:`meaning` turns
+that into the model's prompt row (look weights, palette colours, scale, motion), which the
+model's :class:`renderer.embedded.models.PromptEncoder` embeds; blends between sections are
+blends of rows, the way the model was trained.
 """
 
 from __future__ import annotations
@@ -142,11 +143,6 @@ class PromptBag:
 
     weights: np.ndarray
     defaults: np.ndarray
-
-    def vector(self) -> np.ndarray:
-        """``weights`` then ``defaults``: the model's input row."""
-        return np.concatenate([self.weights, self.defaults]).astype(np.float32)
-
 
 def encode_prompts(blend: Sequence[tuple[str, float]], vocabulary: Vocabulary) -> PromptBag:
     """``[(prompt, weight), ...]`` -> :class:`PromptBag`. Within one prompt the words of a kind

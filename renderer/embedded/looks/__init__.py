@@ -88,15 +88,18 @@ def _decoder():
     return PhaseDecoder.from_looks(LOOKS).eval()
 
 
-def render(look: str | Look | torch.Tensor, scene: Scene, noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
+def render(look: str | Look | torch.Tensor, scene: Scene, noise: torch.Tensor, height: int, width: int,
+           decoder=None) -> torch.Tensor:
     """The looks' own frames ``(B, 3, H, W)`` in 0..1: ``look`` (a word, a :class:`Look` or ``(B, L)``
     weights) for every row of ``scene``, composition ``noise`` ``(B, NOISE_CHANNELS, *grid_shape(H, W))``.
-    What the model is trained to draw (docs, tests, the evaluation's ceiling)."""
+    What the model is trained to draw (docs, tests, the evaluation's ceiling). ``decoder``: a
+    :class:`renderer.embedded.decoder.PhaseDecoder` (default: one holding these looks' tiles)."""
     weights = look if isinstance(look, torch.Tensor) else look_weights(look, scene.batch)
     bank = layout_bank(noise)
     wanted = targets(weights, scene, bank)
     with torch.no_grad():
-        return _decoder()(mix(wanted.coefficients, bank), weights, wanted.shading, wanted.table, height, width)
+        return (decoder or _decoder())(mix(wanted.coefficients, bank), weights, wanted.shading, wanted.table,
+                                       height, width)
 
 
 __all__ = ["BANK_NAMES", "GRID", "SHADING_CHANNELS", "TABLE_SIZE", "Targets", "colour_table_of", "LOOKS", "LOOK_NAMES", "N_BANK", "NOISE_CHANNELS", "PALETTES",

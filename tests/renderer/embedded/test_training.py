@@ -27,13 +27,17 @@ def config(steps: int, **changes) -> TrainConfig:
     return TrainConfig(**{**settings, **changes})
 
 
+def tensors(batch) -> list[torch.Tensor]:
+    """Every tensor of a training batch, its targets included."""
+    return [batch.context, batch.meaning, batch.noise, batch.bank, batch.t,
+            *(getattr(batch.wanted, f.name) for f in fields(batch.wanted))]
+
+
 def test_batches_are_a_function_of_seed_and_step() -> None:
     pipe, data = tiny_pipeline(0), dataset()
     a = make_batch(pipe, data, 5, config(8))
     b = make_batch(pipe, data, 5, config(8))
     c = make_batch(pipe, data, 6, config(8))
-    tensors = lambda batch: [batch.context, batch.meaning, batch.noise, batch.t,  # noqa: E731
-                             *(getattr(batch.wanted, f.name) for f in fields(batch.wanted))]
     assert all(torch.equal(x, y) for x, y in zip(tensors(a), tensors(b)))
     assert not torch.equal(a.noise, c.noise)
     assert a.noise.shape == (4, 6, 64, 64) and a.wanted.shading.shape == (4, 4, 64, 64)

@@ -3,7 +3,7 @@
 * ``assemble(data_dir, ...)``: seeded MIDI songs rendered with FluidSynth plus numpy-synthesised
   clips -> ``dataset.npz`` (conditioning rows from :func:`audio_context`, source ids, seconds)
   and ``manifest.json`` (each source: how it was made, tempo/meter, licence). Targets are
-  drawn on the fly by :func:`renderer.embedded.correspondence.target_images`.
+  drawn on the fly by the looks' recipes (:func:`renderer.embedded.looks.targets`).
 * ``assemble_user(user_dir, ...)``: a user's own audio + image pairs and/or music videos for
   fine-tuning -> the same rows plus ``images`` (N, 64, 64, 3) uint8. Layout::
 
@@ -115,7 +115,7 @@ def assemble(data_dir: str | os.PathLike, n_songs: int = 96, n_clips: int = 24, 
     manifest = {
         "fingerprint": _fingerprint(settings),
         "settings": settings,
-        "targets": "procedural images drawn on the fly by renderer.embedded.correspondence.target_images (MIT)",
+        "targets": "phase, shading and colour targets drawn on the fly by renderer.embedded.looks.targets (MIT)",
         "rows": len(dataset),
         "sources": sources,
     }

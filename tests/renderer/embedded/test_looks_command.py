@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from PIL import Image
 
@@ -26,6 +28,17 @@ def test_writes_one_sheet_per_look(tmp_path, capsys) -> None:
     assert sheet.shape == (GRID * 128 + (GRID - 1) * GAP,) * 2 + (3,)
     tiles = [sheet[:128, :128], sheet[128 + GAP:256 + GAP, :128]]
     assert np.abs(tiles[0].astype(int) - tiles[1]).mean() > 2  # moments differ
+
+
+def test_a_model_of_an_older_format_is_one_line(tmp_path, capsys) -> None:
+    from renderer.embedded import tiny_pipeline
+
+    tiny_pipeline(0).save_pretrained(tmp_path / "old")
+    index = tmp_path / "old" / "model_index.json"
+    index.write_text(json.dumps({**json.loads(index.read_text()), "_barlight_format": 1}))
+    assert main(["looks", "--model", str(tmp_path / "old")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "model format 1" in err and "barlight train" in err
 
 
 def test_an_unwritable_out_is_one_line(tmp_path, capsys) -> None:

@@ -7,6 +7,12 @@ command these signals raise :class:`Stopped`, a ``KeyboardInterrupt``, in the ma
 the same code runs. Only the first one raises: one that arrives while the command finalises is
 ignored, so it cannot cut the finalising short. The preview, whose main thread waits in Qt,
 quits its event loop on all of :data:`STOP_SIGNALS` and SIGINT instead.
+
+SIGINT raises ``KeyboardInterrupt`` during a command whatever the process inherited. Python installs
+its Ctrl-C handler only when SIGINT starts at its default; a job that a non-interactive shell starts in
+the background (``nohup .ci/run &``, ``cmd &`` in a script) inherits SIGINT ignored, and without a
+handler of its own a ``kill -INT`` or a test's ``send_signal(SIGINT)`` would be ignored too, leaving a
+recording unfinished and the process running.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ class Stopped(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def stop_signals_interrupt() -> Iterator[None]:
-    """For the block, :data:`STOP_SIGNALS` raise :class:`Stopped` (once) in the main thread; the previous
+    """For the block, :data:`STOP_SIGNALS` raise :class:`Stopped` (once) and SIGINT ``KeyboardInterrupt`` (as
+    Python's own handler does, even where SIGINT was inherited ignored) in the main thread; the previous
     handlers come back afterwards. Outside the main thread (tests calling ``main``) it does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -49,6 +56,7 @@ def stop_signals_interrupt() -> Iterator[None]:
             raise Stopped(signum)
 
     previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import soundfile
 
 from barlight.cli import main
@@ -15,12 +16,18 @@ from bridge.recording import read_recording, tempo_map_from_recording
 from bridge.timeline.sources import load_timeline
 
 
-def test_record_a_file_sender_then_stop_with_ctrl_c(tmp_path, capsys):
+def _sigint_ignored() -> None:
+    """What a job started in the background by a non-interactive shell (``nohup .ci/run &``) inherits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("inherited", [None, _sigint_ignored], ids=["sigint-as-inherited", "sigint-ignored"])
+def test_record_a_file_sender_then_stop_with_ctrl_c(tmp_path, capsys, inherited):
     audio = tmp_path / "a.wav"
     soundfile.write(audio, (0.2 * np.random.default_rng(0).standard_normal(16000)).astype(np.float32), 16000)
     out = tmp_path / "take.jsonl"
     recorder = subprocess.Popen([sys.executable, "-m", "barlight", "record", str(out), "--listen", "127.0.0.1:0"],
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, preexec_fn=inherited)
     try:
         first = recorder.stderr.readline()
         port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)", first).group(1))

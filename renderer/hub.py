@@ -34,15 +34,22 @@ def cache_folder() -> Path:
     return Path(home).expanduser() / "hub"
 
 
+def hub_endpoint() -> tuple[str, int]:
+    """Host and port of the Hub (``HF_ENDPOINT``, else huggingface.co): a mirror's own port, else its scheme's."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+
+
 def hub_reachable(timeout_seconds: float = 3.0) -> bool:
-    """Whether huggingface.co answers on port 443 (checked once, fast, before any download)."""
+    """Whether the Hub's endpoint accepts a connection (checked once, fast, before any download)."""
     import socket
 
-    host = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1].split("/")[0]
     try:
-        with socket.create_connection((host, 443), timeout=timeout_seconds):
+        with socket.create_connection(hub_endpoint(), timeout=timeout_seconds):
             return True
-    except OSError:
+    except (OSError, ValueError):  # refused, timed out, unknown host; a port that is no number
         return False
 
 
@@ -143,5 +150,5 @@ def _download_problem(err: Exception) -> str:
     return f"download stopped ({name}: {text}); run the same command again to resume"
 
 
-__all__ = ["ResolvedModel", "cache_folder", "download", "hub_reachable", "is_complete", "local_snapshot", "offline",
-           "resolve_model"]
+__all__ = ["ResolvedModel", "cache_folder", "download", "hub_endpoint", "hub_reachable", "is_complete", "local_snapshot",
+           "offline", "resolve_model"]

@@ -47,6 +47,33 @@ def test_models_get_offline_without_the_model_says_what_to_do(fake_hub, capsys):
     assert "name one of sd-turbo" in one_line(capsys.readouterr().err)
 
 
+def test_models_get_without_a_network_says_what_to_do(fake_hub, tmp_path, monkeypatch, capsys):
+    """Online mode, nothing downloaded, and the Hub's endpoint refuses: one line, exit 2, before any download.
+    The endpoint is a loopback port bound but not listening (refused at once); a listening one is reachable,
+    on its own port (a mirror's ``HF_ENDPOINT`` may name one)."""
+    import socket
+
+    cache = tmp_path / "cache"
+    shutil.copytree(fake_hub, cache, symlinks=True, ignore=shutil.ignore_patterns("models--madebyollin--taesd"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    from renderer.hub import hub_reachable
+
+    with socket.socket() as closed, socket.socket() as listening:
+        closed.bind(("127.0.0.1", 0))
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{listening.getsockname()[1]}")
+        assert hub_reachable(timeout_seconds=2.0)
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed.getsockname()[1]}")
+        assert not hub_reachable(timeout_seconds=2.0)
+        assert main(["models", "get", "taesd"]) == 2
+    line = one_line(capsys.readouterr().err.split("\n", 1)[1])  # after the model's description line
+    assert "taesd: cannot reach the Hugging Face Hub: check the network (or HF_ENDPOINT)" in line
+    assert "run the same command again" in line
+    assert not (cache / "models--madebyollin--taesd").exists()
+
+
 def test_a_download_cut_short_does_not_count_as_downloaded(fake_hub, tmp_path, monkeypatch, capsys):
     cache = tmp_path / "cache"
     shutil.copytree(fake_hub, cache, symlinks=True)

@@ -120,3 +120,28 @@ def test_a_fitted_mapping_plugs_in_instead_of_reactivity_tables(tmp_path):
                                         '[reactivity.flash]\nonset = 1.0\n')
     with pytest.raises(InputError, match="either mapping"):
         load_preset(tmp_path / "both.toml")
+
+
+@pytest.mark.parametrize("name", ["turbo", "turbo-xl"])
+def test_the_turbo_presets_hit_on_onsets_walk_bar_to_bar_and_change_scene_per_section(name, tiny_embedded,
+                                                                                      tempo_map, tracks):
+    """Conditioning only (no model): onsets raise the img2img strength and the kick, the seed walk runs from
+    one bar's keyframe seed to the next, the kick's seed is the beat's, and each section has its own prompts."""
+    from renderer.moment import moment_at
+    from renderer.renderer import Renderer
+
+    renderer = Renderer(tiny_embedded, load_preset(name), (64, 64))
+
+    def at(seconds: float):
+        return renderer.condition(moment_at(tempo_map, tracks["clicks"], seconds))
+
+    just_after = [at(2.0 + k * 0.5 + 0.04) for k in range(6)]  # a click every beat (0.5 s)
+    between = [at(2.0 + k * 0.5 + 0.40) for k in range(6)]
+    for target in ("strength", "kick"):
+        assert min(c.targets[target] for c in just_after) - max(c.targets[target] for c in between) > 0.2, target
+    bar3 = tempo_map.bar_start_seconds(3)
+    assert (at(bar3).walk.seed_from, at(bar3).walk.position) == (renderer.seed_for_bar(3), 0.0)
+    assert at(bar3 - 1e-6).walk.seed_to == renderer.seed_for_bar(3) and at(bar3 - 1e-6).walk.position > 0.999
+    assert at(bar3 + 0.1).walk.kick_seed == at(bar3 + 0.4).walk.kick_seed != at(bar3 + 0.6).walk.kick_seed
+    verse, chorus = at(3.9), at(4.1)  # the fixture's chorus starts at bar 3
+    assert not {p for p, _ in verse.prompts} & {p for p, _ in chorus.prompts}

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "that is available)")
     parser.add_argument("--preset", help="preset name or .toml path (default: the shipped default for embedded, "
                                          "turbo for diffusers)")
-    parser.add_argument("--model", help="diffusers model folder or Hub id (default: the preset's)")
+    parser.add_argument("--model", help="a short name from `barlight models` (sd-turbo), a diffusers folder or "
+                        "Hub id (default: the preset's)")
     parser.add_argument("--size", help="frame size WxH, or several comma-separated (default 256x256,512x512; "
                                        "--architecture: 512x512, --tiny 64x64)")
     parser.add_argument("--frames", type=int, default=60, help="frames to time (default 60)")

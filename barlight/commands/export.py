@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument("--preset", help="preset name or .toml path (default: the shipped default, or the keyframes')")
     parser.add_argument("--backend", help="override the preset's backend (embedded, diffusers)")
-    parser.add_argument("--model", help="override the preset's model (diffusers folder or hub id)")
+    parser.add_argument("--model", help="override the preset's model: a short name from `barlight models` "
+                        "(sd-turbo), a diffusers folder or Hub id")
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     parser.add_argument("--fps", help=f"frame rate: 24, 25, 29.97, 30000/1001 ... (default {fps_label(DEFAULT_FPS)})")
     parser.add_argument("--size", help="WIDTHxHEIGHT (default {}x{})".format(*DEFAULT_SIZE))

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "default: loopback, private and link-local addresses)")
     parser.add_argument("--preset", help="preset name or .toml path (hot-reloaded when the file changes)")
     parser.add_argument("--backend", help="override the preset's backend (embedded, diffusers)")
-    parser.add_argument("--model", help="override the preset's model (diffusers folder or hub id)")
+    parser.add_argument("--model", help="override the preset's model: a short name from `barlight models` "
+                        "(sd-turbo), a diffusers folder or Hub id")
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     parser.add_argument("--size", help="render WIDTHxHEIGHT, multiples of 8 (default: the preset's)")
     parser.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",

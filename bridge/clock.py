@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bridge.protocol.messages import LoopMessage, TransportMessage
-from bridge.timeline.tempo_map import BarPosition, Marker, Meter, marker_at
+from bridge.timeline.tempo_map import BarPosition, InMeter, Marker, Meter, marker_at
 
 #: A fitted anchor this far past the loop end is still inside the loop: jitter, not a playhead beyond it.
 LOOP_END_TOLERANCE_BEATS = 0.05
@@ -40,7 +40,7 @@ def fit_offset(offsets: Sequence[float]) -> float:
 
 
 @dataclass(frozen=True)
-class TransportSnapshot:
+class TransportSnapshot(InMeter):
     """The transport as one value: ask it for the beat at any host time; the render loop reads one per frame.
 
     Thread-safety: immutable. Realtime-safety: every method is O(log markers), no I/O.
@@ -70,10 +70,6 @@ class TransportSnapshot:
         """True when no transport message arrived for ``after_seconds`` (a sender that vanished without bye;
         senders send at least 2 Hz even when stopped)."""
         return host_seconds - self.received_seconds > after_seconds
-
-    @property
-    def bar_beats(self) -> float:
-        return self.numerator * 4.0 / self.denominator
 
     def beat_at(self, host_seconds: float) -> float:
         """The beat (quarter notes from song start) to show at ``host_seconds``; wraps at the loop end while playing."""

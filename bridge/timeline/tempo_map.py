@@ -23,6 +23,18 @@ MAX_BPM = 1e6
 _EPS_BEATS = 1e-9  # tolerance when flooring beats onto bar lines
 
 
+class InMeter:
+    """Mixin of the values that carry a meter (``numerator``/``denominator`` fields): the bar's length."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def bar_beats(self) -> float:
+        """Quarter notes in a bar: ``numerator * 4 / denominator``."""
+        return self.numerator * 4.0 / self.denominator
+
+
 @dataclass(frozen=True)
 class TempoPoint:
     """Tempo ``bpm`` from ``beat`` on; with ``ramp`` it moves linearly (in beats) to the next point's bpm."""
@@ -36,16 +48,12 @@ class TempoPoint:
 
 
 @dataclass(frozen=True)
-class Meter:
+class Meter(InMeter):
     """A time signature in force from ``beat`` on; a bar lasts ``numerator * 4 / denominator`` beats."""
 
     beat: float
     numerator: int
     denominator: int
-
-    @property
-    def bar_beats(self) -> float:
-        return self.numerator * 4.0 / self.denominator
 
     def position(self, beat: float, bar: int) -> BarPosition:
         """Bar and quarter notes into it for ``beat`` on this meter's grid, where bar ``bar`` starts at :attr:`beat`."""
@@ -63,17 +71,13 @@ class Marker:
 
 
 @dataclass(frozen=True)
-class BarPosition:
+class BarPosition(InMeter):
     """Where a beat falls in the bar grid: 1-based ``bar`` and quarter notes into it."""
 
     bar: int
     beat_in_bar: float
     numerator: int
     denominator: int
-
-    @property
-    def bar_beats(self) -> float:
-        return self.numerator * 4.0 / self.denominator
 
     @property
     def phase(self) -> float:

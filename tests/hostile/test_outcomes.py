@@ -116,6 +116,11 @@ def _send_some(port: int) -> None:
             time.sleep(0.02)
 
 
+def _flushed(part: Path) -> bool:
+    """Whether the recording ``part`` (still being written) holds the transport messages :func:`_send_some` sent."""
+    return part.read_text(encoding="utf-8").count('"/daw/transport"') == 5
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_stop_signal_finalises_a_recording_like_ctrl_c(home, signum):
     port = _free_port()
@@ -124,7 +129,7 @@ def test_a_stop_signal_finalises_a_recording_like_ctrl_c(home, signum):
     try:
         _wait_for(lambda: (home / "take.jsonl.part").exists())
         _send_some(port)
-        time.sleep(0.7)  # past a flush
+        _wait_for(lambda: _flushed(home / "take.jsonl.part"))  # what was sent is on disk before the signal
         process.send_signal(signum)
         _, err = process.communicate(timeout=60)
     finally:
@@ -143,7 +148,7 @@ def test_a_stop_signal_closes_the_preview_and_keeps_its_recording(home, tiny_mod
     try:
         _wait_for(lambda: any((home / "sessions").glob("*.jsonl.part")), 120)
         _send_some(port)
-        time.sleep(0.7)
+        _wait_for(lambda: any(_flushed(part) for part in (home / "sessions").glob("*.jsonl.part")))
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
     finally:

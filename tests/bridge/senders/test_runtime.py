@@ -3,11 +3,11 @@ injected (no sleeps)."""
 
 from __future__ import annotations
 
+import select
 import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -226,10 +226,9 @@ def test_a_stop_signal_during_a_send_leaves_the_sent_count_exact(listener):
     for _ in range(10):
         sender = subprocess.Popen([sys.executable, "-c", SEND_UNTIL_STOPPED, str(port)], stdout=subprocess.PIPE,
                                   text=True)
-        received = 0
-        while not received and sender.poll() is None:  # until it is sending
-            time.sleep(0.005)
-            received += len(drain(listener))
+        ready, _, _ = select.select([listener], [], [], 60.0)  # until it is sending
+        assert ready, "the sender sent nothing"
+        received = len(drain(listener))
         sender.send_signal(signal.SIGTERM)
         sent = int(sender.communicate(timeout=60)[0])
         received += len(drain(listener))

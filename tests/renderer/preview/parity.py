@@ -25,6 +25,7 @@ import numpy as np
 
 from bridge.clock import TransportSnapshot
 from renderer.moment import MIN_WINDOW_SECONDS, Moment
+from tests.receiving import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The conditioning sources compared (issue 15): each 0..1, from renderer.conditioning.summarize.
@@ -76,7 +77,8 @@ def stream_into_preview(renderer: Any, song: Path, timeline: Path, sessions: Pat
     try:
         sender = subprocess.run(command, capture_output=True, text=True, timeout=120,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
-        time.sleep(0.3)  # the last datagrams, the bye
+        # the sender has ended; the bye, its last datagram, has reached the preview (the relay loses only PCM)
+        wait_for(session.receiver, lambda: any(info.ended for info in session.receiver.stats().sessions), 10.0)
     finally:
         running.clear()
         sampler.join()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from bridge.receiver import Receiver
 from bridge.senders.osc_out import ProtocolSender
 from bridge.timeline.tempo_map import Marker
 from renderer.preview.live import LiveFeatures, live_moment
+from tests.receiving import wait_for
 
 
 def snapshot_3_4(latency_seconds: float = 0.0) -> TransportSnapshot:
@@ -59,9 +59,7 @@ def test_live_features_keep_audio_and_macros_per_session_over_loopback():
             for i in range(5):
                 sender.audio(0.1 * (i + 1), 0.5, [0.01 * i] * 8)
             sender.macros([0.25, 0.5, 0.75, 1.0])
-            deadline = time.monotonic() + 5.0
-            while features.macros(sender.session_id)[0] == 0.0 and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_for(receiver, lambda: features.macros(sender.session_id) != (0.0,) * 4)
             track = features.track(sender.session_id)
             assert features.macros(sender.session_id) == (0.25, 0.5, 0.75, 1.0)
             assert track is not None and len(track) == 5

@@ -3,13 +3,14 @@
 
 CPU policy (the only place Barlight sets torch's thread count or OpenMP's waiting):
 
-- An explicit count wins: ``--threads`` of ``export``, ``bench`` and ``train`` (train's default is 2),
+- An explicit count wins: ``--threads`` of ``export``, ``bench`` and ``train`` (train's default is 1),
   or a backend's ``threads`` setting.
 - Otherwise the backend decides. The embedded backend runs one thread on the CPU
   (:data:`SMALL_MODEL_THREADS`); the diffusers backend keeps torch's own count. The live preview
   follows the backend too (one thread for the embedded model leaves the other cores to the
   display and the receiver).
-- Long jobs (export, train) make idle OpenMP threads sleep (:func:`wait_passively`).
+- Long jobs (export, train, the preview's render process, a cluster's workers) make idle OpenMP
+  threads sleep (:func:`wait_passively`, :data:`PASSIVE_WAIT`).
 
 Both go through :func:`apply_cpu_policy` and :func:`wait_passively`.
 """
@@ -26,6 +27,8 @@ DEVICE_KINDS = ("cuda", "mps", "cpu")
 #: are too small to gain from more, and with a DAW busy on the same cores several threads wait on
 #: each other (50 frames/s on 1 thread vs 2 on 2 on a loaded 2-core machine, docs/benchmarks.md).
 SMALL_MODEL_THREADS = 1
+#: The environment that makes idle OpenMP threads sleep instead of spin (a process's own, or a worker's).
+PASSIVE_WAIT: dict[str, str] = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
 def pick_device(requested: str | None = None) -> str:
@@ -85,4 +88,5 @@ def wait_passively() -> None:
     """Let idle OpenMP threads sleep instead of spin (``OMP_WAIT_POLICY=PASSIVE`` unless already set):
     spinning threads cost ~10x per step on a busy 2-core machine. It only takes effect before torch
     is first imported, so a command calls it first thing."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    for name, value in PASSIVE_WAIT.items():
+        os.environ.setdefault(name, value)

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from bridge.files import atomic_output
+from renderer.devices import apply_cpu_policy
 from renderer.embedded.data import Dataset
 
 CHECKPOINT = "checkpoint.pt"
@@ -217,7 +218,7 @@ def train(pipe, data: Dataset, out_dir: str | os.PathLike, config: TrainConfig, 
 
     ``stop_at`` ends this session early at that step (checkpointed), as an interruption would.
     """
-    torch.set_num_threads(config.threads)
+    apply_cpu_policy(config.threads, where="threads")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / CHECKPOINT

@@ -38,6 +38,7 @@ from typing import Any
 
 from bridge.errors import InputError
 from renderer.backends.base import Backend
+from renderer.devices import PASSIVE_WAIT
 from renderer.export.checkpoint import FrameStore, encode_png
 from renderer.export.chunks import Chunk
 from renderer.export.job import (ExportJob, ExportResult, build_renderer, export_set, prepare_export, render_frames,
@@ -88,7 +89,7 @@ def require_ray() -> Any:
 
 
 # Workers get the CLI's passive OpenMP waiting (spinning threads cost ~10x on a busy machine).
-_INIT_OPTIONS: dict[str, Any] = {"runtime_env": {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}},
+_INIT_OPTIONS: dict[str, Any] = {"runtime_env": {"env_vars": dict(PASSIVE_WAIT)},
                                  "log_to_driver": False, "configure_logging": False}
 
 

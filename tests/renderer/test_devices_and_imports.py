@@ -44,3 +44,16 @@ def test_contract_modules_import_without_torch_or_diffusers():
             "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_cpu_policy_is_set_in_one_module_only():
+    """torch's thread count and OpenMP's waiting are set by renderer/devices.py alone (its docstring is the
+    policy); everything else calls apply_cpu_policy / wait_passively or uses PASSIVE_WAIT."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    setters = ("set_num_threads(", "set_num_interop_threads(", "OMP_WAIT_POLICY", "OMP_NUM_THREADS")
+    found = sorted(str(path.relative_to(root)) for package in ("bridge", "renderer", "barlight")
+                   for path in (root / package).rglob("*.py")
+                   if any(setter in path.read_text(encoding="utf-8") for setter in setters))
+    assert found == ["renderer/devices.py"]

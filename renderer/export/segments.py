@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bridge.files import atomic_output
 from renderer.export.audio import AudioClip
 from renderer.export.chunks import Chunk
 from renderer.sinks.base import FramePosition, FrameSink
@@ -37,29 +38,24 @@ def open_segment(path: str | os.PathLike[str], fps: Fraction, size: tuple[int, i
 def join_segments(segments: Sequence[tuple[Path, Chunk]], path: str | os.PathLike[str], fps: Fraction,
                   audio: AudioClip | None, video_format: VideoFormat) -> Path:
     """Write ``path`` from ``segments`` (each file with its chunk, in order): their packets copied with
-    timestamps moved to the chunk's first frame, ``audio`` encoded once alongside. The file is written under
-    a hidden name and renamed into place. ValueError when a segment's frame count or codec settings differ
-    from its chunk's and the first segment's."""
+    timestamps moved to the chunk's first frame, ``audio`` encoded once alongside. The file is written whole or
+    not at all (:func:`bridge.files.atomic_output`). ValueError when a segment's frame count or codec settings
+    differ from its chunk's and the first segment's."""
     import av
 
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.joining{path.suffix}")
     options = container_options(video_format, Fraction(fps))
-    try:
-        with av.open(os.fspath(segments[0][0])) as first, \
-                av.open(os.fspath(tmp), "w", container_options=options) as out:
-            template = first.streams.video[0]
-            stream = out.add_stream_from_template(template)
-            track = AudioTrack(out, audio, video_format, fps) if audio is not None else None
-            for segment, chunk in segments:
-                _copy_segment(segment, chunk, out, stream, bytes(template.codec_context.extradata or b""), fps)
-                if track is not None:
-                    track.write_until_frame(chunk.stop_frame)
+    with atomic_output(path) as tmp, av.open(os.fspath(segments[0][0])) as first, \
+            av.open(os.fspath(tmp), "w", container_options=options) as out:
+        template = first.streams.video[0]
+        stream = out.add_stream_from_template(template)
+        track = AudioTrack(out, audio, video_format, fps) if audio is not None else None
+        for segment, chunk in segments:
+            _copy_segment(segment, chunk, out, stream, bytes(template.codec_context.extradata or b""), fps)
             if track is not None:
-                track.finish()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+                track.write_until_frame(chunk.stop_frame)
+        if track is not None:
+            track.finish()
     return path
 
 

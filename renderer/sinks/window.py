@@ -15,9 +15,11 @@ from renderer.sinks.base import FramePosition, FrameSink
 
 
 def to_qimage(image: np.ndarray) -> QImage:
-    """An HxWx3 uint8 RGB array as a QImage (copied: the array may go away)."""
+    """An HxWx3 uint8 RGB array of any memory layout as a QImage (copied: the array may go away). A renderer in
+    the GUI process hands over torch's channels-last view (``permute(1, 2, 0)``), not C-ordered rows."""
     height, width = image.shape[:2]
-    return QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    rows = np.ascontiguousarray(image)
+    return QImage(rows.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
 class WindowSink(FrameSink):

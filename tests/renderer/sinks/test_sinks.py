@@ -80,3 +80,20 @@ def test_ending_reaches_every_sink_even_when_one_fails():
     assert not sinks[0].received  # a frame still held back when the stream ended is dropped
     Outputs(sinks[:1]).abort()
     assert sinks[0].ended == "aborted"
+
+
+def test_the_window_shows_a_frame_whatever_its_memory_layout():
+    from renderer.sinks.window import WindowSink
+
+    class View:
+        image = None
+
+    rgb = np.random.default_rng(3).integers(0, 256, (3, 4, 5), np.uint8)  # channels first, as torch renders
+    frame = rgb.transpose(1, 2, 0)  # a 4x5 RGB view, not C-ordered (the in-process renderer's frames)
+    assert not frame.flags.c_contiguous
+    sink = WindowSink(View())
+    sink.send(frame, position(0))
+    image = sink.view.image
+    assert (image.width(), image.height()) == (5, 4)
+    assert all(image.pixel(x, y) & 0xFFFFFF == int.from_bytes(bytes(frame[y, x]), "big")
+               for y in range(4) for x in range(5))

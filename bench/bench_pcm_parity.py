@@ -48,7 +48,8 @@ def main() -> int:
         for label, relay in runs.items():
             streamed = parity.stream_into_preview(renderer, song, midi, folder / f"sessions-{len(label)}", relay=relay)
             scores, lag = parity.compare(streamed, job, renderer)
-            extra = "" if relay is None else f" ({relay.dropped} dropped, {relay.reordered} reordered by the relay)"
+            extra = "" if relay is None else (f" ({relay.dropped} of {relay.pcm} /daw/pcm datagrams dropped, "
+                                              f"{relay.reordered} reordered by the relay)")
             parity.report(f"{label}{extra}", scores, lag, streamed)
     return 0
 

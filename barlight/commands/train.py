@@ -102,18 +102,8 @@ def run(args: argparse.Namespace) -> int:
         metrics = evaluate(ema, heldout, out.parent / f"heldout-seed{args.seed}", out / "eval")
         print(json.dumps(metrics["summary"], indent=1))
 
-    report = {
-        "command": "barlight train " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "barlight train",
-        "settings": config.to_dict(),
-        "songs": args.songs, "clips": args.clips, "rows": len(data),
-        "finetune_from": str(args.finetune) if args.finetune else None,
-        "user_pairs": len(user) if user is not None else 0,
-        "data_seconds": round(prep_seconds, 1),
-        "train_seconds": round(state.seconds, 1),
-        "torch_threads": args.threads,
-        "metrics": metrics["summary"] if metrics else None,
-    }
-    report_text = json.dumps(report, indent=1) + "\n"
+    report_text = _report(args, config, rows=len(data), user_pairs=len(user) if user is not None else 0,
+                          data_seconds=prep_seconds, train_seconds=state.seconds, metrics=metrics)
     write_atomic(out / "report.json", report_text)
 
     def describe(folder: Path) -> None:
@@ -128,3 +118,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"exported to {WEIGHTS_DIR}", file=sys.stderr)
     print(f"model in {model_dir} ({state.step} steps, {state.seconds / 60:.1f} min training)", file=sys.stderr)
     return 0
+
+
+def _report(args: argparse.Namespace, config, *, rows: int, user_pairs: int, data_seconds: float, train_seconds: float,
+            metrics: dict | None) -> str:
+    """``report.json`` of a run (also ``training.json`` beside exported weights): the command, the settings,
+    the data, the times and the held-out summary."""
+    report = {
+        "command": "barlight train " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "barlight train",
+        "settings": config.to_dict(),
+        "songs": args.songs, "clips": args.clips, "rows": rows,
+        "finetune_from": str(args.finetune) if args.finetune else None,
+        "user_pairs": user_pairs,
+        "data_seconds": round(data_seconds, 1),
+        "train_seconds": round(train_seconds, 1),
+        "torch_threads": args.threads,
+        "metrics": metrics["summary"] if metrics else None,
+    }
+    return json.dumps(report, indent=1) + "\n"

@@ -7,6 +7,12 @@ keyframe files and images) are written as a set with :func:`staged_set`: all of 
 made in a hidden staging folder first and swapped in together, so a crash leaves the old set
 or the new one (see :func:`commit_set`). What a command may write at all is decided before
 it starts by :mod:`bridge.outputs`.
+
+Files written as a stream for as long as a command runs keep the same rule with a name of their own,
+because their unfinished state means something: a recording is ``NAME.jsonl.part`` (and its audio
+``NAME.pcmN.flac.part``) until it closes, and a crashed one is read from that name
+(:mod:`bridge.recording`, :mod:`bridge.session_audio`); a video being encoded is
+``.NAME.incomplete.mp4`` until :class:`renderer.sinks.video_file.VideoWriter` closes it.
 """
 
 from __future__ import annotations

@@ -94,19 +94,22 @@ def test_with_pcm_lost_and_reordered_the_preview_runs_on_and_stays_close(song_fi
     assert pcm.mel >= LOSSY_MEL_MIN
 
 
-def test_a_recorded_session_exports_without_a_bounce(streamed, song_files, tiny_renderer, tmp_path, capsys):
-    """``barlight export --session S --out DIR`` with no AUDIO: the video's sound is the streamed mix, the
-    conditioning agrees with an export of the bounce on the same timeline, the bars are the song's."""
+def test_a_recorded_session_exports_without_a_bounce(streamed, song_files, tiny_renderer, tmp_path, capsys,
+                                                     monkeypatch):
+    """``barlight export --session latest --out DIR`` with no AUDIO (the preview's sessions folder in
+    ``$BARLIGHT_SESSIONS``): the video's sound is the streamed mix, the conditioning agrees with an export
+    of the bounce on the same timeline, the bars are the song's."""
     from renderer.embedded.config import tiny_pipeline
 
     song, midi = song_files
     model = tmp_path / "model"
     tiny_pipeline(seed=0).save_pretrained(model)
     out = tmp_path / "out"
-    code = main(["export", "--session", str(streamed.recording), "--out", str(out), "--fps", "8", "--size", "32x32",
+    monkeypatch.setenv("BARLIGHT_SESSIONS", str(streamed.recording.parent))
+    code = main(["export", "--session", "latest", "--out", str(out), "--fps", "8", "--size", "32x32",
                  "--preset", "neon", "--model", str(model), "--quiet"])
     assert code == 0, capsys.readouterr().err
-    assert "no AUDIO: exporting the mix" in capsys.readouterr().err
+    assert f"no AUDIO: exporting the mix {streamed.recording.name} kept" in capsys.readouterr().err
     video = out / f"{streamed.recording.stem}.mp4"
     sheet = json.loads((out / "keyframes.json").read_text())
     truth = load_timeline(str(midi))

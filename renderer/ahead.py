@@ -1,5 +1,7 @@
-"""A render-ahead queue: keeps the GPU busy with up to ``depth`` frames in flight, and never renders a frame
-that cannot be in host memory by its due time.
+"""A render-ahead queue: keeps the GPU busy with up to ``depth`` frames in flight, and never starts a frame
+that the measured time per frame says cannot be in host memory by its due time. A frame that then takes
+longer than measured still arrives late, and is counted as such (on a GPU rarely; on a CPU shared with other
+jobs, 2 of 12 in one tiny ``gpu_check.sh`` run at load 10).
 
 Each job is a frame's moment, the host time it is due (on screen, or written), and the earliest time it
 may be started (live, the audio of a moment exists only once it has been played). :class:`RenderAhead`

@@ -41,11 +41,21 @@ def test_an_unknown_preset_is_a_one_line_error(capsys):
     assert "no such preset" in capsys.readouterr().err
 
 
+def _xcb_says() -> str:
+    """What the hint names when Qt's xcb plugin fails for want of a display: the display, or first the system
+    libraries the plugin lacks where this machine lacks some (a bare Debian lacks libxcb-icccm4 and friends)."""
+    from renderer.preview.qt_platform import missing_libraries
+
+    missing = missing_libraries()
+    return f"its xcb plugin needs {', '.join(missing)} (" if missing else "no display (DISPLAY is not set)"
+
+
 @pytest.mark.parametrize("env, says", [
-    ({"QT_QPA_PLATFORM": "xcb"}, "no display (DISPLAY is not set)"),  # Qt's xcb plugin itself fails, in a probe
-    ({"QT_QPA_PLATFORM": "no-such-platform", "DISPLAY": ":0"}, "no Qt platform plugin 'no-such-platform'"),
-])
+    ({"QT_QPA_PLATFORM": "xcb"}, _xcb_says),  # Qt's xcb plugin itself fails, in a probe
+    ({"QT_QPA_PLATFORM": "no-such-platform", "DISPLAY": ":0"}, lambda: "no Qt platform plugin 'no-such-platform'"),
+], ids=["xcb-without-display", "unknown-platform"])
 def test_when_qt_cannot_open_a_window_the_hint_is_one_line_naming_the_way_out(monkeypatch, capsys, env, says):
+    says = says()
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

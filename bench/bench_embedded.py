@@ -31,13 +31,12 @@ def main() -> None:
     from renderer.embedded import audio_context, load_default_pipeline
     from renderer.embedded.songs import SAMPLE_RATE, synth_clip
 
-    from renderer.embedded.vocabulary import prompt_meaning
 
     torch.set_num_threads(args.threads)
     pipe = load_default_pipeline(args.weights)
     pipe.set_progress_bar_config(disable=True)
     pipe.enable_cpu_speedups()
-    prompt = prompt_meaning([("rings", 1.0)])
+    prompt = pipe.prompt_row([("rings", 1.0)])
     audio, _ = synth_clip(11, seconds=8.0)
     track = FeatureExtractor(SAMPLE_RATE).analyze(audio)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "

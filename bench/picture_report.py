@@ -40,7 +40,6 @@ def looks_told_apart(pipe, track, tempo_map, seconds: float, frames: int, size: 
 
     from renderer.embedded import metrics
     from renderer.embedded.context import audio_context
-    from renderer.embedded.vocabulary import prompt_meaning
 
     at = np.linspace(1.0, seconds - 1.0, frames)
     beats = np.array([tempo_map.beat_at(s) for s in at])
@@ -48,7 +47,7 @@ def looks_told_apart(pipe, track, tempo_map, seconds: float, frames: int, size: 
     features, labels = [], []
     for k, look in enumerate(pipe.look_names):
         noise = torch.randn(frames, *pipe.noise_shape(1, size, size)[1:], generator=torch.Generator().manual_seed(k))
-        out = pipe(ctx, prompt_meaning([(look, 1.0)]), noise=noise, height=size, width=size).images
+        out = pipe(ctx, pipe.prompt_row([(look, 1.0)]), noise=noise, height=size, width=size).images
         features.append(metrics.structure_descriptors(out))
         labels.append(np.full(frames, k))
     x, y = np.concatenate(features), np.concatenate(labels)

@@ -23,13 +23,12 @@ def run(args: argparse.Namespace) -> int:
     from renderer.devices import SMALL_MODEL_THREADS, apply_cpu_policy
     from renderer.embedded.config import load_default_pipeline
     from renderer.embedded.sheets import look_sheet, write_sheet
-    from renderer.embedded.vocabulary import default_vocabulary
 
     if args.out is not None:
         check_outputs([Output.folder("--out", args.out, ("*.png",))], {"--model": args.model})
     pipe = load_default_pipeline(args.model)
     apply_cpu_policy(args.threads, SMALL_MODEL_THREADS)
-    vocabulary = default_vocabulary()
+    vocabulary = pipe.vocabulary
     print(vocabulary.describe())
     if args.out is None:
         print("draw a contact sheet per look with --out DIR")

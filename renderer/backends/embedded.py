@@ -95,12 +95,12 @@ class EmbeddedBackend(Backend):
 
     def prompt_row(self, blend: Iterable[tuple[str, float]]) -> np.ndarray:
         """The model's prompt row for a weighted prompt blend (cached; unknown words noticed once per prompt)."""
-        from renderer.embedded.vocabulary import default_vocabulary, prompt_meaning, unknown_words
+        from renderer.embedded.vocabulary import unknown_words
 
         key = tuple((text, round(float(weight), 4)) for text, weight in blend)
         row = self._prompt_rows.get(key)
         if row is None:
-            vocabulary = default_vocabulary()
+            vocabulary = self.pipe.vocabulary
             for text, _ in key:
                 unknown = unknown_words([text], vocabulary) if text not in self._noticed else []
                 self._noticed.add(text)
@@ -108,7 +108,7 @@ class EmbeddedBackend(Backend):
                     warnings.warn(InputWarning(f"prompt {text!r}", "the embedded model's vocabulary has no "
                                                f"{', '.join(repr(w) for w in unknown)} (ignored; its words: "
                                                "barlight looks)"), stacklevel=2)
-            row = prompt_meaning(list(key), vocabulary)
+            row = self.pipe.prompt_row(list(key))
             if len(self._prompt_rows) > 256:
                 self._prompt_rows.clear()
             self._prompt_rows[key] = row

@@ -13,6 +13,9 @@
       USER_DIR/clip.mp4            (or .mov .mkv .webm) a music video: frames + its audio track
 
   Without ``song.json`` beats come from librosa's beat tracker (4 beats per bar).
+* ``own_look_images(user_dir)``: a folder of images and nothing else (no audio, no video): the
+  pictures of a new look (:mod:`renderer.embedded.looks.own`), each's centre square at
+  :data:`OWN_IMAGE_SIZE`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")
 USER_IMAGE_SIZE = 64
+OWN_IMAGE_SIZE = 128  # the pictures of a look of your own: enough for its tile (128) and palette
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,7 @@ def _beat_functions(audio_path: Path, samples: np.ndarray, rate: int):
     return (lambda s: np.mod(fill(np.asarray(s)), 1.0), lambda s: np.mod(fill(np.asarray(s)) / 4.0, 1.0))
 
 
-def _load_image(path: Path) -> np.ndarray:
+def _load_image(path: Path, size: int = USER_IMAGE_SIZE) -> np.ndarray:
     import av  # PyAV decodes PNG/JPEG too, avoiding another dependency
 
     try:
@@ -210,11 +214,11 @@ def _load_image(path: Path) -> np.ndarray:
             frame = next(container.decode(video=0))
     except (av.error.FFmpegError, StopIteration) as err:
         raise InputError(path, f"cannot read image ({err})") from None
-    return _square(frame.to_ndarray(format="rgb24"))
+    return _square(frame.to_ndarray(format="rgb24"), size)
 
 
-def _square(rgb: np.ndarray) -> np.ndarray:
-    """Centre-crop to a square and area-resize to USER_IMAGE_SIZE."""
+def _square(rgb: np.ndarray, size: int = USER_IMAGE_SIZE) -> np.ndarray:
+    """Centre-crop to a square and area-resize to ``size`` x ``size``."""
     import torch
     import torch.nn.functional as F
 
@@ -222,7 +226,7 @@ def _square(rgb: np.ndarray) -> np.ndarray:
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
     crop = torch.from_numpy(np.ascontiguousarray(rgb[top:top + side, left:left + side])).permute(2, 0, 1)[None].float()
-    small = F.interpolate(crop, size=(USER_IMAGE_SIZE, USER_IMAGE_SIZE), mode="area")
+    small = F.interpolate(crop, size=(size, size), mode="area")
     return small[0].permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
 
 
@@ -311,3 +315,20 @@ def assemble_user(user_dir: str | os.PathLike, cache_dir: str | os.PathLike,
     dataset = Dataset(np.concatenate(contexts).astype(np.float32), np.concatenate(ids), np.concatenate(times),
                       np.concatenate(images))
     return dataset, sources
+
+
+def holds_only_images(user_dir: str | os.PathLike) -> bool:
+    """Whether ``user_dir`` is a folder of images with no audio or video beside them (a look of your own)."""
+    user_dir = Path(user_dir)
+    if not user_dir.is_dir():
+        return False
+    suffixes = {path.suffix.lower() for path in user_dir.iterdir() if path.is_file()}
+    return bool(suffixes & set(IMAGE_SUFFIXES)) and not suffixes & set(AUDIO_SUFFIXES + VIDEO_SUFFIXES)
+
+
+def own_look_images(user_dir: str | os.PathLike) -> list[np.ndarray]:
+    """The images of ``user_dir`` (sorted by name), each's centre square at :data:`OWN_IMAGE_SIZE` (uint8 RGB)."""
+    paths = sorted(p for p in Path(user_dir).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise InputError(user_dir, f"no images ({', '.join(IMAGE_SUFFIXES)}) in the folder")
+    return [_load_image(path, OWN_IMAGE_SIZE) for path in paths]

@@ -35,7 +35,10 @@ class PhaseDecoder(ModelMixin, ConfigMixin):
     config_name = "config.json"
 
     @register_to_config
-    def __init__(self, look_names: Sequence[str] = (), tile_size: int = 128, line_size: int = 256) -> None:
+    def __init__(self, look_names: Sequence[str] = (), tile_size: int = 128, line_size: int = 256,
+                 own_looks: dict[str, dict] | None = None) -> None:
+        """``own_looks``: the looks made from a user's images (:class:`renderer.embedded.looks.own.OwnLook`
+        configs by name); every other name is a built-in look."""
         super().__init__()
         n = len(look_names)
         self.tiles = nn.Parameter(torch.zeros(n, tile_size, tile_size))
@@ -57,6 +60,22 @@ class PhaseDecoder(ModelMixin, ConfigMixin):
     @property
     def look_names(self) -> tuple[str, ...]:
         return tuple(self.config.look_names)
+
+    @property
+    def own_look_names(self) -> tuple[str, ...]:
+        """The names of the looks made from a user's images, in the model's order."""
+        own = self.config.own_looks or {}
+        return tuple(name for name in self.look_names if name in own)
+
+    def looks(self) -> tuple:
+        """The :class:`renderer.embedded.looks.Look` of each of this decoder's looks, in its order."""
+        from renderer.embedded.looks import LOOKS
+        from renderer.embedded.looks.own import OwnLook
+
+        own = self.config.own_looks or {}
+        built_in = {look.name: look for look in LOOKS}
+        return tuple(OwnLook.from_config(name, own[name]).look(self.tiles[i].detach(), LOOKS) if name in own
+                     else built_in[name] for i, name in enumerate(self.look_names))
 
     def intensity(self, phases: torch.Tensor, look: int) -> torch.Tensor:
         """``(B, 1, H, W)`` intensity of look ``look`` from its pixel phases ``(B, 3, H, W)``."""

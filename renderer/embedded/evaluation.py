@@ -57,9 +57,7 @@ def song_noise(pipe, source: np.ndarray, seed: int = 1234, size: int = SIZE) -> 
 
 def look_prompt(pipe, look: str | None) -> np.ndarray:
     """The meaning row of a prompt naming one look (None: the empty prompt)."""
-    from renderer.embedded.vocabulary import prompt_meaning
-
-    return prompt_meaning([(look or "", 1.0)])
+    return pipe.prompt_row([(look or "", 1.0)])
 
 
 def render(pipe, context: np.ndarray, noise: torch.Tensor, look: str | None = None, steps: int = 1,
@@ -74,13 +72,13 @@ def render(pipe, context: np.ndarray, noise: torch.Tensor, look: str | None = No
 
 def reference(pipe, context: np.ndarray, noise: torch.Tensor, look: str | None = None, size: int = SIZE) -> np.ndarray:
     """The looks' own frames for the same rows (targets through the pipeline's decoder): the ceiling."""
-    from renderer.embedded.looks import LOOKS, render, scene_from_context
+    from renderer.embedded.looks import render, scene_from_context
 
     prompt = torch.from_numpy(look_prompt(pipe, look)).expand(len(context), -1)
-    n = len(LOOKS)
+    n = len(pipe.looks)
     scene = scene_from_context(torch.from_numpy(context).float(), palette=prompt[:, n:-2].reshape(len(context), -1, 3),
                                scale=prompt[:, -2], motion=prompt[:, -1])
-    return render(prompt[:, :n], scene, noise, size, size, decoder=pipe.decoder).permute(0, 2, 3, 1).numpy()
+    return render(prompt[:, :n], scene, noise, size, size, decoder=pipe.decoder, looks=pipe.looks).permute(0, 2, 3, 1).numpy()
 
 
 def evenly(data: Dataset, rows: int = ROWS) -> Dataset:

@@ -106,6 +106,26 @@ class BarlightPipeline(DiffusionPipeline):
         return self.decoder.look_names
 
     @property
+    def looks(self) -> tuple:
+        """The :class:`renderer.embedded.looks.Look` this model draws, in its order (built-in ones, then
+        looks made from a user's images)."""
+        return self.decoder.looks()
+
+    @property
+    def vocabulary(self):
+        """The words this model understands: the shipped vocabulary plus the words of its own looks."""
+        from renderer.embedded.vocabulary import default_vocabulary
+
+        return default_vocabulary(self.decoder.own_look_names)
+
+    def prompt_row(self, blend) -> np.ndarray:
+        """``[(prompt, weight), ...]`` (what the Renderer hands a backend) -> this model's prompt row."""
+        from renderer.embedded.vocabulary import encode_prompts, meaning
+
+        vocabulary = self.vocabulary
+        return meaning(encode_prompts(blend, vocabulary), vocabulary, self.looks)
+
+    @property
     def context_dim(self) -> int:
         return self.audio_encoder.context_dim
 
@@ -119,9 +139,7 @@ class BarlightPipeline(DiffusionPipeline):
 
     def default_meaning(self, batch: int = 1) -> torch.Tensor:
         """The prompt row of an empty prompt (the default look, its palette, medium scale, normal motion)."""
-        from renderer.embedded.vocabulary import prompt_meaning
-
-        return torch.from_numpy(prompt_meaning([("", 1.0)])).expand(batch, -1).clone()
+        return torch.from_numpy(self.prompt_row([("", 1.0)])).expand(batch, -1).clone()
 
     # ----------------------------------------------------------------- checks
     def check_inputs(self, context: torch.Tensor, meaning: torch.Tensor, num_inference_steps: int,
@@ -189,7 +207,7 @@ class BarlightPipeline(DiffusionPipeline):
         """Render one frame per row of ``audio_context``.
 
         ``audio_context``: (D,) or (B, D) from :func:`renderer.embedded.audio_context`.
-        ``prompt``: (M,) or (B, M) meaning rows from :func:`renderer.embedded.vocabulary.prompt_meaning`
+        ``prompt``: (M,) or (B, M) meaning rows from :meth:`prompt_row`
         (None: the empty prompt). ``noise``: optional :meth:`noise_shape` Gaussian noise (e.g. a slerp
         between per-bar seed noises); it sets the composition. Otherwise drawn from ``generator``.
         """

@@ -38,10 +38,8 @@ def look_sheet(pipe, prompt: str, size: int = 256, seed: int = 0) -> np.ndarray:
     """``(GRID * size + (GRID - 1) * GAP)`` square uint8 RGB sheet of ``prompt`` through the demo piece."""
     import torch
 
-    from renderer.embedded.vocabulary import prompt_meaning
-
     context, bars = demo_moments()
-    meaning = prompt_meaning([(prompt, 1.0)])
+    meaning = pipe.prompt_row([(prompt, 1.0)])
     noise = torch.stack([torch.randn(pipe.noise_shape(1, size, size)[1:],
                                      generator=torch.Generator().manual_seed(seed * 1000 + bar)) for bar in bars])
     frames = []

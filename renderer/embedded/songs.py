@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from bridge.errors import BarlightError
+
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SOUNDFONT_LICENCE = "FluidR3_GM.sf2 by Frank Wen et al., MIT licence (Debian fluid-soundfont-gm, /usr/share/doc/fluid-soundfont-gm/copyright)"
 SAMPLE_RATE = 22050
@@ -196,7 +198,8 @@ def render_song(midi_path: Path, wav_path: Path, seed: int) -> None:
     import soundfile
 
     if shutil.which("fluidsynth") is None or not SOUNDFONT.is_file():
-        raise RuntimeError("training data needs fluidsynth and fluid-soundfont-gm (apt install fluidsynth fluid-soundfont-gm)")
+        raise BarlightError("training data needs fluidsynth and fluid-soundfont-gm "
+                            "(apt install fluidsynth fluid-soundfont-gm)")
     tmp = wav_path.with_name(wav_path.stem + ".raw.wav")
     subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(tmp), "-r", str(SAMPLE_RATE), str(SOUNDFONT), str(midi_path)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

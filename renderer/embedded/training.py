@@ -51,6 +51,8 @@ class TrainConfig:
     threads: int = 1  # on a shared 2-core CPU one thread trains faster than two
     procedural_fraction: float = 1.0  # fine-tuning: share of each batch drawn from procedural targets
     grids: tuple[tuple[int, int, float], ...] = ((64, 64, 0.6), (64, 112, 0.3), (112, 64, 0.1))  # (rows, cols, share)
+    focus: tuple[str, ...] = ()  # fine-tuning new looks: their words ...
+    focus_fraction: float = 0.5  # ... name the look of this share of the batch's prompts
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,26 +107,32 @@ class Batch:
 
 def make_batch(pipe, data: Dataset, step: int, config: TrainConfig) -> Batch:
     """The batch of ``step``, determined by ``(config.seed, step)``."""
-    from renderer.embedded.looks import LOOKS, layout_bank, scene_from_context, targets
-    from renderer.embedded.vocabulary import default_vocabulary, draw_blend, encode_prompts, meaning
+    from renderer.embedded.looks import layout_bank, scene_from_context, targets
+    from renderer.embedded.vocabulary import draw_blend, draw_prompt, encode_prompts, meaning
 
     seed = config.seed * 1_000_003 + step
     g = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     b = config.batch_size
-    vocabulary = default_vocabulary()
+    looks, vocabulary = pipe.looks, pipe.vocabulary
     idx = torch.randint(0, len(data), (b,), generator=g).numpy()
     context = torch.from_numpy(data.context[idx]).float()
-    rows = np.stack([meaning(encode_prompts(draw_blend(rng, vocabulary), vocabulary), vocabulary) for _ in range(b)])
+
+    def blend() -> list[tuple[str, float]]:
+        if config.focus and rng.random() < config.focus_fraction:
+            return [(draw_prompt(rng, vocabulary, look=config.focus[int(rng.integers(len(config.focus)))]), 1.0)]
+        return draw_blend(rng, vocabulary)
+
+    rows = np.stack([meaning(encode_prompts(blend(), vocabulary), vocabulary, looks) for _ in range(b)])
     mean = torch.from_numpy(rows)
-    n_looks = len(LOOKS)
+    n_looks = len(looks)
     stops = mean[:, n_looks:-2].view(b, -1, 3)
     scene = scene_from_context(context, palette=stops, scale=mean[:, -2], motion=mean[:, -1])
     shares = torch.tensor([share for *_, share in config.grids])
     rows_, cols, _ = config.grids[int(torch.multinomial(shares, 1, generator=g))]
     noise = torch.randn(b, 6, rows_, cols, generator=g)
     bank = layout_bank(noise)
-    wanted = targets(mean[:, :n_looks], scene, bank)
+    wanted = targets(mean[:, :n_looks], scene, bank, looks)
     T = pipe.scheduler.config.num_train_timesteps
     t = torch.randint(0, T, (b,), generator=g)
     t = torch.where(torch.rand(b, generator=g) < config.terminal_fraction, torch.full_like(t, T - 1), t)

@@ -226,10 +226,13 @@ def prompt_meaning(blend: Sequence[tuple[str, float]], vocabulary: Vocabulary | 
     return meaning(encode_prompts(blend, vocabulary), vocabulary)
 
 
-def draw_prompt(rng: np.random.Generator, vocabulary: Vocabulary) -> str:
-    """A prompt as a preset might write it: maybe a look, palette, texture and motion word, any synonym."""
-    words = []
+def draw_prompt(rng: np.random.Generator, vocabulary: Vocabulary, look: str | None = None) -> str:
+    """A prompt as a preset might write it: maybe a look, palette, texture and motion word, any synonym
+    (``look``: this look word, always)."""
+    words = [look] if look is not None else []
     for kind in KINDS:
+        if look is not None and kind == "look":
+            continue
         if rng.random() < WORD_CHANCE[kind]:
             choices = vocabulary.of_kind(kind)
             words.append(choices[int(rng.integers(len(choices)))].text)

@@ -89,14 +89,15 @@ def _decoder():
 
 
 def render(look: str | Look | torch.Tensor, scene: Scene, noise: torch.Tensor, height: int, width: int,
-           decoder=None) -> torch.Tensor:
+           decoder=None, looks: tuple[Look, ...] = LOOKS) -> torch.Tensor:
     """The looks' own frames ``(B, 3, H, W)`` in 0..1: ``look`` (a word, a :class:`Look` or ``(B, L)``
     weights) for every row of ``scene``, composition ``noise`` ``(B, NOISE_CHANNELS, *grid_shape(H, W))``.
     What the model is trained to draw (docs, tests, the evaluation's ceiling). ``decoder``: a
-    :class:`renderer.embedded.decoder.PhaseDecoder` (default: one holding these looks' tiles)."""
+    :class:`renderer.embedded.decoder.PhaseDecoder` (default: one holding these looks' tiles) and its
+    ``looks`` (default: the built-in ones)."""
     weights = look if isinstance(look, torch.Tensor) else look_weights(look, scene.batch)
     bank = layout_bank(noise)
-    wanted = targets(weights, scene, bank)
+    wanted = targets(weights, scene, bank, looks)
     with torch.no_grad():
         return (decoder or _decoder())(mix(wanted.coefficients, bank), weights, wanted.shading, wanted.table,
                                        height, width)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 
 from renderer.embedded.looks.layout import BANK, N_BANK
+from renderer.embedded.looks.palettes import Palette
 from renderer.embedded.looks.scene import Scene
 
 PhaseRecipe = Callable[[Scene], torch.Tensor]  # -> (B, 3, N_BANK) coefficients
@@ -37,7 +38,7 @@ class Look:
 
     name: str
     words: tuple[str, ...]  # the name first, then synonyms
-    palette: str
+    palette: str | Palette  # a palette word, or (a look made from images) its own palette
     summary: str
     tile: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (u1, u2) in [0, 1) -> intensity 0..1
     line: Callable[[torch.Tensor], torch.Tensor]  # u3 in [0, 1) -> intensity 0..1

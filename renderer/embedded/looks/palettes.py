@@ -66,23 +66,30 @@ def palette_by_word(word: str) -> Palette:
     return by_word(PALETTES, word, "palette")
 
 
+def hex_colour(rgb: Sequence[float]) -> str:
+    """``"#rrggbb"`` of an sRGB colour in 0..1."""
+    return "#" + "".join(f"{round(min(max(float(c), 0.0), 1.0) * 255):02x}" for c in rgb)
+
+
 def _hex(colour: str) -> tuple[float, float, float]:
     c = colour.lstrip("#")
     return tuple(int(c[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
 
 
-def palette_colours(name: str) -> torch.Tensor:
-    """``(STOPS, 3)`` evenly spaced colours along the named palette's ramp (linear between stops)."""
-    stops = torch.tensor([_hex(c) for c in palette_by_word(name).stops], dtype=torch.float32)
+def palette_colours(palette: str | Palette) -> torch.Tensor:
+    """``(STOPS, 3)`` evenly spaced colours along a palette's ramp (linear between stops); ``palette``:
+    a :class:`Palette` or the word of a named one."""
+    chosen = palette if isinstance(palette, Palette) else palette_by_word(palette)
+    stops = torch.tensor([_hex(c) for c in chosen.stops], dtype=torch.float32)
     pos = torch.linspace(0.0, len(stops) - 1, STOPS)
     lo = pos.floor().long().clamp(max=len(stops) - 2)
     frac = (pos - lo.float()).unsqueeze(1)
     return stops[lo] * (1 - frac) + stops[lo + 1] * frac
 
 
-def palette_tensor(palette: str | list[str] | tuple[str, ...], batch: int) -> torch.Tensor:
-    """``(batch, STOPS, 3)`` from one palette name or one name per row."""
-    if isinstance(palette, str):
+def palette_tensor(palette: str | Palette | Sequence[str | Palette], batch: int) -> torch.Tensor:
+    """``(batch, STOPS, 3)`` from one palette (a name or a :class:`Palette`) or one per row."""
+    if isinstance(palette, (str, Palette)):
         return palette_colours(palette).unsqueeze(0).expand(batch, -1, -1).clone()
     if len(palette) != batch:
         raise ValueError(f"palette_tensor: {len(palette)} palette names for {batch} rows")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import Look, density, field, level_lines, periodic, shading
-from renderer.embedded.looks.scene import Scene, punch
+from renderer.embedded.looks.look import Look, beat_level_lines, field, periodic, shading
+from renderer.embedded.looks.scene import Scene
 from renderer.embedded.looks.shapes import line as glow
 
 
@@ -18,9 +18,7 @@ def terrain(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.1, edges=2.0)
-    lift = 0.5 * scene.amplitude * punch(scene.beat)
-    return level_lines(b, terrain(scene), k, lift, harmonic=0.25)
+    return beat_level_lines(scene, terrain(scene), 1.1, edges=2.0, on_beat=0.5, harmonic=0.25)
 
 
 def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:

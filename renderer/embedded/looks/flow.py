@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from renderer.embedded.looks.look import Look, density, field, level_lines, periodic, shading
-from renderer.embedded.looks.scene import Scene, punch
+from renderer.embedded.looks.look import Look, beat_level_lines, field, periodic, shading
+from renderer.embedded.looks.scene import Scene
 from renderer.embedded.looks.shapes import line as glow
 
 ANGLE = 0.5  # drift direction, radians
@@ -23,9 +23,7 @@ def stream(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.1, edges=1.6)
-    shift = 0.35 * scene.amplitude * punch(scene.beat)
-    return level_lines(b, stream(scene), k, shift, harmonic=2.0, shift=0.5)
+    return beat_level_lines(scene, stream(scene), 1.1, edges=1.6, on_beat=0.35, harmonic=2.0, shift=0.5)
 
 
 def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:

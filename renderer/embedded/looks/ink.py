@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from renderer.embedded.looks.look import Look, density, field, level_lines, periodic, shading
-from renderer.embedded.looks.scene import Scene, punch
+from renderer.embedded.looks.look import Look, beat_level_lines, field, periodic, shading
+from renderer.embedded.looks.scene import Scene
 from renderer.embedded.looks.shapes import line as glow
 from renderer.embedded.looks.shapes import smoothstep
 
@@ -20,9 +20,7 @@ def water(scene: Scene) -> dict[str, torch.Tensor | float]:
 
 
 def phases(scene: Scene) -> torch.Tensor:
-    b, k = scene.batch, density(scene, 1.2, edges=1.1)
-    nudge = 0.25 * scene.amplitude * punch(scene.beat)
-    return level_lines(b, water(scene), k, nudge, harmonic=3.0)
+    return beat_level_lines(scene, water(scene), 1.2, edges=1.1, on_beat=0.25, harmonic=3.0)
 
 
 def shades(scene: Scene, bank: torch.Tensor) -> torch.Tensor:

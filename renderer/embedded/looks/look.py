@@ -26,7 +26,7 @@ import torch
 
 from renderer.embedded.looks.layout import BANK, N_BANK
 from renderer.embedded.looks.palettes import Palette
-from renderer.embedded.looks.scene import Scene
+from renderer.embedded.looks.scene import Scene, punch
 
 PhaseRecipe = Callable[[Scene], torch.Tensor]  # -> (B, 3, N_BANK) coefficients
 ShadingRecipe = Callable[[Scene, torch.Tensor], torch.Tensor]  # (scene, bank (B, N_BANK, h, w)) -> (B, 4, h, w)
@@ -68,6 +68,15 @@ def level_lines(batch: int, field_terms: dict[str, torch.Tensor | float], densit
     return phase_rows(phase_row(batch, one=offset, **first), phase_row(batch),
                       phase_row(batch, one=harmonic * offset + shift,
                                 **{name: harmonic * weight for name, weight in first.items()}))
+
+
+def beat_level_lines(scene: Scene, field_terms: dict[str, torch.Tensor | float], base: float, edges: float,
+                     on_beat: float, harmonic: float, shift: float = 0.0) -> torch.Tensor:
+    """The phase recipe of a look drawn along the level lines of one field (:func:`level_lines`): lines at
+    :func:`density` ``(scene, base, edges)``, offset on each beat by ``on_beat`` cycles x the scene's amplitude
+    (a :func:`~renderer.embedded.looks.scene.punch`)."""
+    offset = on_beat * scene.amplitude * punch(scene.beat)
+    return level_lines(scene.batch, field_terms, density(scene, base, edges=edges), offset, harmonic, shift)
 
 
 def periodic(u: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -57,38 +58,27 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "scheduler": SCHEDULER_CONFIG,
 }
 
-#: A tiny randomly-initialised variant for tests (same interfaces, milliseconds per call).
-TINY_CONFIG: dict[str, Any] = {
-    "unet": {
-        "sample_size": 16,
-        "in_channels": _FOLDED_IN,
-        "out_channels": _FOLDED_OUT,
-        "block_out_channels": [16, 32],
-        "layers_per_block": 1,
-        "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
-        "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
-        "norm_num_groups": 8,
-        "cross_attention_dim": 16,
-        "attention_head_dim": 8,
-        "class_embed_type": "projection",
-        "projection_class_embeddings_input_dim": 16,
-    },
-    "audio_encoder": {
-        "mel_points": MEL_POINTS,
-        "n_mels": N_MELS,
-        "n_scalars": N_SCALARS,
-        "n_tokens": 2,
-        "token_dim": 16,
-        "hidden_dim": 16,
-        "mel_channels": 8,
-        "pooled_dim": 16,
-    },
-    "prompt_encoder": {"meaning_dim": 36, "token_dim": 16, "pooled_dim": 16, "hidden_dim": 16},
-    "mixer": {"n_scalars": N_SCALARS, "meaning_dim": 36, "n_looks": 10, "n_bank": 12, "hidden_dim": 16},
-    "colour_table": {"n_scalars": N_SCALARS, "meaning_dim": 36, "size": 128, "hidden_dim": 16},
-    "decoder": {"tile_size": 32, "line_size": 64},
-    "scheduler": SCHEDULER_CONFIG,
-}
+def derived_config(base: dict[str, Any], **changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` whose named components (``unet=...``, ``mixer=...``) have these entries changed."""
+    unknown = set(changes) - set(base)
+    if unknown:
+        raise ValueError(f"derived_config: no components {sorted(unknown)} in the base config")
+    return {name: {**copy.deepcopy(part), **changes.get(name, {})} for name, part in base.items()}
+
+
+#: A tiny randomly-initialised variant for tests (same interfaces, milliseconds per call): the shipped
+#: architecture, two UNet levels instead of three, narrow everywhere.
+TINY_CONFIG: dict[str, Any] = derived_config(
+    DEFAULT_CONFIG,
+    unet={"block_out_channels": [16, 32], "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+          "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"], "cross_attention_dim": 16,
+          "projection_class_embeddings_input_dim": 16, "resnet_time_scale_shift": "default"},
+    audio_encoder={"n_tokens": 2, "token_dim": 16, "hidden_dim": 16, "mel_channels": 8, "pooled_dim": 16},
+    prompt_encoder={"token_dim": 16, "pooled_dim": 16, "hidden_dim": 16},
+    mixer={"hidden_dim": 16},
+    colour_table={"hidden_dim": 16},
+    decoder={"tile_size": 32, "line_size": 64},
+)
 
 
 def build_pipeline(config: dict[str, Any] | None = None, seed: int = 0):  # -> BarlightPipeline

@@ -103,3 +103,17 @@ def test_cpu_speedups_draw_the_same_frames() -> None:
     assert fast._traced_unet is None
     np.testing.assert_allclose(fast(ctx(2), noise=noise, height=40, width=40).images,
                                plain(ctx(2), noise=noise, height=40, width=40).images, atol=1e-6)
+
+
+def test_a_derived_config_changes_only_what_it_names() -> None:
+    from renderer.embedded.config import DEFAULT_CONFIG, TINY_CONFIG, derived_config
+
+    before = json.dumps(DEFAULT_CONFIG)
+    narrow = derived_config(DEFAULT_CONFIG, mixer={"hidden_dim": 8})
+    assert narrow["mixer"] == {**DEFAULT_CONFIG["mixer"], "hidden_dim": 8}
+    assert {k: v for k, v in narrow.items() if k != "mixer"} == {k: v for k, v in DEFAULT_CONFIG.items() if k != "mixer"}
+    narrow["unet"]["block_out_channels"].append(1)  # a deep copy: the base is left as it was
+    assert json.dumps(DEFAULT_CONFIG) == before
+    assert TINY_CONFIG["unet"]["block_out_channels"] == [16, 32]
+    with pytest.raises(ValueError, match="mixxer"):
+        derived_config(DEFAULT_CONFIG, mixxer={"hidden_dim": 8})

@@ -35,10 +35,25 @@ COMMIT_NAME = ".barlight-commit"
 SUPERSEDED_NAME = ".superseded.json"
 
 
-def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path, once it is clear it can be written: :class:`InputError` when its folder is missing.
-    Commands check their outputs up front with :func:`bridge.outputs.check_outputs`; this is the last guard."""
+def file_written_for(path: str | os.PathLike[str], option: str = "") -> Path:
+    """The file that writing ``path`` replaces: a link is followed (the file it points to is written, the link
+    stays a link). :class:`InputError` when that is not a regular file (a device, pipe or socket): renaming
+    a new file over ``/dev/null`` would replace the device. ``option`` (``--json``) is named in the error."""
     target = Path(os.fspath(path))
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    if target.exists() and not target.is_file() and not target.is_dir():
+        what = f"{option} is" if option else "it is"
+        raise InputError(path, f"{what} not a regular file (a device, pipe or socket), which writing a whole "
+                               "file by renaming would replace; give a file name")
+    return target
+
+
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """The file to write for ``path`` (:func:`file_written_for`), once it is clear it can be written:
+    :class:`InputError` when its folder is missing or it is a device, pipe or socket. Commands check their
+    outputs up front with :func:`bridge.outputs.check_outputs`; this is the last guard."""
+    target = file_written_for(path)
     if not target.parent.is_dir():
         raise InputError(target, f"folder {str(target.parent)!r} does not exist")
     return target

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bridge.errors import InputError
+from bridge.files import file_written_for
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,14 @@ def check_outputs(outputs: Iterable[Output], inputs: Mapping[str, str | os.PathL
     """Refuse, with an :class:`InputError` naming the path and the option, any output that cannot be
     written or would replace one of ``inputs`` (what -> path; None entries are skipped). Writes nothing
     the user can see: a folder's writability is tried with a hidden file that is removed at once."""
+    files: dict[str, str] = {}  # the file each file output writes -> its option
     for output in outputs:
+        if not output.is_folder:
+            written = os.path.realpath(output.path)
+            if written in files:
+                raise InputError(output.path, f"{files[written]} and {output.option} would write the same file; "
+                                              "give each its own")
+            files[written] = output.option
         for what, path in (inputs or {}).items():
             if path is not None and os.fspath(path) != "" and output.replaces(path):
                 raise InputError(path, f"{output.option} would overwrite this input ({what}); write elsewhere")
@@ -90,7 +98,7 @@ def _covers(relative: PurePosixPath, pattern: str) -> bool:
 
 
 def _check_file(output: Output) -> None:
-    target = output.path
+    target = file_written_for(output.path, output.option)
     if target.is_dir():
         raise InputError(target, f"{output.option} is a folder; give a file name")
     folder = target.parent

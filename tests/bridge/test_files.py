@@ -129,3 +129,22 @@ def test_created_folder_removes_only_the_empty_folders_it_made(tmp_path):
             (folder / "kept.txt").write_text("work worth keeping")
             raise ValueError("later failure")
     assert (tmp_path / "c" / "kept.txt").exists()
+
+
+def test_a_link_is_written_through_and_stays_a_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.json").write_text("old")
+    (tmp_path / "a.json").symlink_to(tmp_path / "real" / "a.json")
+    write_atomic(tmp_path / "a.json", "new")
+    assert (tmp_path / "a.json").is_symlink() and (tmp_path / "real" / "a.json").read_text() == "new"
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["a.json"]
+
+
+def test_a_pipe_is_never_renamed_over(tmp_path):
+    import stat
+
+    os.mkfifo(tmp_path / "pipe.json")
+    with pytest.raises(InputError, match="not a regular file"):
+        write_atomic(tmp_path / "pipe.json", "x")
+    assert stat.S_ISFIFO((tmp_path / "pipe.json").lstat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe.json"]

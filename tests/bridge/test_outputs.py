@@ -66,3 +66,27 @@ def test_an_unwritable_destination_fails_at_once(tmp_path):
             check_outputs([Output.file("--json", folder / "x.json")])
         with pytest.raises(InputError, match="cannot write in this folder"):
             check_outputs([Output.folder("--out", folder / "new-folder", ("x",))])
+
+
+def test_a_device_pipe_or_socket_is_refused_not_replaced(tmp_path):
+    import os
+    import socket
+    import stat
+
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "link.json").symlink_to(tmp_path / "pipe.json")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock.json"))
+        for name in ("pipe.json", "link.json", "sock.json"):
+            with pytest.raises(InputError, match=rf"{name}: --json is not a regular file \(a device, pipe or socket\)"):
+                check_outputs([Output.file("--json", tmp_path / name)])
+        assert stat.S_ISSOCK((tmp_path / "sock.json").lstat().st_mode)
+    assert stat.S_ISFIFO((tmp_path / "pipe.json").lstat().st_mode) and (tmp_path / "link.json").is_symlink()
+
+
+def test_two_outputs_that_are_one_file_are_refused(tmp_path):
+    (tmp_path / "link.png").symlink_to(tmp_path / "x.png")
+    for other in ("x.png", "link.png"):
+        with pytest.raises(InputError, match=r"--json and --plot would write the same file"):
+            check_outputs([Output.file("--json", tmp_path / "x.png"), Output.file("--plot", tmp_path / other)])
+    check_outputs([Output.file("--json", tmp_path / "x.json"), Output.file("--plot", tmp_path / "x.png")])

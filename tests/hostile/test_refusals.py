@@ -132,6 +132,10 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...], Setup]] = [
     ("train --out around its --finetune model", ("train", "--out", "run", "--finetune", "run/model", "--no-eval"),
      ("run/model",), _model_copy_inside_out),
     # -- the output rule: folders, files, unwritable places ------------------------------------------
+    ("analyze --json a named pipe (as /dev/null would be)", ("analyze", "song.wav", "--json", "out.json"),
+     ("out.json",), _fifo("out.json")),
+    ("analyze --json and --plot one file", ("analyze", "song.wav", "--json", "x.png", "--plot", "x.png"), ("x.png",),
+     _nothing),
     ("analyze --json a folder", ("analyze", "song.wav", "--json", "earlier"), ("earlier",), _nothing),
     ("analyze --json in a read-only folder", ("analyze", "song.wav", "--json", f"{READONLY}/x.json"), (READONLY,), _nothing),
     ("analyze: the output is checked before the audio", ("analyze", "missing.wav", "--json", f"{READONLY}/x.json"),

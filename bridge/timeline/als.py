@@ -46,6 +46,11 @@ MAX_XML_DEPTH = 256
 MAX_XML_ELEMENTS = 10_000_000
 #: The most elements kept from the parts the tempo map is read from (main track, locators).
 MAX_KEPT_ELEMENTS = 1_000_000
+#: The most XML the parser may take in without reporting anything (a tag, its end or text): a single tag,
+#: attribute or comment this long is not a Live set's (its longest are hex plugin states, which are text,
+#: reported as they come). Expat holds such a piece whole and rescans it as each chunk arrives, so a 400 MB
+#: attribute (0.4 MB gzipped) took 1.2 GB and five minutes; one of 16 MB takes a second.
+MAX_XML_PIECE_BYTES = 16 * MiB
 #: The children of ``<LiveSet>`` the tempo map is read from; everything else (tracks, clips,
 #: devices) streams past the parser without being kept.
 KEPT_PARTS = frozenset({"MainTrack", "MasterTrack", "Locators"})
@@ -61,11 +66,13 @@ class _TempoParts:
         self.path: list[str] = []
         self.kept = 0
         self.seen = 0
+        self.events = 0  # start, end and data calls: the parser got through a piece of the XML
 
     def _keeping(self) -> bool:
         return len(self.path) <= 2 or self.path[2] in KEPT_PARTS
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.events += 1
         self.path.append(tag)
         self.seen += 1
         if len(self.path) > MAX_XML_DEPTH or self.seen > MAX_XML_ELEMENTS:
@@ -79,11 +86,13 @@ class _TempoParts:
             self.builder.start(tag, attrs)
 
     def end(self, tag: str) -> None:
+        self.events += 1
         if self._keeping():
             self.builder.end(tag)
         self.path.pop()
 
     def data(self, text: str) -> None:
+        self.events += 1
         if self._keeping():
             self.builder.data(text)
 
@@ -115,15 +124,22 @@ def read_live_set(path: str | os.PathLike[str]) -> ET.Element:
 
 
 def _parse_gzipped_xml(raw: BinaryIO, where: str | os.PathLike[str]) -> ET.Element:
-    parser = ET.XMLParser(target=_TempoParts(where))
+    target = _TempoParts(where)
+    parser = ET.XMLParser(target=target)
     unpacked = 0
+    quiet = 0  # bytes fed since the parser last reported something (at least this piece's length)
     with gzip.GzipFile(fileobj=raw) as xml:
         while chunk := xml.read(1 * MiB):
             unpacked += len(chunk)
             if unpacked > MAX_XML_BYTES:
                 raise InputError(where, f"unpacks to more than {MAX_XML_BYTES // MiB} MB of XML: not a Live set "
                                         "(a Live set is at most ~100 MB unpacked)")
+            events = target.events
             parser.feed(chunk)
+            quiet = 0 if target.events != events else quiet + len(chunk)
+            if quiet > MAX_XML_PIECE_BYTES:
+                raise InputError(where, f"a single XML tag, attribute or comment of more than "
+                                        f"{MAX_XML_PIECE_BYTES // MiB} MB: not a Live set")
     return parser.close()
 
 

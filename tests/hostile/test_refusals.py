@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import live_set_xml, recording_lines, write_jsonl
+from tests.hostile.conftest import recording_lines, write_jsonl
 from tests.hostile.harness import REPO, assert_refused, assert_unchanged, run_cli, snapshot
 from tests.unwritable import unwritable_folder
 
@@ -72,6 +72,16 @@ def _whitespace_bomb() -> bytes:
     block = b" " * (1 << 20)
     parts += [packer.compress(block) for _ in range(600)]
     parts += [packer.compress(b"</Tracks></LiveSet></Ableton>"), packer.flush()]
+    return b"".join(parts)
+
+
+def _attribute_bomb() -> bytes:
+    """One 400 MB attribute in 0.4 MB of gzip: expat holds it whole and rescans it per chunk (1.2 GB, minutes)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(b'<?xml version="1.0"?><Ableton><LiveSet><Tracks><Buffer Value="')]
+    block = b"A" * (1 << 20)
+    parts += [packer.compress(block) for _ in range(400)]
+    parts += [packer.compress(b'" /></Tracks></LiveSet></Ableton>'), packer.flush()]
     return b"".join(parts)
 
 
@@ -170,6 +180,7 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...], Setup]] = [
     ("a preset of 2 MB", ("export", "song.wav", "--bpm", "120", "--out", "D", "--preset", "huge.toml"),
      ("huge.toml",), _big_file("huge.toml", 2 << 20)),
     ("an .als gzip bomb", ("timeline", "bomb.als"), ("bomb.als",), _als("bomb.als", _whitespace_bomb())),
+    ("an .als with a 400 MB attribute", ("timeline", "attr.als"), ("attr.als",), _als("attr.als", _attribute_bomb())),
     ("an .als gzip of zeros as analyze's timeline", ("analyze", "song.wav", "--timeline", "z.als"), ("z.als",),
      _als("z.als", gzip.compress(bytes(1 << 24)))),
     ("an .als nested 100,000 deep", ("timeline", "deep.als"), ("deep.als",),
@@ -222,7 +233,7 @@ CASES: list[tuple[str, tuple[str, ...], tuple[str, ...], Setup]] = [
 
 #: Cases run as a fresh ``python -m barlight`` (their memory measured exactly); the rest are forked from the
 #: pre-imported CLI (tests/hostile/zygote.py: the same code, started in milliseconds, memory an upper bound).
-FRESH = {"a preset's mapping is /dev/zero", "an .als gzip bomb", "an .als nested 100,000 deep",
+FRESH = {"a preset's mapping is /dev/zero", "an .als gzip bomb", "an .als with a 400 MB attribute", "an .als nested 100,000 deep",
          "an .als that is a gzip of zeros", "a .mid of 5 MB", "a recording with a 2 MB line",
          "analyze --json over its audio", "export whose video would replace its audio"}
 

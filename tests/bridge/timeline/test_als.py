@@ -221,3 +221,21 @@ def test_a_ramp_too_long_to_step_is_an_input_error(write_als):
     assert load_timeline(path).bpm_at(5e8) == pytest.approx(125.0)
     with pytest.raises(InputError, match="too long"):
         load_timeline(path, ramps="live")
+
+
+def test_a_huge_tag_is_refused_while_long_text_reads(tmp_path, monkeypatch):
+    """Expat holds a tag, attribute or comment whole and rescans it per chunk (a 400 MB attribute took 1.2 GB and
+    minutes); text is reported as it comes, so a long plugin state in hex is still read."""
+    import bridge.timeline.als as als
+
+    monkeypatch.setattr(als, "MAX_XML_PIECE_BYTES", 2 * als.MiB)
+    head = b'<Ableton><LiveSet><MasterTrack><DeviceChain><Mixer><Tempo><Manual Value="120" /></Tempo></Mixer>'
+    tail = b"</DeviceChain></MasterTrack></LiveSet></Ableton>"
+    text = tmp_path / "text.als"
+    text.write_bytes(gzip.compress(head + b"<Buffer>" + b"0a1b" * (1 << 20) + b"</Buffer>" + tail))
+    assert load_timeline(text).bpm_at(0.0) == 120.0
+    for name, piece in (("attribute", b'<Buffer Value="' + b"A" * (5 << 20) + b'" />'),
+                        ("comment", b"<!--" + b"A" * (5 << 20) + b"-->")):
+        path = tmp_path / f"{name}.als"
+        path.write_bytes(gzip.compress(head + piece + tail))
+        assert "a single XML tag, attribute or comment of more than 2 MB" in _error(path).problem

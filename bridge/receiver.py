@@ -38,6 +38,7 @@ from typing import Any
 
 from bridge.clock import Discontinuity, TransportClock, TransportSnapshot
 from bridge.errors import InputError
+from bridge.loop_thread import LoopThread
 from bridge.pcm_stream import PcmBlock, PcmStats, PcmStream, pcm_samples
 from bridge.protocol.checks import DROP_REASONS, ProtocolError
 from bridge.protocol.decode import decode
@@ -218,8 +219,7 @@ class Receiver:
         self._loopback_bind = _is_loopback_host(host)
         self._kernel_stamps = False
         self._socket: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._running = threading.Event()
+        self._loop = LoopThread("barlight-receiver", join_seconds=2.0)
         self._lock = threading.Lock()
         self._counters = _Counters()
         self._sessions: dict[str, _Session] = {}
@@ -254,22 +254,17 @@ class Receiver:
                 pass
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self._running.set()
-        self._thread = threading.Thread(target=self._serve, name="barlight-receiver", daemon=True)
-        self._thread.start()
+        self._loop.start(self._serve)
         return self
 
     def stop(self) -> None:
-        self._running.clear()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        self._loop.stop()
         if self._socket is not None:
             self._socket.close()
             self._socket = None
 
     def __enter__(self) -> Receiver:
-        return self.start() if self._thread is None else self
+        return self if self._loop.started else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -281,7 +276,7 @@ class Receiver:
     @property
     def alive(self) -> bool:
         """Whether the receiving thread is running."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.alive
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -331,13 +326,13 @@ class Receiver:
     def _serve(self) -> None:
         sock = self._socket
         assert sock is not None
-        while self._running.is_set():
+        while self._loop.running.is_set():
             try:
                 datagram, ancillary, address = self._receive(sock)
             except (TimeoutError, socket.timeout):
                 continue
             except OSError:
-                if not self._running.is_set():
+                if not self._loop.running.is_set():
                     break
                 continue
             try:

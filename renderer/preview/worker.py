@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bridge.clock import TransportSnapshot
+from bridge.loop_thread import LoopThread
 from renderer.moment import MIN_WINDOW_SECONDS
 from renderer.preview.live import LiveFeatures, live_moment
 from renderer.preview.schedule import DisplayClock, FrameBuffer, LatencyMeter, PreviewFrame, RenderTarget, plan_target
@@ -66,33 +67,27 @@ class RenderWorker:
         self.error: str | None = None
         self.on_pass = on_pass  #: called at every pass of the loop with the time: the render process's heartbeat
         self._snapshot, self._features, self._display, self._now = snapshot, features, display, now
-        self._running = threading.Event()
+        self._loop = LoopThread("barlight-preview-render", join_seconds=10.0)
         self._warm = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> RenderWorker:
         """Warm up and render on a thread of its own."""
-        self._running.set()
-        self._thread = threading.Thread(target=self._warm_up_and_run, name="barlight-preview-render", daemon=True)
-        self._thread.start()
+        self._loop.start(self._warm_up_and_run)
         return self
 
     def stop(self) -> None:
-        self._running.clear()
-        if self._thread is not None:
-            self._thread.join(timeout=10.0)
-            self._thread = None
+        self._loop.stop()
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.alive
 
     # -- what the preview session asks any render engine (this one or renderer.preview.process's) ---
 
     def wait_ready(self, timeout_seconds: float | None = None) -> None:
         """Wait until the thread has warmed the renderer up (whoever built the Renderer loaded it; its first
         renders pay for lazy setup, seconds on a busy machine); at once if the thread was never started."""
-        if self._thread is not None:
+        if self._loop.started:
             self._warm.wait(timeout_seconds)
 
     def poll(self, now_seconds: float, display: DisplayClock) -> None:
@@ -130,14 +125,14 @@ class RenderWorker:
 
     def run(self) -> None:
         """Render until :meth:`stop` (in a render process: until it ends). Call :meth:`warm_up` first."""
-        self._running.set()
+        self._loop.running.set()
         state: RenderState | None = None
         epoch: tuple[str | None, int] | None = None
         previous: RenderTarget | None = None
         idle_key: tuple | None = None
         idle_at = -math.inf
         renderer = self.renderer
-        while self._running.is_set():
+        while self._loop.running.is_set():
             snapshot, now, display = self._snapshot(), self._now(), self._display()
             if self.on_pass is not None:
                 self.on_pass(self, now)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from bridge.errors import BarlightError
+from bridge.timeline.tempo_map import InMeter, Meter
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SOUNDFONT_LICENCE = "FluidR3_GM.sf2 by Frank Wen et al., MIT licence (Debian fluid-soundfont-gm, /usr/share/doc/fluid-soundfont-gm/copyright)"
@@ -32,7 +33,7 @@ DRUMS = {"kick": 36, "snare": 38, "closed_hat": 42, "open_hat": 46, "crash": 49,
 
 
 @dataclass(frozen=True)
-class SongInfo:
+class SongInfo(InMeter):
     """What a generated song is: for the data manifest and for exact beat/bar phases."""
 
     seed: int
@@ -49,8 +50,7 @@ class SongInfo:
         return np.mod(np.asarray(seconds) * self.bpm / 60.0, 1.0)
 
     def bar_phase(self, seconds: np.ndarray) -> np.ndarray:
-        bar_beats = self.numerator * 4.0 / self.denominator
-        return np.mod(np.asarray(seconds) * self.bpm / 60.0 / bar_beats, 1.0)
+        return np.mod(np.asarray(seconds) * self.bpm / 60.0 / self.bar_beats, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +61,7 @@ def make_song(seed: int, min_seconds: float = 24.0):
     rng = np.random.default_rng(seed)
     bpm = float(rng.choice([rng.uniform(60, 100), rng.uniform(100, 140), rng.uniform(140, 175)]))
     numerator, denominator = [(4, 4), (4, 4), (3, 4), (6, 8), (5, 4)][rng.integers(5)]
-    bar_beats = numerator * 4.0 / denominator
+    bar_beats = Meter(0.0, numerator, denominator).bar_beats
     key = int(rng.integers(12))
     scale_name = str(rng.choice(list(SCALES)))
     programs = {"pad": int(rng.choice(PADS)), "lead": int(rng.choice(LEADS)), "bass": int(rng.choice(BASSES))}

@@ -47,6 +47,7 @@ GRAIN_FLOOR = 0.06  # texture contrast at edges quality 0 ...
 GRAIN_GAIN = 0.5  # ... plus this much at 1
 EDGE_THRESHOLD = 0.35  # |grad| of luminance / mean luminance per pixel that counts as an edge
 EDGE_SIZES = (64, 256)  # edge density is measured at the frame's size, clamped to this range
+FULL_GROOVE = 0.15  # groove x motion word at and above which the beat's phase reaches the model in full
 
 
 def visual_params(context):  # torch.Tensor (B, CONTEXT_DIM) -> dict of (B,) tensors
@@ -71,6 +72,25 @@ def visual_params(context):  # torch.Tensor (B, CONTEXT_DIM) -> dict of (B,) ten
     groove = s[:, SCALAR["onset_density"]].clamp(0, 1)
     return {"luminance": loud, "temperature": bright, "edges": edges, "hue": hue, "hue_focus": focus, "beat": beat,
             "bar": bar, "groove": groove}
+
+
+def phase_by_groove(context, motion):  # (B, CONTEXT_DIM), (B,) -> (B, CONTEXT_DIM)
+    """``context`` with its beat and bar phase drawn towards phase 0 as the groove (times the prompt's
+    motion word) falls below :data:`FULL_GROOVE`: phase 0 itself where nothing moves.
+
+    The targets move on the beat in proportion to the groove (``amplitude``), so where there is none
+    they do not depend on the phase at all; a model only approximates that, and its small response to
+    the phase shimmers on sharp lines over a held chord. The model sees the phase as (sin, cos), so the
+    pull is a blend towards (0, 1): continuous in the phase and in the groove.
+    """
+    import torch
+
+    gate = ((context[:, SCALAR["onset_density"]].clamp(0, 1) * motion).clamp(0, 2) / FULL_GROOVE).clamp(0, 1)
+    out = context.clone()
+    for name, rest in (("beat_sin", 0.0), ("beat_cos", 1.0), ("bar_sin", 0.0), ("bar_cos", 1.0)):
+        i = SCALAR[name]
+        out[:, i] = torch.lerp(torch.full_like(gate, rest), context[:, i], gate)
+    return out
 
 
 def image_qualities(images: np.ndarray) -> dict[str, np.ndarray]:

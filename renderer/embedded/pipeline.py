@@ -42,6 +42,7 @@ from diffusers import DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
 from diffusers.utils import logging as diffusers_logging
 
 from bridge.errors import InputError
+from renderer.embedded.correspondence import phase_by_groove
 from renderer.embedded.decoder import PhaseDecoder
 from renderer.embedded.looks import SHADING_CHANNELS
 from renderer.embedded.looks.layout import NOISE_CHANNELS, grid_shape, layout_bank, mix
@@ -184,7 +185,11 @@ class BarlightPipeline(DiffusionPipeline):
 
     def fields(self, context: torch.Tensor, meaning: torch.Tensor, noise: torch.Tensor,
                num_inference_steps: int = 1) -> Fields:
-        """Phases, shading and colour table for a batch (differentiable: training calls it too)."""
+        """Phases, shading and colour table for a batch (differentiable: training calls it too).
+
+        The beat's phase reaches the model in proportion to the groove
+        (:func:`renderer.embedded.correspondence.phase_by_groove`): a still passage stays still."""
+        context = phase_by_groove(context, meaning[:, -1])
         bank = layout_bank(noise)
         scalars = context[:, -self.mixer.config.n_scalars:]
         phases = mix(self.mixer(scalars, meaning), bank)

@@ -37,3 +37,24 @@ def test_quality_measures_on_known_images() -> None:
     assert q["luminance"][0] < q["luminance"][1]
     assert q["temperature"][2] > 0.5 and abs(q["temperature"][0]) < 1e-6
     assert q["edge_density"][0] == 0.0 and image_qualities(stripes)["edge_density"][0] > 0.3
+
+
+def test_the_beats_phase_reaches_the_model_in_proportion_to_the_groove() -> None:
+    """No groove (or the motion word "still"): phase 0 whatever the beat; full groove: the phase as it is;
+    in between a blend that is continuous in the groove."""
+    from renderer.embedded.correspondence import FULL_GROOVE, phase_by_groove, visual_params
+
+    rng = np.random.default_rng(0)
+    context = torch.from_numpy(rng.random((5, CONTEXT_DIM), dtype=np.float32))
+    angle = torch.linspace(0.1, 6.0, 5)
+    context[:, SCALAR["beat_sin"]], context[:, SCALAR["beat_cos"]] = torch.sin(angle), torch.cos(angle)
+    context[:, SCALAR["onset_density"]] = torch.tensor([0.0, 0.5 * FULL_GROOVE, FULL_GROOVE, 0.6, 0.9])
+    gated = phase_by_groove(context, torch.ones(5))
+    assert visual_params(gated[:1])["beat"].item() == 0.0 and visual_params(gated[:1])["bar"].item() == 0.0
+    torch.testing.assert_close(gated[2:], context[2:])  # full groove and above: untouched
+    half = gated[1, [SCALAR["beat_sin"], SCALAR["beat_cos"]]]
+    torch.testing.assert_close(half, 0.5 * context[1, [SCALAR["beat_sin"], SCALAR["beat_cos"]]] + torch.tensor([0.0, 0.5]))
+    still = phase_by_groove(context, torch.zeros(5))  # the motion word "still"
+    assert torch.all(still[:, SCALAR["beat_cos"]] == 1.0) and torch.all(still[:, SCALAR["bar_sin"]] == 0.0)
+    rest = [i for i in range(CONTEXT_DIM) if i not in {SCALAR[n] for n in ("beat_sin", "beat_cos", "bar_sin", "bar_cos")}]
+    torch.testing.assert_close(gated[:, rest], context[:, rest])  # nothing else changes

@@ -69,6 +69,34 @@ def test_each_look_has_native_structured_detail_at_512(pipe, look) -> None:
         assert np.median(metrics.colourfulness(frames)) >= 0.2
 
 
+@pytest.fixture(scope="module")
+def held_chord_and_groove() -> tuple[np.ndarray, np.ndarray]:
+    """The model's contexts over 2 s at 30 frames/s of a held chord and of a 120 BPM groove."""
+    from bridge.features import FeatureExtractor
+    from renderer.embedded.context import audio_context
+    from renderer.embedded.probes import groove_audio, pad_audio
+    from renderer.embedded.songs import SAMPLE_RATE
+
+    seconds = np.arange(3.0, 5.0, 1 / 30)
+    return tuple(audio_context(FeatureExtractor(SAMPLE_RATE).analyze(audio), seconds, np.mod(seconds * 2.0, 1.0),
+                               np.mod(seconds / 2.0, 1.0)) for audio in (pad_audio(6.0), groove_audio(120.0, 6.0)))
+
+
+@pytest.mark.parametrize("look", LOOK_NAMES)
+def test_each_look_is_steady_on_a_held_chord_and_moves_on_a_groove(pipe, held_chord_and_groove, look) -> None:
+    """Flicker on a steady pad (mean consecutive-frame change at 30 frames/s, 128 x 128) is at most the first
+    model's 0.0068, and the same look moves on the beat of a groove."""
+    from renderer.embedded.evaluation import render
+
+    noise = torch.randn(pipe.noise_shape(1, 128, 128), generator=torch.Generator().manual_seed(7))
+    changes = []
+    for context in held_chord_and_groove:
+        frames = render(pipe, context, noise.expand(len(context), -1, -1, -1).contiguous(), look, size=128)
+        changes.append(float(np.mean(np.abs(frames[1:] - frames[:-1]))))
+    steady, groove = changes
+    assert steady <= 0.0068 and groove > 3 * max(steady, 0.0068), changes
+
+
 def test_the_looks_are_told_apart_and_each_look_word_draws_its_look(pipe) -> None:
     """A classifier on colour-blind structure descriptors, fitted on the model's frames of each look's name
     (one set of compositions), tells the looks apart on other compositions, and assigns the frames of

@@ -22,6 +22,25 @@ if TYPE_CHECKING:
     from renderer.presets import Preset
 
 
+def is_monochrome(preset: "Preset") -> bool:
+    """Whether every prompt of ``preset`` that names a palette names a monochrome one (and at least one
+    does): a black-and-white preset, exempt from the colourfulness goal like the ink look."""
+    from renderer.embedded.looks.palettes import PALETTES
+    from renderer.embedded.vocabulary import default_vocabulary, split_words
+
+    vocabulary = default_vocabulary()
+    grey = {p.name: p.monochrome for p in PALETTES}
+    texts = [t for section in preset.prompts.values() for t in (section.calm, section.intense, section.dark,
+                                                                section.bright) if t]
+    named = []
+    for text in texts:
+        for word in split_words(text):
+            i = vocabulary.index(word)
+            if i is not None and vocabulary.words[i].kind == "palette":
+                named.append(grey[str(vocabulary.words[i].meaning)])
+    return bool(named) and all(named)
+
+
 def song_frames(renderer, track, tempo_map: TempoMap, seconds: Sequence[float]) -> np.ndarray:
     """``(n, H, W, 3)`` uint8 frames of ``renderer`` at ``seconds`` of a song (state carried frame to frame)."""
     from renderer.moment import moment_at
@@ -52,6 +71,7 @@ def preset_report(presets: Sequence[str], track, tempo_map: TempoMap, duration_s
             "detail": float(np.median(metrics.detail_share(pictures))),
             "autocorr": float(np.median(metrics.residual_autocorr(pictures))),
             "colourfulness": float(np.median(metrics.colourfulness(pictures))),
+            "monochrome": is_monochrome(renderer.preset),
         }
         features.append(metrics.structure_descriptors(pictures))
         labels.append(np.full(len(pictures), k))

@@ -145,3 +145,14 @@ def test_the_turbo_presets_hit_on_onsets_walk_bar_to_bar_and_change_scene_per_se
     assert at(bar3 + 0.1).walk.kick_seed == at(bar3 + 0.4).walk.kick_seed != at(bar3 + 0.6).walk.kick_seed
     verse, chorus = at(3.9), at(4.1)  # the fixture's chorus starts at bar 3
     assert not {p for p, _ in verse.prompts} & {p for p, _ in chorus.prompts}
+
+
+def test_a_preset_is_monochrome_when_every_palette_its_prompts_name_is_grey(tmp_path) -> None:
+    from renderer.preset_metrics import is_monochrome
+
+    assert is_monochrome(load_preset("strobe")) and not is_monochrome(load_preset("neon"))
+    text = 'name = "Half"\n[backend]\nname = "embedded"\n[prompts.default]\ncalm = "stars, mono"\nintense = "stars, fire"\n'
+    (tmp_path / "half.toml").write_text(text)
+    assert not is_monochrome(load_preset(tmp_path / "half.toml"))  # one colour word is enough to be a colour preset
+    (tmp_path / "none.toml").write_text(text.replace(", fire", "").replace(", mono", ""))
+    assert not is_monochrome(load_preset(tmp_path / "none.toml"))  # no palette word: the looks' own colours

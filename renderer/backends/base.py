@@ -88,8 +88,8 @@ class BackendRequest:
     - ``strength``: img2img strength 0..1 (ignored without ``init_image``).
     - ``seed``: seed for any other randomness the backend needs.
     - ``warp``: the frame's motion (:class:`renderer.motion.Warp`): a backend applies it where it is
-      cheapest (the embedded model to its frame before post-processing); ``None`` or an identity warp:
-      no motion.
+      cheapest (the embedded model to its predicted fields before drawing them); ``None`` or an
+      identity warp: no motion.
     """
 
     conditioning: Conditioning

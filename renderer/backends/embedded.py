@@ -22,6 +22,7 @@ engineer's architectures with seeded random weights, ``seed``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Iterable
@@ -135,10 +136,12 @@ class EmbeddedBackend(Backend):
     def __call__(self, request: BackendRequest) -> np.ndarray:
         import torch
 
+        # the preset's [motion] (zoom, twist, fold on the beat or bar) moves the model's fields, not its pixels
+        warp = request.warp
+        motion = None if warp is None or warp.identity else functools.partial(
+            warp.apply, aspect=request.width / request.height)
         with torch.inference_mode():
             frame = self.pipe(self.context(request), self.prompt_row(request.conditioning.prompts),
                               num_inference_steps=self.steps, noise=request.latents[None], height=request.height,
-                              width=request.width, output_type="pt").images
-            if request.warp is not None:
-                frame = request.warp.apply(frame)  # the preset's [motion]: zoom, twist, fold on the beat or bar
+                              width=request.width, output_type="pt", warp=motion).images
         return frame[0].permute(1, 2, 0).float().cpu().numpy()

@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,13 @@ class Fields:
     shading: torch.Tensor
     table: torch.Tensor
     look_weights: torch.Tensor
+
+    def warped(self, warp: Callable[[torch.Tensor], torch.Tensor]) -> "Fields":
+        """The fields with ``warp`` (e.g. :meth:`renderer.motion.Warp.apply`) applied to their grids:
+        motion moves the pattern before it is drawn, so edges stay as sharp as in a still frame."""
+        b, n_looks, _, h, w = self.phases.shape
+        phases = warp(self.phases.reshape(b, n_looks * 3, h, w)).reshape(self.phases.shape)
+        return Fields(phases, warp(self.shading), self.table, self.look_weights)
 
 
 class BarlightPipeline(DiffusionPipeline):
@@ -208,13 +216,15 @@ class BarlightPipeline(DiffusionPipeline):
     def __call__(self, audio_context: np.ndarray | torch.Tensor, prompt: np.ndarray | torch.Tensor | None = None,
                  num_inference_steps: int = 1, noise: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, height: int = 256, width: int = 256,
-                 output_type: str = "np", return_dict: bool = True) -> BarlightPipelineOutput | tuple:
+                 output_type: str = "np", return_dict: bool = True,
+                 warp: Callable[[torch.Tensor], torch.Tensor] | None = None) -> BarlightPipelineOutput | tuple:
         """Render one frame per row of ``audio_context``.
 
         ``audio_context``: (D,) or (B, D) from :func:`renderer.embedded.audio_context`.
         ``prompt``: (M,) or (B, M) meaning rows from :meth:`prompt_row`
         (None: the empty prompt). ``noise``: optional :meth:`noise_shape` Gaussian noise (e.g. a slerp
         between per-bar seed noises); it sets the composition. Otherwise drawn from ``generator``.
+        ``warp``: motion applied to the predicted fields before drawing (see :meth:`Fields.warped`).
         """
         context = torch.as_tensor(np.asarray(audio_context, dtype=np.float32)
                                   if not isinstance(audio_context, torch.Tensor) else audio_context).float()
@@ -237,6 +247,8 @@ class BarlightPipeline(DiffusionPipeline):
             noise = torch.randn(self.noise_shape(batch, height, width), generator=generator, dtype=torch.float32,
                                 device=generator.device if generator is not None else "cpu")
         fields = self.fields(context, meaning, noise.to(device, dtype), num_inference_steps)
+        if warp is not None:
+            fields = fields.warped(warp)
         frame = self.decoder(fields.phases, fields.look_weights, fields.shading, fields.table, height, width)
         if output_type == "pt":
             images: Any = frame

@@ -88,16 +88,23 @@ def require_ray() -> Any:
     return ray
 
 
-# Workers get the CLI's passive OpenMP waiting (spinning threads cost ~10x on a busy machine).
-_INIT_OPTIONS: dict[str, Any] = {"runtime_env": {"env_vars": dict(PASSIVE_WAIT)},
-                                 "log_to_driver": False, "configure_logging": False}
+def worker_env() -> dict[str, str]:
+    """The environment Ray's workers start with: the CLI's passive OpenMP waiting (spinning threads cost ~10x
+    on a busy machine) and this process's OpenMP thread count. Ray would set ``OMP_NUM_THREADS=1``, and torch
+    started that way rounds a few pixels 1-4 levels differently from a local export of the same frames."""
+    return {**PASSIVE_WAIT, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1)}
+
+
+def init_options() -> dict[str, Any]:
+    """``ray.init`` options every connection shares: the workers' environment, Ray's logging left alone."""
+    return {"runtime_env": {"env_vars": worker_env()}, "log_to_driver": False, "configure_logging": False}
 
 
 def local_init_options(cpus: int) -> dict[str, Any]:
     """``ray.init`` options for a Ray instance on this machine with ``cpus`` cores for the workers. Its workers
     run at this process's priority, as a local export's rendering does (Ray's default lowers theirs by 15, which
     starves them on a machine busy with other work)."""
-    return {**_INIT_OPTIONS, "address": "local", "num_cpus": cpus, "include_dashboard": False,
+    return {**init_options(), "address": "local", "num_cpus": cpus, "include_dashboard": False,
             "_system_config": {"worker_niceness": 0}}
 
 
@@ -113,7 +120,7 @@ def connect(spec: ClusterSpec) -> Iterator[None]:
         cpus = (spec.workers or max(1, (os.cpu_count() or 1) // spec.cpus_per_worker)) * spec.cpus_per_worker
         options = local_init_options(cpus)
     else:
-        options = {**_INIT_OPTIONS, "address": spec.address}
+        options = {**init_options(), "address": spec.address}
     try:
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as err:

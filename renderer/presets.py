@@ -215,7 +215,7 @@ def preset_path(name_or_path: str | os.PathLike[str]) -> Path:
     """A shipped preset by name (``"neon"``) or any ``.toml`` path."""
     text = os.fspath(name_or_path)
     path = Path(text)
-    if path.suffix == ".toml" or os.sep in text or path.exists():
+    if path.suffix == ".toml" or os.sep in text or path.is_file():  # a folder named "neon" is not a preset
         if not path.is_file():
             raise InputError(text, "no such preset file")
         return path

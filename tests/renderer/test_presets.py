@@ -96,6 +96,15 @@ def test_unknown_preset_name_lists_the_shipped_ones():
         load_preset("no-such-preset")
 
 
+def test_a_folder_named_like_a_shipped_preset_does_not_hide_it(tmp_path, monkeypatch):
+    """`barlight demo --preset mandala --out mandala` makes the folder before the export loads the preset."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mandala").mkdir()
+    assert load_preset("mandala").name == load_preset(builtin_presets()["mandala"]).name
+    (tmp_path / "mine").write_text(GOOD)  # a file by that name is still read, suffix or not
+    assert load_preset("mine").name == "Mine"
+
+
 def test_cli_reports_a_broken_preset_in_one_line_and_exits_2(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text("foo = 1\n" + GOOD)

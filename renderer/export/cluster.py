@@ -38,7 +38,7 @@ from typing import Any
 
 from bridge.errors import InputError
 from renderer.backends.base import Backend
-from renderer.devices import PASSIVE_WAIT
+from renderer.devices import worker_environment
 from renderer.export.checkpoint import FrameStore, encode_png
 from renderer.export.chunks import Chunk
 from renderer.export.job import (ExportJob, ExportResult, build_renderer, export_set, prepare_export, render_frames,
@@ -88,16 +88,10 @@ def require_ray() -> Any:
     return ray
 
 
-def worker_env() -> dict[str, str]:
-    """The environment Ray's workers start with: the CLI's passive OpenMP waiting (spinning threads cost ~10x
-    on a busy machine) and this process's OpenMP thread count. Ray would set ``OMP_NUM_THREADS=1``, and torch
-    started that way rounds a few pixels 1-4 levels differently from a local export of the same frames."""
-    return {**PASSIVE_WAIT, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1)}
-
-
 def init_options() -> dict[str, Any]:
-    """``ray.init`` options every connection shares: the workers' environment, Ray's logging left alone."""
-    return {"runtime_env": {"env_vars": worker_env()}, "log_to_driver": False, "configure_logging": False}
+    """``ray.init`` options every connection shares: the workers' OpenMP environment (the CPU policy's), Ray's
+    logging left alone."""
+    return {"runtime_env": {"env_vars": worker_environment()}, "log_to_driver": False, "configure_logging": False}
 
 
 def local_init_options(cpus: int) -> dict[str, Any]:

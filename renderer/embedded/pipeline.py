@@ -82,7 +82,7 @@ class Fields:
     table: torch.Tensor
     look_weights: torch.Tensor
 
-    def warped(self, warp: Callable[[torch.Tensor], torch.Tensor]) -> "Fields":
+    def warped(self, warp: Callable[[torch.Tensor], torch.Tensor]) -> Fields:
         """The fields with ``warp`` (e.g. :meth:`renderer.motion.Warp.apply`) applied to their grids:
         motion moves the pattern before it is drawn, so edges stay as sharp as in a still frame."""
         b, n_looks, _, h, w = self.phases.shape

@@ -110,3 +110,28 @@ def test_the_looks_are_told_apart_and_each_look_word_draws_its_look(pipe) -> Non
         for word in look_by_word(look).words:
             predicted = fitted.predict(metrics.structure_descriptors(look_frames(pipe, word, seed=3)))
             assert np.mean(predicted == look) >= 0.9, (word, predicted)
+
+
+def test_the_motion_warp_moves_the_fields_so_a_warped_frame_keeps_its_detail(pipe) -> None:
+    """The preset's [motion] is applied to the model's fields before drawing: a mirror fold gives a mirrored
+    frame, and a zoom punch keeps fine detail that resampling the finished frame would blur."""
+    from renderer.motion import Warp
+
+    context, _ = demo_moments()
+    context = context[:4]
+    noise = torch.randn(len(context), NOISE_CHANNELS, 64, 64, generator=torch.Generator().manual_seed(3))
+    meaning = prompt_meaning([("tunnel", 1.0)])
+
+    def frames(warp: Warp | None) -> np.ndarray:
+        return pipe(context, meaning, noise=noise, height=256, width=256,
+                    warp=None if warp is None else warp.apply).images
+
+    still, mirrored, zoomed = frames(None), frames(Warp(fold=1)), frames(Warp(zoom=1.15, angle=0.2))
+    assert np.mean(np.abs(mirrored - mirrored[:, :, ::-1]) > 1e-4) < 1e-3  # but where rounding tips a hard edge
+    assert not np.allclose(mirrored, still, atol=0.05) and not np.allclose(zoomed, still, atol=0.05)
+    resampled = Warp(zoom=1.15, angle=0.2).apply(torch.from_numpy(still).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    detail = {name: float(np.median(metrics.detail_share(f))) for name, f in
+              (("still", still), ("zoomed", zoomed), ("resampled", resampled.numpy()))}
+    # measured: still 0.31, zoomed 0.27 (a 15 % zoom makes the pattern coarser), resampled frame 0.20
+    assert detail["zoomed"] >= 0.8 * detail["still"], detail
+    assert detail["zoomed"] >= 1.2 * detail["resampled"], detail

@@ -139,14 +139,16 @@ def moment_at(
     gets its frames in the past ``window_beats`` (converted at the local tempo, at least
     :data:`MIN_WINDOW_SECONDS`).
     ``lookahead_seconds`` (default 0: past only, what a live preview can see) extends the
-    window forward; an export may pass half its frame period so an onset lands on the video
-    frame *nearest* to it rather than the next one. Pure: the same arguments give an equal Moment.
+    window forward, and the section is the one at ``seconds + lookahead_seconds``; an export
+    passes half its frame period, so an onset and a locator land on the video frame *nearest*
+    to them rather than the next one (the frame a bar's keyframe image is). Pure: the same
+    arguments give an equal Moment.
     """
     seconds = float(seconds)
     if not math.isfinite(seconds):
         raise ValueError(f"seconds must be finite, got {seconds!r}")
     beat = tempo_map.beat_at(seconds)
-    marker = tempo_map.marker_at(beat)
+    marker = tempo_map.marker_at(tempo_map.beat_at(seconds + lookahead_seconds) if lookahead_seconds > 0 else beat)
     return moment_from_position(seconds, beat, tempo_map.position_at(beat), tempo_map.bpm_at(beat),
                                 marker.name if marker is not None else None, features, macros, window_beats,
                                 lookahead_seconds)

@@ -235,8 +235,8 @@ class ExportJob:
         return self.moment(self.plan.song_seconds(frame))
 
     def moment(self, seconds: float) -> Moment:
-        """The Moment at song time ``seconds``, with half a frame of lookahead: an onset shows on the
-        frame nearest it, not the one after."""
+        """The Moment at song time ``seconds``, with half a frame of lookahead: an onset or a locator shows on
+        the frame nearest it, not the one after."""
         return moment_at(self.plan.tempo_map, self.song_features, seconds,
                          window_beats=self.renderer.preset.window_beats,
                          lookahead_seconds=float(1 / (2 * self.plan.fps)))

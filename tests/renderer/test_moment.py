@@ -35,6 +35,19 @@ def test_section_is_none_before_the_first_marker():
     assert moment_at(tm, None, tm.seconds_at(4.0)).section == "intro"
 
 
+def test_with_lookahead_a_locator_lands_on_the_frame_nearest_it():
+    """An export's frame k shows song time k / fps with half a frame of lookahead: the frame nearest a
+    locator (the one a bar's keyframe image is) is already in the new section; without lookahead (the
+    live preview) the section changes when the transport passes the locator."""
+    tm = TempoMap.constant(100, markers=[Marker("intro", 0.0), Marker("drop", 16.0)])  # beat 16: 9.6 s
+    fps = 24  # bar 5 starts at 9.6 s = frame 230.4: frame 230 (9.583 s) is the nearest
+    half = 1 / (2 * fps)
+    assert moment_at(tm, None, 230 / fps).section == "intro"
+    assert moment_at(tm, None, 230 / fps, lookahead_seconds=half).section == "drop"
+    assert moment_at(tm, None, 229 / fps, lookahead_seconds=half).section == "intro"
+    assert moment_at(tm, None, 230 / fps, lookahead_seconds=half).bar == 4  # the position itself is not moved
+
+
 def test_window_holds_only_the_past(tracks, tempo_map):
     track = tracks["clicks"]
     m = moment_at(tempo_map, track, 3.0, window_beats=2.0)

@@ -10,8 +10,9 @@ state -> same frame (see docs/rendering.md).
 Features come from ``bridge.features``: preview builds its ``FeatureTrack`` from live
 ``/daw/audio`` frames (``FeatureFrame.from_daw_audio``), export from ``analyze_file``.
 The Moment holds only the frames in the *past* window ``(seconds - window, seconds]``
-(madmom's ``frame_origin="past"``), so an export sees exactly what a live preview could
-have seen at that instant.
+(madmom's ``frame_origin="past"``), so an export sees what a live preview could have seen at
+that instant, plus ``lookahead_seconds``: an export passes half its frame period, so an onset
+or a locator lands on the video frame nearest it (the preview passes none).
 
 This module imports neither torch nor diffusers (export planning and tests use it alone).
 """

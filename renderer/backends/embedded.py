@@ -137,9 +137,8 @@ class EmbeddedBackend(Backend):
         import torch
 
         # the preset's [motion] (zoom, twist, fold on the beat or bar) moves the model's fields, not its pixels
-        warp = request.warp
-        motion = None if warp is None or warp.identity else functools.partial(
-            warp.apply, aspect=request.width / request.height)
+        motion = None if request.warp is None else functools.partial(request.warp.apply,
+                                                                      aspect=request.width / request.height)
         with torch.inference_mode():
             frame = self.pipe(self.context(request), self.prompt_row(request.conditioning.prompts),
                               num_inference_steps=self.steps, noise=request.latents[None], height=request.height,

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from bridge.files import atomic_output
+from bridge.files import atomic_output, write_atomic
 from renderer.embedded.context import SCALAR, audio_context
 from renderer.embedded.correspondence import image_qualities
-from renderer.embedded.data import HELDOUT_SEED_BASE, Dataset
+from renderer.embedded.data import HELDOUT_MOMENTS_PER_SECOND, HELDOUT_SEED_BASE, Dataset
 
 #: (audio quality from the context scalars, picture quality) pairs with a rho threshold.
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -199,12 +199,12 @@ def evaluate(pipe, data: Dataset, heldout_dir: str | os.PathLike, out_dir: str |
     summary = {**corr, **stab}
     summary["meets_rho_threshold"] = all(corr[f"min_rho_{a}_{v}"] >= RHO_THRESHOLD for a, v in PAIRS)
     metrics = {"summary": summary, "threshold": RHO_THRESHOLD, "pairs": [list(p) for p in PAIRS]}
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    write_atomic(out_dir / "metrics.json", json.dumps(metrics, indent=1) + "\n")
     return metrics
 
 
-def heldout_song(work_dir: str | os.PathLike, seed: int = HELDOUT_SEED, moments_per_second: float = 4.0
-                 ) -> np.ndarray:
+def heldout_song(work_dir: str | os.PathLike, seed: int = HELDOUT_SEED,
+                 moments_per_second: float = HELDOUT_MOMENTS_PER_SECOND) -> np.ndarray:
     """Conditioning rows ``(n, CONTEXT_DIM)`` of one generated song never used in training (seeds from
     :data:`renderer.embedded.data.HELDOUT_SEED_BASE` on), rendered with FluidSynth into ``work_dir``."""
     from bridge.features import analyze_file

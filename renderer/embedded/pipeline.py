@@ -29,8 +29,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +41,7 @@ from diffusers import DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
 from diffusers.utils import logging as diffusers_logging
 
 from bridge.errors import InputError
+from bridge.files import replaced_folder
 from renderer.embedded.correspondence import phase_by_groove
 from renderer.embedded.decoder import PhaseDecoder
 from renderer.embedded.looks import SHADING_CHANNELS
@@ -264,10 +263,7 @@ class BarlightPipeline(DiffusionPipeline):
 
         Written into a temporary sibling directory, then renamed over ``save_directory``.
         """
-        target = Path(save_directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with replaced_folder(save_directory) as tmp:
             dtype = {"float16": torch.float16, "float32": torch.float32}[weights_dtype]
             verbosity = diffusers_logging.get_verbosity()
             diffusers_logging.set_verbosity_error()  # the fp16 cast warning does not apply to a saved copy
@@ -287,18 +283,6 @@ class BarlightPipeline(DiffusionPipeline):
             (tmp / MODEL_INDEX).write_text(json.dumps(index, indent=2) + "\n")
             for path in [tmp, *tmp.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                target.rename(old)
-                tmp.rename(target)
-                shutil.rmtree(old)
-            else:
-                tmp.rename(target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **_: Any) -> "BarlightPipeline":

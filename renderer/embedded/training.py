@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bridge.files import atomic_output
+from bridge.files import atomic_output, write_atomic
 from renderer.devices import apply_cpu_policy
 from renderer.embedded.data import Dataset
 
@@ -211,7 +211,7 @@ def _ema_update(ema: dict[str, dict[str, torch.Tensor]], pipe, decay: float) -> 
 
 
 def _write_log(out_dir: Path, config: TrainConfig, state: TrainState) -> None:
-    (out_dir / "train_log.json").write_text(json.dumps({
+    write_atomic(out_dir / "train_log.json", json.dumps({
         "config": config.to_dict(), "steps": state.step, "train_seconds": state.seconds,
         "loss_first_100": float(np.mean(state.losses[:100])) if state.losses else None,
         "loss_last_100": float(np.mean(state.losses[-100:])) if state.losses else None,

@@ -26,10 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--word", metavar="WORD",
                         help="the word of the look made from --data's images (default: the folder's name)")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, initialisation and batches (default 0)")
-    parser.add_argument("--songs", type=int, default=64, help="generated training songs (default 64)")
-    parser.add_argument("--clips", type=int, default=16, help="numpy-synthesised training clips (default 16)")
-    parser.add_argument("--heldout-songs", type=int, default=6, help="held-out evaluation songs (default 6)")
-    parser.add_argument("--batch-size", type=int, default=24)
+    # the defaults are the shipped model's, kept in renderer.embedded (data, training), not here
+    parser.add_argument("--songs", type=int, help="generated training songs (default: the shipped model's)")
+    parser.add_argument("--clips", type=int, help="numpy-synthesised training clips (default: the shipped model's)")
+    parser.add_argument("--heldout-songs", type=int, help="held-out evaluation songs (default: the shipped model's)")
+    parser.add_argument("--batch-size", type=int, help="examples per step (default: the shipped model's)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out evaluation")
     parser.add_argument("--export-to-package", action="store_true",
@@ -79,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
     own_look = _check_arguments(args)
     _check_outputs(args)
-    from renderer.embedded.data import assemble, assemble_user
+    from renderer.embedded.data import (HELDOUT_SONGS, TRAINING_CLIPS, TRAINING_SONGS, assemble, assemble_heldout,
+                                        assemble_user)
 
     from renderer.embedded.config import DEFAULT_CONFIG, WEIGHTS_DIR, build_pipeline
     from renderer.embedded.pipeline import BarlightPipeline
@@ -100,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     data_dir = out.parent / f"data-seed{args.seed}"
-    data = assemble(data_dir, n_songs=args.songs, n_clips=args.clips, seed=args.seed)
+    songs = TRAINING_SONGS if args.songs is None else args.songs
+    clips = TRAINING_CLIPS if args.clips is None else args.clips
+    data = assemble(data_dir, n_songs=songs, n_clips=clips, seed=args.seed)
     user = None
     if args.data is not None and not own_look:
         user, user_sources = assemble_user(args.data, out / "user-cache")
@@ -118,12 +122,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_eval:
         from renderer.embedded.evaluation import evaluate
 
-        heldout = assemble(out.parent / f"heldout-seed{args.seed}", n_songs=args.heldout_songs, n_clips=0,
-                           seed=args.seed, heldout=True, moments_per_second=4.0)
+        heldout = assemble_heldout(out.parent / f"heldout-seed{args.seed}", seed=args.seed,
+                                   n_songs=HELDOUT_SONGS if args.heldout_songs is None else args.heldout_songs)
         metrics = evaluate(ema, heldout, out.parent / f"heldout-seed{args.seed}", out / "eval")
         print(json.dumps(metrics["summary"], indent=1))
 
-    report_text = _report(args, config, rows=len(data), user_pairs=len(user) if user is not None else 0,
+    report_text = _report(args, config, songs=songs, clips=clips, rows=len(data), user_pairs=len(user) if user is not None else 0,
                           own_look=focus[0] if focus else None, data_seconds=prep_seconds,
                           train_seconds=state.seconds, metrics=metrics)
     write_atomic(out / "report.json", report_text)
@@ -142,14 +146,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, config, *, rows: int, user_pairs: int, own_look: str | None,
+def _report(args: argparse.Namespace, config, *, songs: int, clips: int, rows: int, user_pairs: int, own_look: str | None,
             data_seconds: float, train_seconds: float, metrics: dict | None) -> str:
     """``report.json`` of a run (also ``training.json`` beside exported weights): the command, the settings,
     the data, the times and the held-out summary."""
     report = {
         "command": "barlight train " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "barlight train",
         "settings": config.to_dict(),
-        "songs": args.songs, "clips": args.clips, "rows": rows,
+        "songs": songs, "clips": clips, "rows": rows,
         "finetune_from": str(args.finetune) if args.finetune else None,
         "user_pairs": user_pairs,
         "own_look": own_look,

@@ -36,6 +36,10 @@ from renderer.embedded.songs import (SAMPLE_RATE, SOUNDFONT_LICENCE, make_song, 
                                      write_float_wav)
 
 HELDOUT_SEED_BASE = 1_000_000  # held-out songs use seeds from here on; training songs never do
+TRAINING_SONGS = 64  # generated songs a run from scratch trains on (the shipped weights' data)
+TRAINING_CLIPS = 16  # numpy-synthesised clips beside them
+HELDOUT_SONGS = 6  # generated songs the evaluation measures (seeds HELDOUT_SEED_BASE + 0..5)
+HELDOUT_MOMENTS_PER_SECOND = 4.0  # moments measured per second of a held-out song
 CLIP_SEED_BASE = 500_000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -75,7 +79,7 @@ def _fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def assemble(data_dir: str | os.PathLike, n_songs: int = 96, n_clips: int = 24, seed: int = 0,
+def assemble(data_dir: str | os.PathLike, n_songs: int = TRAINING_SONGS, n_clips: int = TRAINING_CLIPS, seed: int = 0,
              moments_per_second: float = 8.0, heldout: bool = False, progress: bool = True) -> Dataset:
     """Build (or reuse, if the settings match) the procedural-target dataset under ``data_dir``.
 
@@ -126,6 +130,12 @@ def assemble(data_dir: str | os.PathLike, n_songs: int = 96, n_clips: int = 24, 
     write_atomic(manifest_path, json.dumps(manifest, indent=1) + "\n")
     return dataset
 
+
+
+def assemble_heldout(data_dir: str | os.PathLike, n_songs: int = HELDOUT_SONGS, seed: int = 0) -> Dataset:
+    """The evaluation's held-out songs (:func:`assemble` with ``heldout=True``, no clips), built or reused."""
+    return assemble(data_dir, n_songs=n_songs, n_clips=0, seed=seed, heldout=True,
+                    moments_per_second=HELDOUT_MOMENTS_PER_SECOND)
 
 def _song_source(data_dir: Path, i: int, song_seed: int):
     """A generated MIDI song rendered with FluidSynth: (FeatureTrack, beat phase fn, bar phase fn, manifest entry)."""

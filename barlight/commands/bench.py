@@ -11,9 +11,6 @@ from bridge.errors import InputError
 
 HELP = "time the renderer: ms per frame, frames/s, peak memory, flicker, for each available backend"
 
-#: Preset a backend other than embedded is timed with unless --preset is given (embedded: DEFAULT_PRESET).
-BACKEND_PRESETS = {"diffusers": "turbo"}
-
 
 def parse_size(text: str) -> tuple[int, int]:
     """``"256x256"`` -> ``(256, 256)``; width and height multiples of 8, 16..2048."""
@@ -60,13 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _renderer(backend: str, args: argparse.Namespace, size: tuple[int, int], engine: Any = None) -> tuple[Any, str]:
     """A Renderer of ``backend`` at ``size`` (reusing ``engine``, the backend loaded for another size)."""
+    from renderer.backends.registry import backend_class
     from renderer.presets import DEFAULT_PRESET, load_preset
     from renderer.renderer import Renderer
 
-    defaults = {"embedded": DEFAULT_PRESET, **BACKEND_PRESETS}  # the shipped default preset is an embedded one
-    if not (args.preset or backend in defaults):
-        raise InputError("--preset", f"no default preset to time backend {backend!r} with; pass --preset")
-    preset = load_preset(args.preset or defaults[backend])
+    preset = load_preset(args.preset or backend_class(backend).showcase_preset or DEFAULT_PRESET)
     weights = "random" if backend == "embedded" and args.random_weights else "trained"
     if engine is not None:
         return Renderer(engine, preset, size=size), weights

@@ -112,6 +112,9 @@ class Backend(ABC):
     config_class: ClassVar[type[BackendConfig]] = BackendConfig
     #: Whether ``init_image`` is used (img2img feedback); otherwise the Renderer blends.
     supports_img2img: ClassVar[bool] = False
+    #: The shipped preset that shows this backend (``barlight bench --backend NAME`` times it); None: the
+    #: shipped default preset.
+    showcase_preset: ClassVar[str | None] = None
 
     def __init__(self, **settings: Any) -> None:
         self.config = self.config_class(**settings)

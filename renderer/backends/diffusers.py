@@ -229,6 +229,7 @@ class DiffusersBackend(Backend):
     name: ClassVar[str] = "diffusers"
     config_class: ClassVar[type[BackendConfig]] = DiffusersConfig
     supports_img2img: ClassVar[bool] = True
+    showcase_preset: ClassVar[str | None] = "turbo"
     config: DiffusersConfig
 
     def __init__(self, **settings: Any) -> None:

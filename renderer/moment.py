@@ -7,8 +7,10 @@ the Moment to ``renderer.Renderer.render``; nothing else about time reaches the 
 two paths cannot drift apart. A Moment is a value: same Moment + same preset + same seed + same
 state -> same frame (see docs/rendering.md).
 
-Features come from ``bridge.features``: preview builds its ``FeatureTrack`` from live
-``/daw/audio`` frames (``FeatureFrame.from_daw_audio``), export from ``analyze_file``.
+Features come from ``bridge.features``: the preview builds its ``FeatureTrack`` from the DAW's
+streamed mix (``/daw/pcm``, the export's own extractor) or, without one, from its ``/daw/audio``
+readings (``FeatureFrame.from_daw_audio``; see :mod:`renderer.preview.live`); the export from
+``analyze_file``.
 The Moment holds only the frames in the *past* window ``(seconds - window, seconds]``
 (madmom's ``frame_origin="past"``), so an export sees what a live preview could have seen at
 that instant, plus ``lookahead_seconds``: an export passes half its frame period, so an onset

@@ -41,7 +41,7 @@ SOURCES: tuple[str, ...] = (
     "harmonic",    # harmonic/percussive balance, smoothed
     "pitch",       # most recent pitch class / 12 (cyclic; 0 when unpitched)
     "onset",       # onset pulse: onset strength (full at 8 dB flux), decaying over ``pulse_beats``
-    "density",     # onsets per beat in the window (1 = one per beat or more)
+    "density",     # onsets per beat in the window, older half faded (1 = one per beat or more)
     "beat",        # beat-locked pulse: 1 on each counted beat, decaying through it
     "downbeat",    # bar-locked pulse: 1 on each downbeat, decaying through the bar
     "macro1", "macro2", "macro3", "macro4",
@@ -53,6 +53,7 @@ TARGETS: tuple[str, ...] = (
     "brightness",  # prompt blend dark -> bright (embedded: timbre axis)
     "strength",    # img2img feedback strength when a previous frame exists (low = coherent)
     "walk",        # seed walk speed through the bar (0 = even, 1 = rushes to the next seed)
+    "drift",       # how far the noise follows the bar-to-bar walk away from the section's anchor (0 = held)
     "kick",        # noise displacement toward a per-beat seed (onset-locked motion)
     "flash",       # post-diffusion brightness pulse
     "hue",         # hue rotation of the frame, in turns
@@ -63,7 +64,7 @@ TARGETS: tuple[str, ...] = (
 
 #: Bias of each target when a preset's reactivity table does not set one.
 DEFAULT_BIAS: dict[str, float] = {
-    "intensity": 0.0, "brightness": 0.5, "strength": 0.35, "walk": 0.0,
+    "intensity": 0.0, "brightness": 0.5, "strength": 0.35, "walk": 0.0, "drift": 1.0,
     "kick": 0.0, "flash": 0.0, "hue": 0.0, "palette": 0.5, "exposure": 0.5, "motion": 0.0,
 }
 
@@ -83,6 +84,18 @@ def _column(track: Any, name: str) -> np.ndarray | None:
         return None
     column = np.asarray(column, dtype=np.float64)
     return column if column.ndim == 1 else None
+
+
+def onset_density(ages_beats: np.ndarray, window_beats: float) -> float:
+    """Onsets per beat over a window of ``window_beats``, 0..1, from the onsets' ages in beats.
+
+    Onsets in the older half of the window count less and less (a linear fade to 0 at its far
+    end), so the density falls smoothly as an onset ages out rather than dropping a step; a steady
+    stream of ``r`` onsets per beat still reads ``r``.
+    """
+    window_beats = max(float(window_beats), 1e-6)
+    weight = np.clip(2.0 * (1.0 - np.asarray(ages_beats, np.float64) / window_beats), 0.0, 1.0)
+    return float(min(weight.sum() / (0.75 * window_beats), 1.0))
 
 
 def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float = 0.5) -> dict[str, float]:
@@ -136,8 +149,7 @@ def summarize(moment: Moment, smoothing_beats: float = 0.5, pulse_beats: float =
             if strength is not None and math.isfinite(strength[index[-1]]):
                 height = _unit(float(strength[index[-1]]), 0.0, ONSET_FULL_DB)
             out["onset"] = float(height * math.exp(-ages[index[-1]] / max(pulse_beats, 1e-6)))
-            window_beats = max(moment.window_seconds / beat_seconds, 1e-6)
-            out["density"] = min(len(index) / window_beats, 1.0)
+            out["density"] = onset_density(ages[index], moment.window_seconds / beat_seconds)
     out["beat"] = math.exp(-4.0 * moment.beat_phase)
     out["downbeat"] = math.exp(-4.0 * moment.bar_phase)
     for i in range(MACRO_COUNT):
@@ -288,7 +300,8 @@ def derive_seed(*parts: int | str) -> int:
 
 @dataclass(frozen=True)
 class SeedWalk:
-    """Where the fixed-noise walk is: slerp from ``seed_from`` to ``seed_to`` by ``position``,
+    """Where the fixed-noise walk is: slerp from ``seed_from`` to ``seed_to`` by ``position``, then
+    from the section's ``anchor_seed`` toward that by ``drift`` (a steady passage holds its anchor),
     then toward ``kick_seed`` by ``kick`` (the onset-locked displacement)."""
 
     seed_from: int
@@ -296,9 +309,12 @@ class SeedWalk:
     position: float
     kick_seed: int
     kick: float
+    anchor_seed: int = 0
+    drift: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed_from": self.seed_from, "seed_to": self.seed_to, "position": self.position,
+                "anchor_seed": self.anchor_seed, "drift": self.drift,
                 "kick_seed": self.kick_seed, "kick": self.kick}
 
 
@@ -330,15 +346,16 @@ class Conditioning:
 
 def conditioning_change(a: Conditioning, b: Conditioning) -> float:
     """How far apart two frames' conditioning is, for skipping near-identical frames: infinite across
-    sections or bar seeds, else the largest change of walk position, kick, feedback strength and
-    prompt weights (each 0..1)."""
-    if a.section != b.section or (a.walk.seed_from, a.walk.seed_to) != (b.walk.seed_from, b.walk.seed_to):
+    sections, anchors or bar seeds, else the largest change of walk position, drift, kick, feedback
+    strength and prompt weights (each 0..1)."""
+    seeds_a = (a.walk.seed_from, a.walk.seed_to, a.walk.anchor_seed)
+    if a.section != b.section or seeds_a != (b.walk.seed_from, b.walk.seed_to, b.walk.anchor_seed):
         return math.inf
     weights_a, weights_b = dict(a.prompts), dict(b.prompts)
     prompt_change = max((abs(weights_a.get(p, 0.0) - weights_b.get(p, 0.0)) for p in {*weights_a, *weights_b}),
                         default=0.0)
     kick_change = abs(a.walk.kick - b.walk.kick) if a.walk.kick_seed == b.walk.kick_seed else max(a.walk.kick, b.walk.kick)
-    return max(abs(a.walk.position - b.walk.position), kick_change,
+    return max(abs(a.walk.position - b.walk.position), abs(a.walk.drift - b.walk.drift), kick_change,
                abs(a.targets.get("strength", 0.0) - b.targets.get("strength", 0.0)), prompt_change)
 
 

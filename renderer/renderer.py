@@ -5,9 +5,12 @@ use it. It is pure: the same Moment, preset, seed and state give the same frame.
 
 Temporal coherence comes from three things, all in this file or the conditioning:
 
-- fixed noise per bar: bar ``n`` has seed :meth:`Renderer.seed_for_bar` and the starting
-  noise slerps from bar ``n``'s noise to bar ``n+1``'s through the bar (so bar starts are
-  exact keyframes), nudged toward a per-beat noise by the ``kick`` target on onsets;
+- fixed noise per bar: bar ``n`` has seed :meth:`Renderer.seed_for_bar` and the walked
+  noise slerps from bar ``n``'s noise to bar ``n+1``'s through the bar; the starting noise
+  is that walk reached from the section's anchor noise (:meth:`Renderer.anchor_for_section`)
+  by the ``drift`` target, so a steady passage holds still and a busy one moves every bar
+  (a bar start is an exact keyframe of its anchor, bar seed and drift), nudged toward a
+  per-beat noise by the ``kick`` target on onsets;
 - img2img feedback from the previous frame (carried in :class:`RenderState`) at the
   ``strength`` target; backends without img2img blend their output with it instead;
   the feedback is dropped on a section change or a jump in time;
@@ -179,6 +182,11 @@ class Renderer:
             return self.bar_seeds[bar]
         return derive_seed(self.seed, "bar", bar)
 
+    def anchor_for_section(self, section: str | None) -> int:
+        """The noise seed a steady passage of ``section`` (a locator's name) holds: the same for
+        every return of that section, so a repeated chorus starts from the same picture."""
+        return derive_seed(self.seed, "section", section or "")
+
     def condition(self, moment: Moment) -> Conditioning:
         """What steers the frame at ``moment``: sources -> mapping -> targets, prompts, walk."""
         preset = self.preset
@@ -195,6 +203,8 @@ class Renderer:
             position=walk_position(moment.bar_phase, targets["walk"]),
             kick_seed=derive_seed(self.seed, "beat", moment.bar, beat_index),
             kick=targets["kick"],
+            anchor_seed=self.anchor_for_section(moment.section),
+            drift=targets["drift"],
         )
         return Conditioning(section=section, prompts=blend, targets=targets, sources=sources, walk=walk)
 
@@ -228,8 +238,11 @@ class Renderer:
         return cached
 
     def latents(self, walk: SeedWalk) -> torch.Tensor:
-        """The walked starting noise: slerp between bar seeds, then toward the beat seed by ``kick``."""
+        """The starting noise: slerp between bar seeds, reached from the anchor by ``drift``, then
+        toward the beat seed by ``kick``."""
         latents = slerp(self.noise(walk.seed_from), self.noise(walk.seed_to), walk.position)
+        if walk.drift < 1.0:
+            latents = slerp(self.noise(walk.anchor_seed), latents, walk.drift)
         if walk.kick > 0.0:
             latents = slerp(latents, self.noise(walk.kick_seed), 0.5 * walk.kick)
         return latents

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bridge.errors import InputError
-from renderer.conditioning import SOURCES, TARGETS, Mapping, SectionPrompts, summarize, walk_position
+from renderer.conditioning import SOURCES, TARGETS, Mapping, SectionPrompts, onset_density, summarize, walk_position
 from renderer.moment import moment_at
 
 
@@ -88,6 +88,16 @@ def test_prompt_blend_weights_sum_to_one():
 def test_walk_position_runs_from_zero_to_one_and_speeds_up_with_walk():
     assert walk_position(0.0, 0.5) == 0.0 and walk_position(1.0, 0.5) == pytest.approx(1.0)
     assert walk_position(0.3, 1.0) > walk_position(0.3, 0.0)
+
+
+def test_onset_density_counts_onsets_per_beat_and_lets_one_age_out_without_a_step():
+    every_other_beat = np.arange(0.0, 32.0, 2.0)  # ages in beats: half an onset per beat
+    assert onset_density(every_other_beat, 32.0) == pytest.approx(0.5, abs=0.03)
+    assert onset_density(np.arange(0.0, 32.0, 0.5), 32.0) == 1.0  # two per beat: clipped to 1
+    ages = np.linspace(0.0, 4.2, 400)  # one onset ageing through the window and out of it
+    densities = np.array([onset_density(np.array([age]), 4.0) for age in ages])
+    assert densities[0] == pytest.approx(1 / 3) and densities[-1] == 0.0
+    assert np.max(np.abs(np.diff(densities))) < 0.01  # no step where it leaves
 
 
 def test_a_daw_feed_without_onsets_still_pulses_on_the_clicks(tracks, tempo_map):

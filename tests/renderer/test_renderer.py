@@ -3,6 +3,7 @@ determinism, responsiveness, sections, coherence, the onset flash, state and des
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 
@@ -12,7 +13,7 @@ import pytest
 from renderer.coherence import frame_changes, flicker
 from renderer.moment import moment_at
 from renderer.presets import load_preset
-from renderer.renderer import Renderer
+from renderer.renderer import Renderer, slerp
 
 SIZE = (64, 64)
 FPS = 30.0
@@ -136,6 +137,29 @@ def test_bar_starts_are_exact_keyframes(tiny_embedded, tempo_map):
     assert walk.seed_from == renderer.seed_for_bar(3) and walk.position == 0.0
     end_of_bar2 = renderer.condition(moment_at(tempo_map, None, tempo_map.bar_start_seconds(3) - 1e-6)).walk
     assert end_of_bar2.seed_to == renderer.seed_for_bar(3) and end_of_bar2.position > 0.999
+
+
+def test_drift_reaches_the_bar_walk_from_the_sections_anchor(tiny_embedded, tempo_map, tracks):
+    import torch
+
+    renderer = Renderer(tiny_embedded, load_preset("ink"), SIZE)
+
+    def walk_at(track, seconds):
+        return renderer.condition(moment_at(tempo_map, track, seconds)).walk
+
+    held, other_bar, chorus = walk_at(tracks["steady"], 3.0), walk_at(tracks["steady"], 3.6), walk_at(tracks["steady"], 5.0)
+    assert held.drift == 0.0 and held.anchor_seed == other_bar.anchor_seed != chorus.anchor_seed
+    assert torch.equal(renderer.latents(held), renderer.noise(held.anchor_seed))
+    assert torch.equal(renderer.latents(held), renderer.latents(other_bar))  # a held chord: the same noise all through
+    busy = walk_at(tracks["clicks"], 3.0)
+    assert busy.drift > 0.9
+    busy = dataclasses.replace(busy, drift=1.0)
+    walked = slerp(renderer.noise(busy.seed_from), renderer.noise(busy.seed_to), busy.position)
+    assert torch.equal(renderer.latents(dataclasses.replace(busy, kick=0.0)), walked)
+    half = renderer.latents(dataclasses.replace(busy, kick=0.0, drift=0.5))
+    assert float(torch.nn.functional.cosine_similarity(half.flatten(), walked.flatten(), 0)) == pytest.approx(
+        float(torch.nn.functional.cosine_similarity(half.flatten(), renderer.noise(busy.anchor_seed).flatten(), 0)),
+        abs=0.01)  # halfway in angle (the norms differ a little)
 
 
 def test_describe_is_json_and_names_seed_and_conditioning(tiny_embedded, tempo_map, tracks):

@@ -40,7 +40,9 @@ def test_one_step_text_to_image_matches_the_diffusers_pipeline(fake_hub, tempo_m
 
 def test_img2img_feedback_stays_close_to_the_previous_frame_at_low_strength(fake_hub, tempo_map, tracks):
     renderer = Renderer.from_preset("turbo", size=SIZE, device="cpu")
-    first = renderer.render(moment_at(tempo_map, tracks["steady"], 1.0))
+    # the previous frame comes from other noise (another seed), so only the feedback can bring the next one near it
+    other = Renderer(renderer.backend, renderer.preset, SIZE, seed=renderer.seed + 1)
+    first = other.render(moment_at(tempo_map, tracks["steady"], 1.0))
     moment = moment_at(tempo_map, tracks["steady"], 1.0 + 1 / 30)
     fed = renderer.render(moment, first.state).frame
     fresh = renderer.render(moment).frame  # the same moment without the previous frame
@@ -104,6 +106,10 @@ def test_skip_similar_reuses_the_model_frame_only_when_the_conditioning_barely_m
     cond = skipping.condition(steady[0])
     other_bar = dataclasses.replace(cond, walk=SeedWalk(1, 2, cond.walk.position, 3, 0.0))
     assert conditioning_change(cond, cond) == 0.0 and conditioning_change(cond, other_bar) == float("inf")
+    other_anchor = dataclasses.replace(cond, walk=dataclasses.replace(cond.walk, anchor_seed=cond.walk.anchor_seed + 1))
+    drifted = dataclasses.replace(cond, walk=dataclasses.replace(cond.walk, drift=cond.walk.drift + 0.2))
+    assert conditioning_change(cond, other_anchor) == float("inf")
+    assert conditioning_change(cond, drifted) == pytest.approx(0.2)
     state = None
     for m in steady:
         state = renderer.render(m, state).state

@@ -81,7 +81,10 @@ def test_an_export_sends_its_frames_to_ndi_as_they_render(tmp_path):
     model = tmp_path / "tiny-model"
     tiny_pipeline(seed=0).save_pretrained(model)
     song = tmp_path / "song.wav"  # 24 s at 120 BPM: 12 bars, 192 frames at 8 fps, long enough to connect meanwhile
-    soundfile.write(song, 0.1 * np.sin(np.linspace(0, 24 * 440 * 2 * np.pi, 24 * 22050)).astype(np.float32), 22050)
+    audio = 0.1 * np.sin(np.linspace(0, 24 * 440 * 2 * np.pi, 24 * 22050))
+    for start in range(0, len(audio), 11025):  # a click on every beat: the picture walks from bar to bar
+        audio[start:start + 200] += 0.8 * np.exp(-np.arange(len(audio[start:start + 200])) / 40.0)
+    soundfile.write(song, audio.astype(np.float32), 22050)
     name = f"barlight-export-{os.getpid()}"
     codes = []
     export = threading.Thread(target=lambda: codes.append(main([

@@ -1,6 +1,6 @@
 """Export throughput: seconds of video per second of compute, for the embedded backend.
 
-Runs the whole export (features, ``moment_at``, render, PNG checkpoints, H.264 + AAC
+Runs the whole export (features, ``moment_at``, render, keyframe images, H.264 + AAC
 encoding, keyframe files) on the first ``--seconds`` of the synthesised demo piece, at
 256x256 / 24 fps and 512x512 / 30 fps by default, and prints a Markdown table for
 docs/benchmarks.md. Uses the shipped weights, or the shipped architecture with random

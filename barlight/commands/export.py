@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --bars: AUDIO is the whole song from bar 1; the range is cut out of it")
     parser.add_argument("--seed", type=int, help="base seed (default: the preset's)")
     parser.add_argument("--prores", action="store_true", help="write ProRes 422 HQ + PCM .mov instead of H.264 + AAC .mp4")
-    parser.add_argument("--keep-work", action="store_true", help="keep DIR/.barlight-work (frame checkpoints) afterwards")
+    parser.add_argument("--keep-work", action="store_true", help="keep DIR/.barlight-work (finished chunks' segments, keyframe images) afterwards")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: the backend's, 1 on CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--video-out", action="append", default=[], metavar="OUT[:NAME]",
@@ -195,7 +195,7 @@ def report(result, out=None) -> None:
         print(f"keyframes {path}", file=out)
     print(f"images    {result.images[0].parent}/  (bars {first.bar}..{last.bar}, one PNG per bar)", file=out)
     if result.resumed_from:
-        print(f"resumed   {result.resumed_from} frames came from the earlier run's checkpoint", file=out)
+        print(f"resumed   {result.resumed_from} frames came from the earlier run's finished chunks", file=out)
 
 
 def cluster_spec(args: argparse.Namespace):

@@ -5,7 +5,7 @@
 - :mod:`renderer.sinks.video_file` — :class:`VideoWriter` (a frame sink): H.264 + AAC ``.mp4`` or ProRes + PCM ``.mov``.
 - :mod:`renderer.export.keyframes` — the keyframes as values (one per bar), and reading ``keyframes.json`` back.
 - :mod:`renderer.export.keyframe_formats` — a registry of writers: the images, JSON, CSV and Parseq files.
-- :mod:`renderer.export.checkpoint` — :class:`FrameStore`: frames and renderer state for resume.
+- :mod:`renderer.export.checkpoint` — :class:`FrameStore`: finished chunks' segments and keyframe images, for resume.
 - :mod:`renderer.export.request` — :class:`ExportRequest`, fresh or re-rendered from a ``keyframes.json``.
 - :mod:`renderer.export.job` — :func:`prepare_export`, :func:`render_frames`, :func:`write_outputs` and
   :func:`run_export`, which ties them together with checkpoints.

@@ -46,7 +46,6 @@ from renderer.export.job import (ExportJob, ExportResult, build_renderer, export
 from renderer.export.request import ExportRequest
 from renderer.export.segments import open_segment, segment_path
 from renderer.sinks.base import Outputs
-from renderer.sinks.video_file import H264
 
 #: Times Ray restarts a dead worker, and runs its chunk again, before the chunk goes to another one.
 MAX_RESTARTS = 3
@@ -162,8 +161,8 @@ def render_chunk(job: ExportJob, chunk: Chunk, on_frame: Callable[[int], None] =
     """Render ``chunk`` of ``job`` alone into a segment (:func:`renderer.export.segments.open_segment`), keeping
     the frames that are keyframe images; ``on_frame(n)`` after the chunk's ``n``-th frame."""
     request, plan = job.request, job.plan
-    video_format = request.video_format or H264
-    wanted = {plan.image_frame(row) for row in plan.bars} & set(chunk.frames)
+    video_format = job.video_format
+    wanted = job.image_frames & set(chunk.frames)
     images = {}
     with tempfile.TemporaryDirectory(prefix="barlight-chunk-") as folder:
         path = segment_path(folder, chunk, video_format)
@@ -312,8 +311,7 @@ class ClusterRun:
     def render_and_write(self, job: ExportJob, store: FrameStore, stage: Path, progress: bool,
                          on_progress: Callable[[ClusterStatus], None] | None) -> tuple[int, int, dict]:
         """Render the chunks ``store`` lacks on the workers, then join the video and write the files in ``stage``."""
-        video_format = job.request.video_format or H264
-        todo = [c for c in job.chunks if not segment_path(store.segments_dir, c, video_format).exists()]
+        todo = [c for c in job.chunks if not store.finished(c, job.video_format)]
         rendered = sum(len(c.frames) for c in todo)
         kept = job.plan.frame_count - rendered  # frames of the chunks an earlier run finished
         self._dispatch(job, todo, store, _ProgressBar(job.plan.frame_count, kept, progress), on_progress)
@@ -370,7 +368,7 @@ def _keep(store: FrameStore, job: ExportJob, chunk: Chunk, output: ChunkOutput) 
 
     for frame, png in output.images.items():
         store.save_png(frame, png)
-    write_atomic(segment_path(store.segments_dir, chunk, job.request.video_format or H264), output.segment)
+    write_atomic(segment_path(store.segments_dir, chunk, job.video_format), output.segment)
 
 
 class _ProgressBar:

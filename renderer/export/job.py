@@ -11,10 +11,10 @@ Timing contract (docs/export.md):
 Three steps, each callable alone: :func:`prepare_export` (the plan: audio, frames, features,
 renderer), :func:`render_frames` (the render loop, over any range of frames) and
 :func:`write_outputs` (the keyframe files, then the video). :func:`run_export` runs them on one
-machine: it checkpoints every frame (PNG) and the renderer state about once a second (and on
-Ctrl-C or a crash), so a rerun resumes. A worker thread writes the checkpoints and feeds the
-frame sinks (the video file first) in frame order while the next frame renders (a resumed run
-first re-feeds the kept frames).
+machine: each chunk's video segment is kept in the work folder as it completes, and the frames
+that become keyframe images as PNGs, so a rerun renders only the chunks without a segment
+(:mod:`renderer.export.checkpoint`). A worker thread feeds the frame sinks (the video file first)
+in frame order while the next frame renders (a resumed run feeds them from its first frame on).
 
 The video, keyframe files and images are one set (:func:`bridge.files.staged_set`): they are
 written into a hidden staging folder beside the earlier export's files and swapped in together
@@ -50,7 +50,7 @@ from renderer.export.segments import SegmentedVideo
 from renderer.export.timing import BarRange, frame_count, frame_seconds, nearest_frame
 from renderer.moment import Moment, moment_at
 from renderer.sinks.base import FramePosition, FrameSink, Outputs
-from renderer.sinks.video_file import H264
+from renderer.sinks.video_file import H264, VideoFormat
 
 if TYPE_CHECKING:
     from renderer.renderer import RenderResult, RenderState
@@ -230,6 +230,16 @@ class ExportJob:
         """First frame -> its chunk."""
         return {chunk.first_frame: chunk for chunk in self.chunks}
 
+    @cached_property
+    def image_frames(self) -> frozenset[int]:
+        """The frames that are keyframe images (one per bar, :meth:`ExportPlan.image_frame`)."""
+        return frozenset(self.plan.image_frame(row) for row in self.plan.bars)
+
+    @property
+    def video_format(self) -> VideoFormat:
+        """The video's codec settings (H.264 unless the request says otherwise)."""
+        return self.request.video_format or H264
+
     def frame_moment(self, frame: int) -> Moment:
         """The Moment frame ``frame`` shows."""
         return self.moment(self.plan.song_seconds(frame))
@@ -315,26 +325,19 @@ def entry_state(job: ExportJob, chunk: Chunk, state: RenderState | None = None) 
     return warm
 
 
-def _render_checkpointed(job: ExportJob, store: FrameStore, outputs: Outputs, progress: bool,
-                         on_frame: Callable[[int], None] | None) -> tuple[int, int]:
-    """Render every frame ``store`` lacks, checkpointing each and feeding ``outputs`` in frame order (kept
-    frames first, read back); returns (first frame rendered, frames rendered). On an error or Ctrl-C the
-    finished frames and the state after the last one are kept for a rerun, and ``outputs`` aborted."""
+def _render_and_send(job: ExportJob, store: FrameStore, outputs: Outputs, first: int, progress: bool,
+                     on_frame: Callable[[int], None] | None) -> int:
+    """Render the frames from ``first`` (the first chunk ``store`` lacks) on, feeding ``outputs`` in frame order
+    (the video sink first) and keeping the keyframe images; returns the frames rendered. On an error or
+    Ctrl-C every frame rendered so far is written out (so the chunks it completes are kept for a rerun)
+    and ``outputs`` aborted."""
     plan = job.plan
-    first, state = store.resume_point()
-    state_every = job.request.state_every or max(1, round(float(plan.fps)))
-    last_done = first - 1
     bar_iter = _progress(plan.frame_count, first, progress, "render")
-    # Frames are checkpointed and sent to the sinks on a worker thread, in order, while the next one renders.
-    writer = BackgroundWriter(store, outputs, plan.position)
+    # Frames go to the sinks (and the keyframe images to disk) on a worker thread, in order, while the next renders.
+    writer = BackgroundWriter(store, outputs, plan.position, keep=job.image_frames)
     try:
-        for k in range(first):
-            writer.replay(k)
-        for k, result in render_frames(job, first, plan.frame_count, state):
+        for k, result in render_frames(job, first, plan.frame_count):
             writer.save_frame(k, result.frame)
-            state, last_done = result.state, k
-            if (k + 1) % state_every == 0 or k == plan.frame_count - 1:
-                writer.save_state(k, state)
             if bar_iter is not None:
                 bar_iter.update(1)
             if on_frame is not None:
@@ -342,16 +345,14 @@ def _render_checkpointed(job: ExportJob, store: FrameStore, outputs: Outputs, pr
         writer.close()
     except BaseException:
         try:
-            writer.close()  # every finished frame onto disk ...
+            writer.close()  # every rendered frame to the sinks: a chunk it completes is kept
         finally:
             outputs.abort()
-            if last_done >= first:  # ... and the state after the last one: a rerun resumes right there
-                store.save_state(last_done, state)
         raise
     finally:
         if bar_iter is not None:
             bar_iter.close()
-    return first, last_done + 1 - first
+    return plan.frame_count - first
 
 
 # -- step 3, the files ------------------------------------------------------------------------
@@ -407,8 +408,8 @@ def run_export(
     on_commit_step: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Render and write one export on this machine; see the module docstring. ``on_frame(k)`` runs after
-    frame k is kept; ``sinks`` get every frame too, after the video file (and end with it);
-    ``on_commit_step(name)`` runs before each step of swapping the new set in (:func:`bridge.files.commit_set`)."""
+    frame k is rendered (and queued for the sinks); ``sinks`` get every frame too, after the video file (and
+    end with it); ``on_commit_step(name)`` runs before each step of swapping the new set in (:func:`bridge.files.commit_set`)."""
     return export_set(request, lambda: prepare_export(request, renderer, features),
                       lambda job, store, stage: _render_and_write(job, store, stage, progress, on_frame, sinks),
                       on_commit_step)
@@ -445,9 +446,10 @@ def _render_and_write(job: ExportJob, store: FrameStore, stage: Path, progress: 
                       sinks: Iterable[FrameSink]) -> tuple[int, int, dict[str, tuple[Path, ...]]]:
     """Render into the video in ``stage`` and write the keyframe files there: (first frame rendered, frames
     rendered, format -> the staged files)."""
-    video = video_sink(job, stage, store)
+    first = store.resume_frame(job.chunks, job.video_format)
+    video = video_sink(job, stage, store, first)
     outputs = Outputs([video, *sinks])
-    first, rendered = _render_checkpointed(job, store, outputs, progress, on_frame)
+    rendered = _render_and_send(job, store, outputs, first, progress, on_frame)
     if video.frames_written != job.plan.frame_count:
         outputs.abort()
         raise RuntimeError(f"encoded {video.frames_written} of {job.plan.frame_count} frames")
@@ -455,11 +457,12 @@ def _render_and_write(job: ExportJob, store: FrameStore, stage: Path, progress: 
     return first, rendered, files
 
 
-def video_sink(job: ExportJob, stage: Path, store: FrameStore) -> SegmentedVideo:
-    """The export's video in ``stage``: its chunks' segments kept in ``store``'s work folder, joined on close."""
-    request = job.request
-    return SegmentedVideo(stage / request.video_path.name, job.plan.fps, request.size, job.clip,
-                          request.video_format or H264, job.chunks, store.segments_dir)
+def video_sink(job: ExportJob, stage: Path, store: FrameStore, first_frame: int | None = None) -> SegmentedVideo:
+    """The export's video in ``stage``: its chunks' segments kept in ``store``'s work folder, joined on close;
+    it is sent the frames from ``first_frame`` on (None: none, every segment is there)."""
+    request, plan = job.request, job.plan
+    return SegmentedVideo(stage / request.video_path.name, plan.fps, request.size, job.clip, job.video_format,
+                          job.chunks, store.segments_dir, plan.frame_count if first_frame is None else first_frame)
 
 
 def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:

@@ -46,7 +46,6 @@ class ExportRequest:
     threads: int | None = None  # torch CPU threads (None: the backend's default)
     audio_from_bar_1: bool = False  # AUDIO is the whole song from bar 1 even with ``bars`` (cut here)
     keep_work: bool = False
-    state_every: int = 0  # renderer-state checkpoint interval in frames (0: about once a second)
     chunk_bars: int = DEFAULT_CHUNK_BARS  # bars per chunk (renderer.export.chunks): a video segment, a worker's task
 
     def __post_init__(self) -> None:

@@ -87,7 +87,8 @@ def _copy_segment(segment: Path, chunk: Chunk, out, stream, extradata: bytes, fp
 class SegmentedVideo(FrameSink):
     """The export's video file as a frame sink: frames are encoded into one segment per chunk in ``folder``
     (each renamed into place when its chunk is complete), and :meth:`close` joins every chunk's segment
-    into ``path`` with the audio. Segments already in ``folder`` (a distributed export's) are joined too.
+    into ``path`` with the audio. Segments already in ``folder`` (an earlier run's, a distributed export's)
+    are joined too: ``first_frame``, a chunk's first frame, is the first frame this sink is sent.
 
     Not thread-safe: one thread sends. Not realtime-safe: encodes and does file I/O.
     """
@@ -95,7 +96,8 @@ class SegmentedVideo(FrameSink):
     name = "video"
 
     def __init__(self, path: str | os.PathLike[str], fps: Fraction, size: tuple[int, int], audio: AudioClip | None,
-                 video_format: VideoFormat, chunks: Sequence[Chunk], folder: str | os.PathLike[str]) -> None:
+                 video_format: VideoFormat, chunks: Sequence[Chunk], folder: str | os.PathLike[str],
+                 first_frame: int = 0) -> None:
         super().__init__()
         self.path = Path(path)
         self.fps = Fraction(fps)
@@ -104,8 +106,11 @@ class SegmentedVideo(FrameSink):
         self.format = video_format
         self.chunks = tuple(chunks)
         self.folder = Path(folder)
-        self.frames_written = 0
-        self._chunk = 0
+        starts = [chunk.first_frame for chunk in self.chunks] + [self.chunks[-1].stop_frame if self.chunks else 0]
+        if first_frame not in starts:
+            raise ValueError(f"frame {first_frame} is not the first frame of a chunk")
+        self.frames_written = first_frame
+        self._chunk = starts.index(first_frame)
         self._writer: VideoWriter | None = None
 
     def send(self, frame: np.ndarray, position: FramePosition) -> None:

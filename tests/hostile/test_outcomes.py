@@ -176,4 +176,4 @@ def test_a_stop_signal_ends_an_export_like_ctrl_c_keeping_the_earlier_set(home, 
     after = snapshot(home / "earlier")
     assert {k: v for k, v in after.items() if not k.startswith(WORK_DIR_NAME)} == before  # the earlier set, whole
     assert not (home / "earlier" / STAGE_NAME).exists() and not (home / "earlier" / COMMIT_NAME).exists()
-    assert any(k.startswith(f"{WORK_DIR_NAME}/frames/") for k in after)  # kept to resume from
+    assert any(k.startswith(f"{WORK_DIR_NAME}/frames/") for k in after)  # the work folder is kept for a rerun

@@ -1,44 +1,65 @@
-"""The export's work folder: frames and states written whole, resumable after a hard kill."""
+"""The export's work folder: finished chunks' segments and keyframe images written whole, resumable after a
+hard kill from the first chunk without a segment."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from renderer.export.checkpoint import FrameStore
+from renderer.export.chunks import Chunk
+from renderer.export.segments import segment_path
+from renderer.sinks.video_file import H264
+
+CHUNKS = (Chunk(0, 1, 0, 25, 0), Chunk(1, 2, 25, 50, 0), Chunk(2, 3, 50, 60, 25))
 
 
-def test_a_temporary_state_left_by_a_hard_kill_does_not_stop_a_resume(tmp_path):
+def finish(store: FrameStore, chunk: Chunk) -> None:
+    segment_path(store.segments_dir, chunk, H264).write_bytes(b"a finished segment")
+
+
+def test_a_rerun_resumes_at_the_first_chunk_without_a_segment_and_ignores_torn_files(tmp_path):
     store = FrameStore(tmp_path, {"job": 1})
     store.open()
-    frames = [np.full((4, 6, 3), k, np.uint8) for k in range(3)]
-    for k, rgb in enumerate(frames):
-        store.save_frame(k, rgb)
-    store.save_state(1, {"after": 1})
-    (store.state_dir / ".000002.0123456789ab.pkl").write_bytes(b"torn")  # killed while writing state 2
+    assert store.resume_frame(CHUNKS, H264) == 0
+    image = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    store.save_frame(3, image)
+    finish(store, CHUNKS[0])
+    (store.segments_dir / ".00001.incomplete.mp4").write_bytes(b"torn")  # killed while encoding chunk 1
+    (store.frames_dir / ".000030.0123456789ab.png").write_bytes(b"torn")  # ... and writing an image of it
     again = FrameStore(tmp_path, {"job": 1})
     assert again.open()  # same job: the work is kept
-    assert again.resume_point() == (2, {"after": 1})
-    assert np.array_equal(again.load_frame(2), frames[2])
-    assert sorted(p.name for p in store.frames_dir.iterdir()) == ["000000.png", "000001.png", "000002.png"]
+    assert again.resume_frame(CHUNKS, H264) == 25
+    assert again.has_frame(3) and not again.has_frame(30)
+    finish(again, CHUNKS[1])
+    finish(again, CHUNKS[2])
+    assert again.resume_frame(CHUNKS, H264) == 60  # everything rendered: only the files are left to write
 
 
-def test_frames_whose_job_file_a_kill_took_are_not_resumed(tmp_path):
+def test_work_whose_job_file_a_kill_took_is_not_resumed(tmp_path):
     store = FrameStore(tmp_path, {"job": 1})
     store.open()
     store.save_frame(0, np.zeros((4, 6, 3), np.uint8))
-    store.save_state(0, {"after": 0})
+    finish(store, CHUNKS[0])
     (store.root / "job.json").unlink()  # killed while the finished export deleted its work folder
     again = FrameStore(tmp_path, {"job": 1})
     assert not again.open()  # whose frames these are is unknown: start over
-    assert again.resume_point() == (0, None) and not any(again.frames_dir.iterdir())
+    assert again.resume_frame(CHUNKS, H264) == 0 and not any(again.frames_dir.iterdir())
 
 
-def test_a_work_folder_without_frames_is_removed_when_unused(tmp_path):
+def test_another_job_starts_over(tmp_path):
+    store = FrameStore(tmp_path, {"job": 1})
+    store.open()
+    finish(store, CHUNKS[0])
+    other = FrameStore(tmp_path, {"job": 2})
+    assert not other.open() and other.resume_frame(CHUNKS, H264) == 0
+
+
+def test_a_work_folder_without_a_segment_or_image_is_removed_when_unused(tmp_path):
     store = FrameStore(tmp_path, {"job": 1})
     store.open()
     store.remove_if_unused()
     assert not store.root.exists()
     store.open()
-    store.save_frame(0, np.zeros((4, 6, 3), np.uint8))
+    finish(store, CHUNKS[0])
     store.remove_if_unused()
-    assert store.has_frame(0)  # worth resuming from
+    assert store.finished(CHUNKS[0], H264)  # worth resuming from

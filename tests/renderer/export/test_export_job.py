@@ -234,7 +234,7 @@ def test_a_sink_gets_every_frame_in_order_with_the_position_it_shows(tmp_path, m
     audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 2.4), 2.4)
     fps = Fraction(25)
     whole, cut = open_sink("probe:whole"), open_sink("probe:cut")
-    result = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole", sinks=[whole])
+    result = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole", sinks=[whole], chunk_bars=1)
     plan = result.plan
     assert whole.ended == "closed" and [p.frame for p in whole.positions] == list(range(plan.frame_count))
     for p in whole.positions:
@@ -246,30 +246,30 @@ def test_a_sink_gets_every_frame_in_order_with_the_position_it_shows(tmp_path, m
     for kf in read_keyframes(result.keyframes[0]).bars:  # the frame at a bar line shows that bar (or ends the one before)
         assert whole.positions[min(kf.frame, plan.frame_count - 1)].bar in (kf.bar, kf.bar - 1)
 
-    # interrupted and resumed: the kept frames are sent again first, the same pixels and positions
+    # interrupted in bar 2 and resumed: the rerun renders from bar 2's chunk on, the same pixels and positions
     request = ExportRequest(audio=audio, out_dir=tmp_path / "cut", tempo_map=tempo_map, fps=fps, size=SIZE,
-                            state_every=10)
+                            chunk_bars=1)
     first = open_sink("probe:first")
-    interrupt_after(request, make_renderer(), 21, sinks=[first])
-    assert first.ended == "aborted" and [p.frame for p in first.positions] == list(range(22))
-    run_export(request, renderer=make_renderer(), progress=False, sinks=[cut])
-    assert cut.positions == whole.positions
-    assert all(np.array_equal(a, b) for (_, a, _), (_, b, _) in zip(cut.received, whole.received))
+    interrupt_after(request, make_renderer(), 30, sinks=[first])
+    assert first.ended == "aborted" and [p.frame for p in first.positions] == list(range(31))
+    resumed = run_export(request, renderer=make_renderer(), progress=False, sinks=[cut])
+    assert resumed.resumed_from == 25 and cut.positions == whole.positions[25:]
+    assert all(np.array_equal(a, b) for (_, a, _), (_, b, _) in zip(cut.received, whole.received[25:]))
 
 
 def test_an_interrupted_export_resumes_to_the_same_output(tmp_path, make_renderer, build):
     tempo_map = TempoMap.constant(180.0, 3, 4)
     audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 2.0), 2.0)
     fps = Fraction(25)
-    whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole")
+    whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole", chunk_bars=1)
 
     out = tmp_path / "resumed"
-    request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, state_every=10)
-    interrupt_after(request, make_renderer(), 31)
+    request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, chunk_bars=1)
+    interrupt_after(request, make_renderer(), 31)  # in bar 2: bar 1's chunk is finished
     assert not (out / "song.mp4").exists() and not (out / "keyframes.json").exists()
     assert not [p for p in out.iterdir() if p.name != ".barlight-work"]  # nothing final, nothing torn
     resumed = run_export(request, renderer=make_renderer(), progress=False)
-    assert resumed.resumed_from == 32 and resumed.rendered_frames == whole.plan.frame_count - 32
+    assert resumed.resumed_from == 25 and resumed.rendered_frames == whole.plan.frame_count - 25
     a, _ = decoded_video(whole.video)
     b, _ = decoded_video(resumed.video)
     assert len(a) == len(b)
@@ -282,25 +282,28 @@ def test_an_interrupted_export_resumes_to_the_same_output(tmp_path, make_rendere
         assert (whole.video.parent / kf["image"]).read_bytes() == (out / kf["image"]).read_bytes()
 
 
-def test_a_killed_export_resumes_from_its_last_periodic_checkpoint(tmp_path, make_renderer, build):
-    """A hard kill saves nothing on the way out: the rerun starts after the last periodic state."""
+def test_a_killed_export_resumes_from_its_last_finished_chunk(tmp_path, make_renderer, build):
+    """A hard kill finishes nothing on the way out and may leave a torn segment and image: the rerun starts at
+    the first chunk without a segment and ignores them."""
     tempo_map = TempoMap.constant(180.0, 3, 4)
     audio = build.write_clicks(tmp_path / "song.wav", build.click_times(tempo_map, 1.6), 1.6)
     fps = Fraction(25)
-    whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole")
+    whole = export(tmp_path, make_renderer, tempo_map, audio, fps, name="whole", chunk_bars=1)
 
     out = tmp_path / "killed"
-    request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, state_every=10)
-    interrupt_after(request, make_renderer(), 23)
-    states = sorted((out / ".barlight-work" / "state").glob("*.pkl"))
-    assert [p.stem for p in states] == ["000019", "000023"]
-    states[-1].unlink()  # as if killed before the exit handler ran
-    (out / ".barlight-work" / "frames" / "000023.png").unlink()  # and mid-write of the last frame
+    request = ExportRequest(audio=audio, out_dir=out, tempo_map=tempo_map, fps=fps, size=SIZE, chunk_bars=1)
+    interrupt_after(request, make_renderer(), 30)
+    work = out / ".barlight-work"
+    assert sorted(p.name for p in (work / "segments").iterdir()) == ["00000.mp4"]
+    (work / "segments" / ".00001.incomplete.mp4").write_bytes(b"torn")  # as if killed mid-chunk
+    (work / "frames" / ".000025.0123456789ab.png").write_bytes(b"torn")  # ... while writing bar 2's image
     resumed = run_export(request, renderer=make_renderer(), progress=False)
-    assert resumed.resumed_from == 20
+    assert resumed.resumed_from == 25
     a, _ = decoded_video(whole.video)
     b, _ = decoded_video(resumed.video)
     assert len(a) == len(b) and all(np.array_equal(fa, fb) for (_, _, fa), (_, _, fb) in zip(a, b))
+    for kf in json.loads((whole.video.parent / "keyframes.json").read_text())["bars"]:
+        assert (whole.video.parent / kf["image"]).read_bytes() == (out / kf["image"]).read_bytes()
 
 
 def test_rerendering_from_keyframes_keeps_bars_sections_and_seeds(tmp_path, make_renderer, build):

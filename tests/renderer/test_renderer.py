@@ -10,6 +10,7 @@ import pickle
 import numpy as np
 import pytest
 
+from bridge.timeline.tempo_map import TempoMap
 from renderer.coherence import frame_changes, flicker
 from renderer.moment import moment_at
 from renderer.presets import load_preset
@@ -144,13 +145,17 @@ def test_drift_reaches_the_bar_walk_from_the_sections_anchor(tiny_embedded, temp
 
     renderer = Renderer(tiny_embedded, load_preset("ink"), SIZE)
 
-    def walk_at(track, seconds):
-        return renderer.condition(moment_at(tempo_map, track, seconds)).walk
+    def walk_at(track, seconds, timeline=tempo_map):
+        return renderer.condition(moment_at(timeline, track, seconds)).walk
 
-    held, other_bar, chorus = walk_at(tracks["steady"], 3.0), walk_at(tracks["steady"], 3.6), walk_at(tracks["steady"], 5.0)
-    assert held.drift == 0.0 and held.anchor_seed == other_bar.anchor_seed != chorus.anchor_seed
+    held, chorus = walk_at(tracks["steady"], 3.0), walk_at(tracks["steady"], 5.0)  # verse bar 2, chorus bar 3
+    assert held.drift == 0.0 and held.anchor_seed != chorus.anchor_seed
     assert torch.equal(renderer.latents(held), renderer.noise(held.anchor_seed))
-    assert torch.equal(renderer.latents(held), renderer.latents(other_bar))  # a held chord: the same noise all through
+    # a held chord keeps the same noise from bar to bar within a section (here one without locators)
+    no_locators = TempoMap.constant(120.0)
+    bar2, bar3 = walk_at(tracks["steady"], 3.0, no_locators), walk_at(tracks["steady"], 4.5, no_locators)
+    assert bar2.seed_from != bar3.seed_from and bar2.anchor_seed == bar3.anchor_seed
+    assert bar2.drift == bar3.drift == 0.0 and torch.equal(renderer.latents(bar2), renderer.latents(bar3))
     busy = walk_at(tracks["clicks"], 3.0)
     assert busy.drift > 0.9
     busy = dataclasses.replace(busy, drift=1.0)

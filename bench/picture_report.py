@@ -122,7 +122,8 @@ def main() -> None:
         r = report["presets"][name]
         mono = " (mono, exempt)" if r["monochrome"] else ""
         print(f"| {name} | {r['detail']:.3f} | {r['autocorr']:.2f} | {r['colourfulness']:.2f}{mono} | "
-              f"{r['flicker_steady']:.4f} ({r['flicker_after_attack']:.4f}) | {r['motion_lag_frames']:.0f} / {r['lock_frames']:.0f} ({r['lock']}) |")
+              f"{r['flicker_steady']:.4f} ({r['flicker_after_attack']:.4f}) | "
+              f"{r['motion_lag_frames']:.0f} / {r['lock_frames']:.0f} ({r['lock']}) |")
     print(f"\npresets told apart: {report['told_apart']:.0%} (chance {1 / len(presets):.0%}); "
           f"looks told apart: {report['looks_told_apart']:.0%} (chance {1 / len(pipe.look_names):.0%})")
     print("\n| look | " + " | ".join(f"rho {a}-{v}" for a, v in PAIRS) + " |")

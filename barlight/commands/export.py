@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --bars: AUDIO is the whole song from bar 1; the range is cut out of it")
     parser.add_argument("--seed", type=int, help="base seed (default: the preset's)")
     parser.add_argument("--prores", action="store_true", help="write ProRes 422 HQ + PCM .mov instead of H.264 + AAC .mp4")
-    parser.add_argument("--keep-work", action="store_true", help="keep DIR/.barlight-work (finished chunks' segments, keyframe images) afterwards")
+    parser.add_argument("--keep-work", action="store_true",
+                        help="keep DIR/.barlight-work (finished chunks' segments, keyframe images) afterwards")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: the backend's, 1 on CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--video-out", action="append", default=[], metavar="OUT[:NAME]",

@@ -127,8 +127,8 @@ def run(args: argparse.Namespace) -> int:
         metrics = evaluate(ema, heldout, out.parent / f"heldout-seed{args.seed}", out / "eval")
         print(json.dumps(metrics["summary"], indent=1))
 
-    report_text = _report(args, config, songs=songs, clips=clips, rows=len(data), user_pairs=len(user) if user is not None else 0,
-                          own_look=focus[0] if focus else None, data_seconds=prep_seconds,
+    report_text = _report(args, config, songs=songs, clips=clips, rows=len(data),
+                          user_pairs=len(user) if user is not None else 0, own_look=focus[0] if focus else None, data_seconds=prep_seconds,
                           train_seconds=state.seconds, metrics=metrics)
     write_atomic(out / "report.json", report_text)
 
@@ -146,8 +146,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, config, *, songs: int, clips: int, rows: int, user_pairs: int, own_look: str | None,
-            data_seconds: float, train_seconds: float, metrics: dict | None) -> str:
+def _report(args: argparse.Namespace, config, *, songs: int, clips: int, rows: int, user_pairs: int,
+            own_look: str | None, data_seconds: float, train_seconds: float, metrics: dict | None) -> str:
     """``report.json`` of a run (also ``training.json`` beside exported weights): the command, the settings,
     the data, the times and the held-out summary."""
     report = {

@@ -79,8 +79,8 @@ def _fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def assemble(data_dir: str | os.PathLike, n_songs: int = TRAINING_SONGS, n_clips: int = TRAINING_CLIPS, seed: int = 0,
-             moments_per_second: float = 8.0, heldout: bool = False, progress: bool = True) -> Dataset:
+def assemble(data_dir: str | os.PathLike, n_songs: int = TRAINING_SONGS, n_clips: int = TRAINING_CLIPS,
+             seed: int = 0, moments_per_second: float = 8.0, heldout: bool = False, progress: bool = True) -> Dataset:
     """Build (or reuse, if the settings match) the procedural-target dataset under ``data_dir``.
 
     ``heldout=True`` builds the evaluation songs instead (seeds >= HELDOUT_SEED_BASE, no clips).
@@ -131,11 +131,11 @@ def assemble(data_dir: str | os.PathLike, n_songs: int = TRAINING_SONGS, n_clips
     return dataset
 
 
-
 def assemble_heldout(data_dir: str | os.PathLike, n_songs: int = HELDOUT_SONGS, seed: int = 0) -> Dataset:
     """The evaluation's held-out songs (:func:`assemble` with ``heldout=True``, no clips), built or reused."""
     return assemble(data_dir, n_songs=n_songs, n_clips=0, seed=seed, heldout=True,
                     moments_per_second=HELDOUT_MOMENTS_PER_SECOND)
+
 
 def _song_source(data_dir: Path, i: int, song_seed: int):
     """A generated MIDI song rendered with FluidSynth: (FeatureTrack, beat phase fn, bar phase fn, manifest entry)."""

@@ -315,7 +315,8 @@ class ClusterRun:
         rendered = sum(len(c.frames) for c in todo)
         kept = job.plan.frame_count - rendered  # frames of the chunks an earlier run finished
         self._dispatch(job, todo, store, _ProgressBar(job.plan.frame_count, kept, progress), on_progress)
-        return kept, rendered, write_outputs(job, Outputs([video_sink(job, stage, store)]), store.frame_path, stage)
+        video = video_sink(job, stage, store, job.plan.frame_count)  # the workers sent every segment
+        return kept, rendered, write_outputs(job, Outputs([video]), store.frame_path, stage)
 
     def _dispatch(self, job: ExportJob, todo: list[Chunk], store: FrameStore, bar: _ProgressBar,
                   on_progress: Callable[[ClusterStatus], None] | None) -> None:

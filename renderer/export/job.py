@@ -409,7 +409,8 @@ def run_export(
 ) -> ExportResult:
     """Render and write one export on this machine; see the module docstring. ``on_frame(k)`` runs after
     frame k is rendered (and queued for the sinks); ``sinks`` get every frame too, after the video file (and
-    end with it); ``on_commit_step(name)`` runs before each step of swapping the new set in (:func:`bridge.files.commit_set`)."""
+    end with it); ``on_commit_step(name)`` runs before each step of swapping the new set in
+    (:func:`bridge.files.commit_set`)."""
     return export_set(request, lambda: prepare_export(request, renderer, features),
                       lambda job, store, stage: _render_and_write(job, store, stage, progress, on_frame, sinks),
                       on_commit_step)
@@ -457,12 +458,12 @@ def _render_and_write(job: ExportJob, store: FrameStore, stage: Path, progress: 
     return first, rendered, files
 
 
-def video_sink(job: ExportJob, stage: Path, store: FrameStore, first_frame: int | None = None) -> SegmentedVideo:
+def video_sink(job: ExportJob, stage: Path, store: FrameStore, first_frame: int) -> SegmentedVideo:
     """The export's video in ``stage``: its chunks' segments kept in ``store``'s work folder, joined on close;
-    it is sent the frames from ``first_frame`` on (None: none, every segment is there)."""
+    it is sent the frames from ``first_frame`` on (the frame count: none, every segment is there)."""
     request, plan = job.request, job.plan
     return SegmentedVideo(stage / request.video_path.name, plan.fps, request.size, job.clip, job.video_format,
-                          job.chunks, store.segments_dir, plan.frame_count if first_frame is None else first_frame)
+                          job.chunks, store.segments_dir, first_frame)
 
 
 def _timeline_dict(tempo_map: TempoMap) -> dict[str, Any]:

@@ -19,9 +19,10 @@ The window (offscreen) shows the frames on its display timer. For every frame sh
 - **vs truth**: (frame's beat - the sender's true beat at the tick it was shown), in ms at the tempo;
 - **vs clock**: (frame's beat - the receiver clock's beat for that tick, read at the tick), in ms;
 - **display gaps**: the time between two ticks of the window's timer (median, p95, p99, max);
-- **GUI thread work**: its CPU time per tick and per paint (p99, max);
+- **GUI thread work**: its CPU time per tick and per paint (p99, max), and the GUI process's CPU share;
 - **shown behind plan**: how long after the tick it was planned for each frame went up (median, p95, p99,
-  max; the median of the first and the last third of the session: rendering ahead does not fall behind).
+  max; the median of the first and the last third of the session: rendering ahead does not fall behind),
+  and the share of frames whose render finished after that tick (they go up a refresh late).
 
 "steady" leaves out frames shown in the 150 ms after a jump the sender could not announce ahead
 (tempo change, stop, start, seek; loop wraps are predicted by the clock and stay in).
@@ -132,7 +133,10 @@ def run_session(mode: str, args: argparse.Namespace) -> dict:
             killer.start()
         window.tick_seconds.clear()  # measured from here on, like the display gaps
         window.view.paint_seconds.clear()
+        cpu = os.times()
         log, wall = play_script(app, session, args)
+        spent = os.times()
+        gui_cpu = (spent.user + spent.system - cpu.user - cpu.system) / wall  # in thread mode, with the renderer
         killer.stop()
         estimate_seconds = session.engine.render_estimate_seconds  # the engine's own, while it runs
         work = {"tick": list(window.tick_seconds), "paint": list(window.view.paint_seconds)}
@@ -140,6 +144,7 @@ def run_session(mode: str, args: argparse.Namespace) -> dict:
         window.close()
         session.stop()
     result = measure(mode, session, log, wall, loads, estimate_seconds, work, args)
+    result["gui_process_cpu"] = gui_cpu
     if mode == "restart":
         result["restarts"] = restart_times(session, kills)
     return result
@@ -197,11 +202,14 @@ def percentiles(values_ms, *qs: float) -> dict[str, float]:
 
 
 def behind_plan(session) -> dict[str, float]:
-    """How long after its planned tick each playing frame went up, ms; the medians of the first and last third."""
-    lag = [(s.tick_seconds - s.target.tick_seconds) * 1000 for s in session.shown if s.target.playing]
+    """How long after its planned tick each playing frame went up, ms; the medians of the first and last third;
+    the share of them that were rendered too late for that tick."""
+    playing = [s for s in session.shown if s.target.playing]
+    lag = [(s.tick_seconds - s.target.tick_seconds) * 1000 for s in playing]
     third = len(lag) // 3
     return {**percentiles(lag, 50, 95, 99), "first_third_p50": float(np.median(lag[:third])) if third else 0.0,
-            "last_third_p50": float(np.median(lag[-third:])) if third else 0.0}
+            "last_third_p50": float(np.median(lag[-third:])) if third else 0.0,
+            "missed_tick": float(np.mean([s.ready_seconds > s.target.tick_seconds for s in playing] or [0.0]))}
 
 
 def measure(mode: str, session, log: dict, wall: float, loads: list[float], estimate_seconds: float,
@@ -234,10 +242,10 @@ def report(result: dict) -> None:
     print(f"  display gaps: median {gaps['p50']:.1f} ms, p95 {gaps['p95']:.1f}, p99 {gaps['p99']:.1f}, "
           f"max {gaps['max']:.1f} (period {result['display_period_ms']:.0f} ms)")
     print(f"  GUI thread CPU: tick p99 {tick['p99']:.2f} ms, max {tick['max']:.1f}; paint p99 {paint['p99']:.2f} ms, "
-          f"max {paint['max']:.1f}")
+          f"max {paint['max']:.1f}; GUI process {100 * result['gui_process_cpu']:.0f} % of a core")
     print(f"  shown behind plan: median {lag['p50']:.1f} ms, p95 {lag['p95']:.1f}, p99 {lag['p99']:.1f}, "
           f"max {lag['max']:.1f}; median first third {lag['first_third_p50']:.1f}, last third "
-          f"{lag['last_third_p50']:.1f}")
+          f"{lag['last_third_p50']:.1f}; rendered after their tick {100 * lag['missed_tick']:.1f} %")
     for k, r in enumerate(result.get("restarts", []), 1):
         times = "  ".join(f"{name} {r[name]:.3f}" if r[name] is not None else f"{name} -"
                           for name in ("noticed_s", "frames_back_s", "shown_s"))

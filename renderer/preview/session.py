@@ -80,6 +80,7 @@ class Shown:
     audible_beat: float
     audible_label: str
     generation: int
+    ready_seconds: float  #: when its render finished (after ``target.tick_seconds``: it missed its tick)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ class PreviewSession:
             self._shown_times.append(now)
             audible = snapshot.beat_at(now + latency)
             self.shown.append(Shown(now, frame.target, frame.label, frame.preset, audible, _label(snapshot, audible),
-                                    snapshot.generation))
+                                    snapshot.generation, frame.ready_seconds))
             self.outputs.schedule(frame.image, frame.position, now)
         self.outputs.flush(now, 0.5 * self.period_seconds)
         return Tick(frame, self.status, snapshot)

@@ -15,7 +15,7 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QImage, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -39,6 +39,10 @@ from renderer.sinks import open_sink
 LATENCY_RANGE_MS = (-500, 500)
 #: How long a note (screenshot path, reload result) stays on the HUD, in seconds.
 NOTE_SECONDS = 6.0
+#: How often the HUD's text and meters are refreshed, Hz. The frame is painted when a new one is due, and
+#: only then: repainting an unchanged frame at every refresh cost the GUI process a fifth of a core, and a
+#: process that uses more than its share of a busy machine is woken later for its next refresh.
+HUD_HZ = 12.0
 
 
 class FrameView(QWidget):
@@ -93,17 +97,37 @@ class FrameView(QWidget):
             painter.drawText(QRectF(box.left(), box.top() + 12 + i * metrics.height(), width, metrics.height()),
                              Qt.AlignmentFlag.AlignHCenter, line)
 
-    def _hud(self, painter: QPainter, hud: Hud) -> None:
+    @staticmethod
+    def hud_font() -> QFont:
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSizeF(9.5)
-        painter.setFont(font)
+        return font
+
+    def hud_box(self, hud: Hud) -> QRectF:
+        """Where ``hud`` is painted: its box grows with its longest line and its number of lines."""
+        metrics = QFontMetrics(self.hud_font())
+        width = max([metrics.horizontalAdvance(line) for line in hud.lines] + [300]) + 20
+        return QRectF(8, 8, width, metrics.height() * len(hud.lines) + 3 * (metrics.height() + 30) + 16)
+
+    def replace_hud(self, hud: Hud | None) -> None:
+        """Show ``hud`` from the next paint on, and ask for a repaint of the HUD's box (the old one's and the new
+        one's: the frame under the HUD is redrawn there only)."""
+        dirty = QRectF() if self.hud is None else self.hud_box(self.hud)
+        self.hud = hud
+        if hud is not None:
+            dirty = dirty.united(self.hud_box(hud))
+        if not dirty.isEmpty():
+            self.update(dirty.toAlignedRect().adjusted(-1, -1, 1, 1))
+
+    def _hud(self, painter: QPainter, hud: Hud) -> None:
+        painter.setFont(self.hud_font())
         metrics = painter.fontMetrics()
         line_h = metrics.height()
-        width = max([metrics.horizontalAdvance(line) for line in hud.lines] + [300]) + 20
+        box = self.hud_box(hud)
+        width = box.width()
         rows = (hud.features, hud.bands, hud.macros)
-        height = line_h * len(hud.lines) + 3 * (line_h + 30) + 16
-        painter.fillRect(QRectF(8, 8, width, height), QColor(0, 0, 0, 160))
+        painter.fillRect(box, QColor(0, 0, 0, 160))
         painter.setPen(QColor(235, 235, 235))
         y = 14.0
         for line in hud.lines:
@@ -151,6 +175,7 @@ class PreviewWindow(QWidget):
         self.sink = session.outputs.add(open_sink("window", view=self.view,
                                                   latency_seconds=session.options.display_latency_seconds))
         self.tick_seconds: deque[float] = deque(maxlen=2000)  #: CPU seconds of each tick's work
+        self._next_slow = 0.0  #: when the HUD and the idle breath are next refreshed (monotonic seconds)
 
         self.presets = QComboBox()
         self.presets.addItems(presets)
@@ -220,12 +245,20 @@ class PreviewWindow(QWidget):
         status = tick.status
         if self.session.frozen:
             status = PreviewStatus(status.state, "Frozen (P resumes)", (), status.sender)
-        self.view.status = status if status.headline else None
-        idle = status.state == STOPPED and self.view.image is not None
-        self.view.idle_dim = 0.25 + 0.1 * math.sin(now * 1.5) if idle else 0.0  # idles gently: a slow breath
-        if self.view.hud_visible or tick.status.state in (WAITING, REFUSING):
-            self.view.hud = self.session.hud(now, self.note if now < self._note_until else "")
-        self.view.update()
+        status = status if status.headline else None
+        changed = tick.frame is not None or status != self.view.status
+        self.view.status = status
+        slow_due = now >= self._next_slow
+        if slow_due:  # the HUD's words and meters and the idle breath change at a readable rate, not per refresh
+            self._next_slow = now + 1.0 / HUD_HZ
+            idle = tick.status.state == STOPPED and self.view.image is not None
+            dim = 0.25 + 0.1 * math.sin(now * 1.5) if idle else 0.0  # idles gently: a slow breath
+            changed |= dim != self.view.idle_dim
+            self.view.idle_dim = dim
+            if self.view.hud_visible or tick.status.state in (WAITING, REFUSING):
+                self.view.replace_hud(self.session.hud(now, self.note if now < self._note_until else ""))
+        if changed:
+            self.view.update()
         self.tick_seconds.append(time.thread_time() - started)
 
     def say(self, note: str) -> None:

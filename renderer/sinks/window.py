@@ -15,11 +15,19 @@ from renderer.sinks.base import FramePosition, FrameSink
 
 
 def to_qimage(image: np.ndarray) -> QImage:
-    """An HxWx3 uint8 RGB array of any memory layout as a QImage (copied: the array may go away). A renderer in
-    the GUI process hands over torch's channels-last view (``permute(1, 2, 0)``), not C-ordered rows."""
+    """An HxWx3 uint8 RGB array of any memory layout as a QImage (its own copy: the array may go away).
+
+    The QImage is 0xffRRGGBB words (``Format_RGB32``), the raster backing store's own format: the
+    window scales it onto the screen at every paint without converting it first (from RGB888 Qt
+    converts on each paint, on worker threads of its own). A renderer in the GUI process hands over
+    torch's channels-last view (``permute(1, 2, 0)``), not C-ordered rows: any layout is read here.
+    """
     height, width = image.shape[:2]
-    rows = np.ascontiguousarray(image)
-    return QImage(rows.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    words = np.full((height, width), 0xFF000000, np.uint32)
+    words |= image[..., 0].astype(np.uint32) << 16
+    words |= image[..., 1].astype(np.uint32) << 8
+    words |= image[..., 2]
+    return QImage(words.data, width, height, 4 * width, QImage.Format.Format_RGB32).copy()
 
 
 class WindowSink(FrameSink):

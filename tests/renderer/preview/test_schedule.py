@@ -63,12 +63,24 @@ def test_a_stopped_transport_renders_its_held_beat():
 
 
 def test_latency_meter_estimates_a_high_quantile_plus_margin():
-    meter = LatencyMeter(size=10, quantile=0.9, margin_seconds=0.001, initial_seconds=0.5)
+    meter = LatencyMeter(size=10, quantile=0.9, headroom=0.0, margin_seconds=0.001, initial_seconds=0.5)
     assert meter.estimate_seconds() == 0.5
     for ms in (10, 12, 11, 13, 10, 40, 11, 12, 10, 11):
         meter.add(ms / 1000)
     assert meter.estimate_seconds() == pytest.approx(0.013 + 0.001)  # 9th of 10: the one 40 ms outlier ignored
     assert meter.last_seconds == pytest.approx(0.011)
+
+
+def test_latency_meter_by_default_aims_past_every_recent_render():
+    """The sync goal is a 99th percentile: by default no recent render would have missed its tick, with a quarter
+    to spare; the oldest render leaves the window after 32 more."""
+    meter = LatencyMeter(margin_seconds=0.0)
+    for ms in (10, 12, 40, 11, 13, 10):
+        meter.add(ms / 1000)
+    assert meter.estimate_seconds() == pytest.approx(0.040 * 1.25)
+    for _ in range(32):
+        meter.add(0.012)
+    assert meter.estimate_seconds() == pytest.approx(0.012 * 1.25)
 
 
 def test_buffer_shows_the_newest_due_frame_and_drops_older_ones_as_late():

@@ -95,5 +95,6 @@ def test_the_window_shows_a_frame_whatever_its_memory_layout():
     sink.send(frame, position(0))
     image = sink.view.image
     assert (image.width(), image.height()) == (5, 4)
+    assert image.format() == image.Format.Format_RGB32  # the backing store's own: painted without converting
     assert all(image.pixel(x, y) & 0xFFFFFF == int.from_bytes(bytes(frame[y, x]), "big")
                for y in range(4) for x in range(5))

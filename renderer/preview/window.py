@@ -1,9 +1,11 @@
-"""The preview window (PySide6): paints the frame due at each refresh and the HUD, and handles input.
+"""The preview window (PySide6): paints each frame when it is due, and the HUD, and handles input.
 
 Everything that takes time runs elsewhere (the render worker, the receiver, the recorder);
-the GUI thread only calls :meth:`PreviewSession.tick`, which hands the frame due to the
-window's frame sink (:class:`renderer.sinks.window.WindowSink`: a QImage), and paints. Keys: H HUD, F fullscreen (Esc leaves), B blackout,
-P freeze, S screenshot, [ and ] latency offset -/+ 5 ms, C controls bar.
+the GUI thread only calls :meth:`PreviewSession.tick` at each refresh, which hands the frame
+due to the window's frame sink (:class:`renderer.sinks.window.WindowSink`: a QImage), and
+paints what changed: a new frame, the HUD (:data:`HUD_HZ`), a state message. Keys: H HUD,
+F fullscreen (Esc leaves), B blackout, P freeze, S screenshot, [ and ] latency offset -/+ 5 ms,
+C controls bar.
 """
 
 from __future__ import annotations

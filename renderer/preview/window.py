@@ -53,7 +53,8 @@ class FrameView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: QImage | None = None
-        self.hud: Hud | None = None
+        self.hud: Hud | None = None  #: set through :meth:`replace_hud`, which also places it
+        self._hud_box = QRectF()  #: where :attr:`hud` is painted (empty without one)
         self.status: PreviewStatus | None = None
         self.hud_visible = True
         self.blackout = False
@@ -115,10 +116,9 @@ class FrameView(QWidget):
     def replace_hud(self, hud: Hud | None) -> None:
         """Show ``hud`` from the next paint on, and ask for a repaint of the HUD's box (the old one's and the new
         one's: the frame under the HUD is redrawn there only)."""
-        dirty = QRectF() if self.hud is None else self.hud_box(self.hud)
-        self.hud = hud
-        if hud is not None:
-            dirty = dirty.united(self.hud_box(hud))
+        old = self._hud_box
+        self.hud, self._hud_box = hud, QRectF() if hud is None else self.hud_box(hud)
+        dirty = old.united(self._hud_box)
         if not dirty.isEmpty():
             self.update(dirty.toAlignedRect().adjusted(-1, -1, 1, 1))
 
@@ -126,7 +126,7 @@ class FrameView(QWidget):
         painter.setFont(self.hud_font())
         metrics = painter.fontMetrics()
         line_h = metrics.height()
-        box = self.hud_box(hud)
+        box = self._hud_box
         width = box.width()
         rows = (hud.features, hud.bands, hud.macros)
         painter.fillRect(box, QColor(0, 0, 0, 160))

@@ -313,12 +313,10 @@ class Renderer:
                 raise RuntimeError(f"{type(self.backend).__name__} returned shape {tuple(raw.shape)}, "
                                    f"expected {(height, width, 3)}")
             if previous is not None and not use_img2img:
-                raw = raw * strength + previous * (1.0 - strength)
+                raw = post.blend(previous, raw, strength)
         image = post.palette_map(raw, self.preset.palette, targets["palette"])
-        image = post.rotate_hue(image, targets["hue"])
-        image = post.expose(image, targets["exposure"])
-        image = post.flash(image, targets["flash"])
-        host = HostFrame(post.to_uint8(image), self.async_copy)
+        frame = post.to_uint8(image, targets["hue"], targets["exposure"], targets["flash"])
+        host = HostFrame(frame, self.async_copy)
         return PendingRender(host, RenderState(raw, moment.seconds, moment.section, cond), cond)
 
     def _skippable(self, cond: Conditioning, previous: Any, state: RenderState | None) -> bool:

@@ -162,8 +162,9 @@ class Backend(ABC):
         """Shape of the starting noise for a ``width`` x ``height`` frame, without batch."""
 
     @abstractmethod
-    def __call__(self, request: BackendRequest) -> np.ndarray:
-        """Run the model: an HxWx3 float32 frame in 0..1."""
+    def __call__(self, request: BackendRequest) -> Any:
+        """Run the model: an HxWx3 float frame in 0..1, a numpy array or a torch tensor on the model's device
+        (the Renderer's post-processing then runs there)."""
 
     def describe(self) -> dict[str, Any]:
         """JSON-able identity of the model (for the export's job file)."""

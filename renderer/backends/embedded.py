@@ -133,7 +133,9 @@ class EmbeddedBackend(Backend):
         ctx[SCALAR["brightness"]] = targets["brightness"]
         return ctx
 
-    def __call__(self, request: BackendRequest) -> np.ndarray:
+    def __call__(self, request: BackendRequest) -> Any:
+        """The frame as an HxWx3 float tensor on the model's device: a view of the decoder's planar
+        (3, H, W) output, which the Renderer's colour transform reads as it is."""
         import torch
 
         # the preset's [motion] (zoom, twist, fold on the beat or bar) moves the model's fields, not its pixels
@@ -143,4 +145,4 @@ class EmbeddedBackend(Backend):
             frame = self.pipe(self.context(request), self.prompt_row(request.conditioning.prompts),
                               num_inference_steps=self.steps, noise=request.latents[None], height=request.height,
                               width=request.width, output_type="pt", warp=motion).images
-        return frame[0].permute(1, 2, 0).float().cpu().numpy()
+        return frame[0].permute(1, 2, 0)

@@ -69,7 +69,8 @@ def test_the_model_itself_hears_the_audio(tiny_embedded, tempo_map, tracks):
     for name in ("hum", "noise"):
         moment = moment_at(tempo_map, tracks[name], 3.0)
         cond = renderer.condition(moment)
-        frames.append(tiny_embedded(BackendRequest(cond, moment, renderer.latents(cond.walk), None, 1.0, 0, *SIZE)))
+        request = BackendRequest(cond, moment, renderer.latents(cond.walk), None, 1.0, 0, *SIZE)
+        frames.append(np.asarray(tiny_embedded(request)))  # a CPU tensor (HxWx3 view of the model's planes)
     assert float(np.mean(np.abs(frames[0] - frames[1]))) > 0.005
 
 

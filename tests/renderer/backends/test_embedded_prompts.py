@@ -23,7 +23,7 @@ def test_the_prompt_blend_chooses_the_look(tiny_embedded, tempo_map, tracks):
     def frame(prompts):
         request = BackendRequest(dataclasses.replace(cond, prompts=prompts), moment, renderer.latents(cond.walk),
                                  None, 1.0, 0, 64, 64)
-        return tiny_embedded(request)
+        return np.asarray(tiny_embedded(request))
 
     ink, cells = frame((("ink", 1.0),)), frame((("cells", 1.0),))
     assert np.abs(ink - cells).mean() > 1e-3

@@ -27,7 +27,7 @@ def test_shipped_model_is_deterministic_and_hears_the_audio(shipped, tempo_map, 
     def raw(name):
         moment = moment_at(tempo_map, tracks[name], 3.0)
         cond = shipped.condition(moment)
-        return shipped.backend(BackendRequest(cond, moment, shipped.latents(cond.walk), None, 1.0, 0, 64, 64))
+        return np.asarray(shipped.backend(BackendRequest(cond, moment, shipped.latents(cond.walk), None, 1.0, 0, 64, 64)))
 
     assert np.array_equal(raw("hum"), raw("hum"))
     assert float(np.mean(np.abs(raw("hum") - raw("noise")))) > 0.05  # measured 0.24

@@ -54,9 +54,7 @@ def palette_map(image: Any, palette: Sequence[Sequence[float]], amount: float) -
         luma = image @ _LUMA
         index = np.clip(luma * (_LUT_SIZE - 1) + 0.5, 0, _LUT_SIZE - 1).astype(np.intp)
         mapped = lut[index]
-        if amount >= 1.0:
-            return mapped
-        return image * np.float32(1.0 - amount) + mapped * np.float32(amount)
+        return mapped if amount >= 1.0 else blend(image, mapped, amount)
     import torch
 
     h, w, _ = image.shape
@@ -64,12 +62,13 @@ def palette_map(image: Any, palette: Sequence[Sequence[float]], amount: float) -
     luma = torch.mm(_like(image, _LUMA).view(1, 3), planes)
     index = luma.mul_(_LUT_SIZE - 1).add_(0.5).clamp_(0, _LUT_SIZE - 1).to(torch.int32).view(-1)
     mapped = _like(image, lut.T).index_select(1, index)
-    out = mapped if amount >= 1.0 else planes.lerp(mapped, float(amount))
+    out = mapped if amount >= 1.0 else blend(planes, mapped, amount)
     return out.view(3, h, w).permute(1, 2, 0)
 
 
 def blend(previous: Any, image: Any, amount: float) -> Any:
-    """``image * amount + previous * (1 - amount)``: feedback for a backend without img2img (one pass on a tensor)."""
+    """``image * amount + previous * (1 - amount)`` (one pass on a tensor): the feedback of a backend without
+    img2img, and the palette's mix."""
     if isinstance(image, np.ndarray):
         return image * np.float32(amount) + previous * np.float32(1.0 - amount)
     return previous.lerp(image, float(amount))

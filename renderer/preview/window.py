@@ -81,7 +81,7 @@ class FrameView(QWidget):
         if self.status is not None and self.status.headline:
             self._message(painter, self.status)
         if self.hud_visible and self.hud is not None:
-            self._hud(painter, self.hud)
+            self._hud(painter)
         painter.end()
         self.paint_seconds.append(time.thread_time() - started)
 
@@ -122,7 +122,9 @@ class FrameView(QWidget):
         if not dirty.isEmpty():
             self.update(dirty.toAlignedRect().adjusted(-1, -1, 1, 1))
 
-    def _hud(self, painter: QPainter, hud: Hud) -> None:
+    def _hud(self, painter: QPainter) -> None:
+        """Paint :attr:`hud` into the box :meth:`replace_hud` placed it in."""
+        hud = self.hud
         painter.setFont(self.hud_font())
         metrics = painter.fontMetrics()
         line_h = metrics.height()
